@@ -1,0 +1,103 @@
+using RunLedger.Core.Model;
+
+namespace RunLedger.Core.Ingest;
+
+/// <summary>
+/// A validated run write. Null means "not sent": the stored value stays. Bodies are raw JSON text.
+/// </summary>
+public sealed record RunWrite
+{
+    public required Guid Id { get; init; }
+
+    public string? SessionId { get; init; }
+
+    public Guid? ParentId { get; init; }
+
+    public RunKind? Kind { get; init; }
+
+    public string? Name { get; init; }
+
+    public RunStatus? Status { get; init; }
+
+    public DateTimeOffset? StartedAt { get; init; }
+
+    public DateTimeOffset? EndedAt { get; init; }
+
+    public string? Model { get; init; }
+
+    public string? Provider { get; init; }
+
+    public RawJson? Parameters { get; init; }
+
+    public RawJson? Input { get; init; }
+
+    public RawJson? Output { get; init; }
+
+    public RunError? Error { get; init; }
+
+    public Usage? Usage { get; init; }
+
+    public decimal? CostUsd { get; init; }
+
+    public IReadOnlyList<string>? Tags { get; init; }
+
+    public RawJson? Metadata { get; init; }
+
+    public string? UserId { get; init; }
+}
+
+/// <summary>A validated event write.</summary>
+public sealed record EventWrite
+{
+    public required string Type { get; init; }
+
+    public required DateTimeOffset Time { get; init; }
+
+    public string? SessionId { get; init; }
+
+    public Guid? RunId { get; init; }
+
+    public string? Name { get; init; }
+
+    public RawJson? Data { get; init; }
+
+    public string? IdempotencyKey { get; init; }
+}
+
+/// <summary>A validated session write. Null means "not sent".</summary>
+public sealed record SessionWrite
+{
+    public required string Id { get; init; }
+
+    public string? Name { get; init; }
+
+    public DateTimeOffset? StartedAt { get; init; }
+
+    public DateTimeOffset? EndedAt { get; init; }
+
+    public string? State { get; init; }
+
+    public RawJson? Metadata { get; init; }
+}
+
+/// <summary>
+/// One request's validated items, written atomically (all of the batch or none of it) by the
+/// store, possibly in one transaction with other batches (group commit).
+/// </summary>
+public sealed record WriteBatch
+{
+    public required long ProjectId { get; init; }
+
+    public required string Source { get; init; }
+
+    public IReadOnlyList<SessionWrite> Sessions { get; init; } = [];
+
+    public IReadOnlyList<RunWrite> Runs { get; init; } = [];
+
+    public IReadOnlyList<EventWrite> Events { get; init; } = [];
+
+    public int Count => Sessions.Count + Runs.Count + Events.Count;
+}
+
+/// <summary>What the store did with one batch.</summary>
+public sealed record WriteOutcome(long ProjectId, long LastEventId, int Written);

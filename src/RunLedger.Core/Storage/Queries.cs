@@ -1,0 +1,21 @@
+using RunLedger.Core.Query;
+
+namespace RunLedger.Core.Storage;
+
+/// <summary>A page of runs: newest first (by start time, then id), after an optional cursor.</summary>
+public sealed record RunQuery(FilterNode? Filter, int Limit, string? Cursor, bool IncludeBodies = false);
+
+/// <summary>A page of sessions, newest first.</summary>
+public sealed record SessionQuery(FilterNode? Filter, int Limit, string? Cursor);
+
+/// <summary>
+/// Stats over runs started in [From, To), grouped by dimensions (kind, name, model, provider,
+/// status, user, session or metadata.KEY), optionally per interval and beside the previous period.
+/// </summary>
+public sealed record StatsQuery(
+    FilterNode? Filter,
+    IReadOnlyList<string> GroupBy,
+    TimeSpan? Interval,
+    DateTimeOffset From,
+    DateTimeOffset To,
+    bool ComparePrevious);
