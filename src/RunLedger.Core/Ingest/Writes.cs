@@ -9,6 +9,9 @@ public sealed record RunWrite
 {
     public required Guid Id { get; init; }
 
+    /// <summary>Where the item stood in its request (for rejections); -1 when not from a request.</summary>
+    public int Index { get; init; } = -1;
+
     public string? SessionId { get; init; }
 
     public Guid? ParentId { get; init; }
@@ -90,6 +93,9 @@ public sealed record WriteBatch
 
     public required string Source { get; init; }
 
+    /// <summary>When the request arrived; the default start time of a new run or session.</summary>
+    public required DateTimeOffset ReceivedAt { get; init; }
+
     public IReadOnlyList<SessionWrite> Sessions { get; init; } = [];
 
     public IReadOnlyList<RunWrite> Runs { get; init; } = [];
@@ -99,5 +105,8 @@ public sealed record WriteBatch
     public int Count => Sessions.Count + Runs.Count + Events.Count;
 }
 
-/// <summary>What the store did with one batch.</summary>
-public sealed record WriteOutcome(long ProjectId, long LastEventId, int Written);
+/// <summary>
+/// What the store did with one batch: how many items it wrote, the newest event id it wrote, and
+/// items it refused because they contradict what is stored (e.g. an end before the stored start).
+/// </summary>
+public sealed record WriteOutcome(long ProjectId, long LastEventId, int Written, IReadOnlyList<RejectedItem> Rejected);

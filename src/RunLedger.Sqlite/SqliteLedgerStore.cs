@@ -1,0 +1,108 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using RunLedger.Core.Payloads;
+using RunLedger.Core.Storage;
+
+namespace RunLedger.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode, one writer connection (SQLite has one writer
+/// at a time anyway) and pooled reader connections.
+/// </summary>
+public sealed class SqliteLedgerStore : ILedgerStore
+{
+    private readonly string _connectionString;
+    private readonly SqliteStoreOptions _options;
+    private readonly SqliteConnection _writerConnection;
+    private readonly SqliteWriter _writer;
+    private readonly SqliteReader _reader;
+    private readonly SqliteAdminStore _admin;
+    private bool _initialized;
+
+    public SqliteLedgerStore(string databasePath, SqliteStoreOptions options, PayloadOptions payloadOptions, TimeProvider timeProvider)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(databasePath);
+        _options = options;
+        DatabasePath = System.IO.Path.GetFullPath(databasePath);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = Math.Max(1, options.BusyTimeoutMs / 1000),
+        }.ToString();
+        _writerConnection = new SqliteConnection(_connectionString);
+        _writer = new SqliteWriter(_writerConnection, payloadOptions, options, timeProvider);
+        _reader = new SqliteReader(this, timeProvider);
+        _admin = new SqliteAdminStore(this, timeProvider);
+    }
+
+    public string DatabasePath { get; }
+
+    public ILedgerWriter Writer => _writer;
+
+    public ILedgerReader Reader => _reader;
+
+    public IAdminStore Admin => _admin;
+
+    public string Describe() => "sqlite:" + DatabasePath;
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (_initialized)
+        {
+            return;
+        }
+
+        var directory = System.IO.Path.GetDirectoryName(DatabasePath);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        await _writerConnection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(_writerConnection, "PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(_writerConnection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA synchronous={_options.Synchronous.ToUpperInvariant()};"), cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(_writerConnection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout={_options.BusyTimeoutMs};"), cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(_writerConnection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA cache_size=-{_options.CacheSizeMb * 1024};"), cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(_writerConnection, "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF;", cancellationToken).ConfigureAwait(false);
+        await SqliteMigrator.MigrateAsync(_writerConnection, cancellationToken).ConfigureAwait(false);
+        _writer.Prepare();
+        _initialized = true;
+    }
+
+    /// <summary>Opens a pooled connection for reading.</summary>
+    internal async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using (var pragma = connection.CreateCommand())
+        {
+            pragma.CommandText = string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout={_options.BusyTimeoutMs};");
+            await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return connection;
+    }
+
+    /// <summary>
+    /// Runs an admin write on the writer connection. Admin writes are rare (keys, projects); they
+    /// share the writer's connection under its lock so SQLite keeps one writer.
+    /// </summary>
+    internal Task<T> WithWriterAsync<T>(Func<SqliteConnection, Task<T>> action) => _writer.ExclusiveAsync(action);
+
+    internal static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _writer.Dispose();
+        await _writerConnection.DisposeAsync().ConfigureAwait(false);
+        SqliteConnection.ClearAllPools();
+    }
+}

@@ -1,0 +1,380 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using RunLedger.Core.Model;
+using RunLedger.Core.Payloads;
+using RunLedger.Core.Query;
+using RunLedger.Core.Storage;
+using RunLedger.Sqlite.Query;
+
+namespace RunLedger.Sqlite;
+
+/// <summary>Reads on pooled connections; every query is scoped to one project and parameterized.</summary>
+internal sealed partial class SqliteReader : ILedgerReader
+{
+    private readonly SqliteLedgerStore _store;
+    private readonly TimeProvider _time;
+
+    public SqliteReader(SqliteLedgerStore store, TimeProvider time)
+    {
+        _store = store;
+        _time = time;
+    }
+
+    public async Task<Page<Run>> QueryRunsAsync(long projectId, RunQuery query, CancellationToken cancellationToken)
+    {
+        await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        var sql = new StringBuilder($"SELECT {Prefixed("r")} FROM runs r WHERE r.project_id = @project");
+        command.Parameters.AddWithValue("@project", projectId);
+        AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow()));
+        if (query.Cursor is not null)
+        {
+            var (time, id) = Cursors.Decode(query.Cursor);
+            sql.Append(" AND (r.started_at < @ctime OR (r.started_at = @ctime AND r.id < @cid))");
+            command.Parameters.AddWithValue("@ctime", time);
+            command.Parameters.AddWithValue("@cid", id);
+        }
+
+        sql.Append(" ORDER BY r.started_at DESC, r.id DESC LIMIT @limit;");
+        command.Parameters.AddWithValue("@limit", query.Limit + 1);
+        command.CommandText = sql.ToString();
+
+        var rows = new List<RunRow>(Math.Min(query.Limit + 1, 1024));
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows.Add(RunRow.Read(reader));
+            }
+        }
+
+        string? next = null;
+        if (rows.Count > query.Limit)
+        {
+            rows.RemoveAt(rows.Count - 1);
+            var last = rows[^1];
+            next = Cursors.Encode(last.StartedAt, StorageUnits.ToBytes(last.Id));
+        }
+
+        var items = new List<Run>(rows.Count);
+        foreach (var row in rows)
+        {
+            items.Add(query.IncludeBodies ? await WithBodiesAsync(connection, row, cancellationToken).ConfigureAwait(false) : ToRun(row));
+        }
+
+        return new Page<Run>(items, next);
+    }
+
+    public async Task<RunDetail?> GetRunAsync(long projectId, Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        var idBytes = StorageUnits.ToBytes(id);
+        RunRow? row = null;
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT {RunRow.Columns} FROM runs WHERE project_id = @p AND id = @id;";
+            command.Parameters.AddWithValue("@p", projectId);
+            command.Parameters.AddWithValue("@id", idBytes);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                row = RunRow.Read(reader);
+            }
+        }
+
+        if (row is null)
+        {
+            return null;
+        }
+
+        var run = await WithBodiesAsync(connection, row, cancellationToken).ConfigureAwait(false);
+        var children = new List<Run>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT {RunRow.Columns} FROM runs WHERE project_id = @p AND parent_id = @id ORDER BY started_at, id LIMIT 10000;";
+            command.Parameters.AddWithValue("@p", projectId);
+            command.Parameters.AddWithValue("@id", idBytes);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                children.Add(ToRun(RunRow.Read(reader)));
+            }
+        }
+
+        var events = new List<LedgerEvent>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT {EventColumns} FROM events e WHERE e.project_id = @p AND e.run_id = @id ORDER BY e.id LIMIT 10000;";
+            command.Parameters.AddWithValue("@p", projectId);
+            command.Parameters.AddWithValue("@id", idBytes);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                events.Add(ReadEvent(reader));
+            }
+        }
+
+        return new RunDetail(run, children, events);
+    }
+
+    public async Task<Page<Session>> QuerySessionsAsync(long projectId, SessionQuery query, CancellationToken cancellationToken)
+    {
+        await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        var sql = new StringBuilder($"SELECT {SessionColumns} FROM sessions s WHERE s.project_id = @project");
+        command.Parameters.AddWithValue("@project", projectId);
+        AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileSessions(query.Filter, _time.GetUtcNow()));
+        if (query.Cursor is not null)
+        {
+            var (time, id) = Cursors.Decode(query.Cursor);
+            sql.Append(" AND (s.started_at < @ctime OR (s.started_at = @ctime AND s.id < @cid))");
+            command.Parameters.AddWithValue("@ctime", time);
+            command.Parameters.AddWithValue("@cid", Encoding.UTF8.GetString(id));
+        }
+
+        sql.Append(" ORDER BY s.started_at DESC, s.id DESC LIMIT @limit;");
+        command.Parameters.AddWithValue("@limit", query.Limit + 1);
+        command.CommandText = sql.ToString();
+        var items = new List<Session>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                items.Add(ReadSession(reader));
+            }
+        }
+
+        string? next = null;
+        if (items.Count > query.Limit)
+        {
+            items.RemoveAt(items.Count - 1);
+            var last = items[^1];
+            next = Cursors.Encode(StorageUnits.ToMicros(last.StartedAt ?? DateTimeOffset.UnixEpoch), Encoding.UTF8.GetBytes(last.Id));
+        }
+
+        return new Page<Session>(items, next);
+    }
+
+    public async Task<SessionDetail?> GetSessionAsync(long projectId, string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        Session? session = null;
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT {SessionColumns} FROM sessions s WHERE s.project_id = @p AND s.id = @id;";
+            command.Parameters.AddWithValue("@p", projectId);
+            command.Parameters.AddWithValue("@id", id);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                session = ReadSession(reader);
+            }
+        }
+
+        if (session is null)
+        {
+            return null;
+        }
+
+        var runs = new List<Run>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT {RunRow.Columns} FROM runs WHERE project_id = @p AND session_id = @id AND parent_id IS NULL ORDER BY started_at DESC, id DESC LIMIT 1000;";
+            command.Parameters.AddWithValue("@p", projectId);
+            command.Parameters.AddWithValue("@id", id);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                runs.Add(ToRun(RunRow.Read(reader)));
+            }
+        }
+
+        var byStatus = new List<StatusCount>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT status, count(*) FROM runs WHERE project_id = @p AND session_id = @id GROUP BY status ORDER BY status;";
+            command.Parameters.AddWithValue("@p", projectId);
+            command.Parameters.AddWithValue("@id", id);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                byStatus.Add(new StatusCount(reader.GetString(0), reader.GetInt64(1)));
+            }
+        }
+
+        return new SessionDetail(session, runs, byStatus);
+    }
+
+    public async Task<IReadOnlyList<LedgerEvent>> ReadEventsAsync(long projectId, long afterId, FilterNode? filter, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        var sql = new StringBuilder($"SELECT {EventColumns} FROM events e WHERE e.project_id = @project");
+        command.Parameters.AddWithValue("@project", projectId);
+        AppendFilter(sql, command, filter is null ? null : SqliteFilterCompiler.CompileEvents(filter, _time.GetUtcNow()));
+        if (afterId >= 0)
+        {
+            sql.Append(" AND e.id > @after ORDER BY e.id LIMIT @limit;");
+            command.Parameters.AddWithValue("@after", afterId);
+        }
+        else
+        {
+            // The newest events, returned oldest first.
+            sql.Insert(0, "SELECT * FROM (").Append(" ORDER BY e.id DESC LIMIT @limit) ORDER BY id;");
+        }
+
+        command.Parameters.AddWithValue("@limit", limit);
+        command.CommandText = sql.ToString();
+        var events = new List<LedgerEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            events.Add(ReadEvent(reader));
+        }
+
+        return events;
+    }
+
+    public async Task<long> GetLastEventIdAsync(long projectId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT coalesce(max(id), 0) FROM events WHERE project_id = @p;";
+        command.Parameters.AddWithValue("@p", projectId);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM schema_version;";
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! > 0;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    private const string EventColumns = "e.id, e.type, e.time, e.session_id, e.run_id, e.name, e.data, e.idempotency_key";
+
+    private const string SessionColumns =
+        "s.id, s.name, s.started_at, s.ended_at, s.state, s.metadata, s.run_count, s.failed_count, s.input_tokens, s.output_tokens, s.cost_nanos, s.last_run_at, s.created_at, s.updated_at";
+
+    private static string Prefixed(string alias) =>
+        string.Join(", ", RunRow.Columns.Split(", ").Select(c => alias + "." + c));
+
+    private static void AppendFilter(StringBuilder sql, SqliteCommand command, SqlFragment? fragment)
+    {
+        if (fragment is null)
+        {
+            return;
+        }
+
+        sql.Append(" AND (").Append(fragment.Sql).Append(')');
+        foreach (var (name, value) in fragment.Parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+    }
+
+    private static LedgerEvent ReadEvent(SqliteDataReader r) => new()
+    {
+        Id = r.GetInt64(0),
+        Type = r.GetString(1),
+        Time = StorageUnits.FromMicros(r.GetInt64(2)),
+        SessionId = r.IsDBNull(3) ? null : r.GetString(3),
+        RunId = r.IsDBNull(4) ? null : StorageUnits.ToGuid((byte[])r.GetValue(4)),
+        Name = r.IsDBNull(5) ? null : r.GetString(5),
+        Data = r.IsDBNull(6) ? null : new RawJson(r.GetString(6)),
+        IdempotencyKey = r.IsDBNull(7) ? null : r.GetString(7),
+    };
+
+    private static Session ReadSession(SqliteDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        Name = r.IsDBNull(1) ? null : r.GetString(1),
+        StartedAt = r.IsDBNull(2) ? null : StorageUnits.FromMicros(r.GetInt64(2)),
+        EndedAt = r.IsDBNull(3) ? null : StorageUnits.FromMicros(r.GetInt64(3)),
+        State = r.GetString(4),
+        Metadata = r.IsDBNull(5) ? null : new RawJson(r.GetString(5)),
+        RunCount = r.GetInt64(6),
+        FailedCount = r.GetInt64(7),
+        InputTokens = r.GetInt64(8),
+        OutputTokens = r.GetInt64(9),
+        CostUsd = StorageUnits.FromNanos(r.GetInt64(10)),
+        LastRunAt = r.IsDBNull(11) ? null : StorageUnits.FromMicros(r.GetInt64(11)),
+        CreatedAt = StorageUnits.FromMicros(r.GetInt64(12)),
+        UpdatedAt = StorageUnits.FromMicros(r.GetInt64(13)),
+    };
+
+    internal static Run ToRun(RunRow row, RawJson? input = null, RawJson? output = null, PayloadInfo? inputInfo = null, PayloadInfo? outputInfo = null) => new()
+    {
+        Id = row.Id,
+        SessionId = row.SessionId,
+        ParentId = row.ParentId,
+        Kind = row.Kind,
+        Name = row.Name,
+        Status = row.Status,
+        StartedAt = StorageUnits.FromMicros(row.StartedAt),
+        EndedAt = row.EndedAt is { } ended ? StorageUnits.FromMicros(ended) : null,
+        DurationMs = row.DurationUs is { } us ? StorageUnits.MicrosToMillis(us) : null,
+        Model = row.Model,
+        Provider = row.Provider,
+        Parameters = row.Parameters is null ? null : new RawJson(row.Parameters),
+        Input = input,
+        Output = output,
+        Error = (row.ErrorType ?? row.ErrorMessage ?? row.ErrorStack) is null
+            ? null
+            : new RunError { Type = row.ErrorType, Message = row.ErrorMessage, Stack = row.ErrorStack },
+        Usage = new Usage
+        {
+            InputTokens = row.InputTokens,
+            OutputTokens = row.OutputTokens,
+            CachedTokens = row.CachedTokens,
+            ReasoningTokens = row.ReasoningTokens,
+        },
+        CostUsd = row.CostNanos is { } nanos ? StorageUnits.FromNanos(nanos) : null,
+        Tags = row.Tags is null ? [] : JsonSerializer.Deserialize<string[]>(row.Tags) ?? [],
+        Metadata = row.Metadata is null ? null : new RawJson(row.Metadata),
+        UserId = row.UserId,
+        Source = row.Source,
+        Pinned = row.Pinned,
+        CreatedAt = StorageUnits.FromMicros(row.CreatedAt),
+        UpdatedAt = StorageUnits.FromMicros(row.UpdatedAt),
+        InputInfo = inputInfo,
+        OutputInfo = outputInfo,
+    };
+
+    private static async Task<Run> WithBodiesAsync(SqliteConnection connection, RunRow row, CancellationToken cancellationToken)
+    {
+        var (input, inputInfo) = await LoadBodyAsync(connection, row.InputHash, cancellationToken).ConfigureAwait(false);
+        var (output, outputInfo) = await LoadBodyAsync(connection, row.OutputHash, cancellationToken).ConfigureAwait(false);
+        return ToRun(row, input, output, inputInfo, outputInfo);
+    }
+
+    private static async Task<(RawJson?, PayloadInfo?)> LoadBodyAsync(SqliteConnection connection, byte[]? hash, CancellationToken cancellationToken)
+    {
+        if (hash is null)
+        {
+            return (null, null);
+        }
+
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT encoding, data, original_size, truncated FROM payloads WHERE hash = @h;";
+        command.Parameters.AddWithValue("@h", hash);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return (null, null);
+        }
+
+        var text = PayloadCodec.Decode((PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1));
+        var info = new PayloadInfo(reader.GetInt64(2), Convert.ToHexStringLower(hash), reader.GetInt64(3) != 0);
+        return (new RawJson(text), info);
+    }
+}

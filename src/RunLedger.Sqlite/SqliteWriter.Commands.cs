@@ -1,0 +1,156 @@
+using Microsoft.Data.Sqlite;
+
+namespace RunLedger.Sqlite;
+
+internal sealed partial class SqliteWriter
+{
+    /// <summary>The writer's statements, prepared once and reused for every row.</summary>
+    private sealed class Commands : IDisposable
+    {
+        private readonly List<SqliteCommand> _all = [];
+
+        public Commands(SqliteConnection connection)
+        {
+            SelectRun = Make(connection, $"SELECT {RunRow.Columns} FROM runs WHERE project_id = @p AND id = @id;", "@p", "@id");
+            InsertRun = Make(
+                connection,
+                "INSERT INTO runs (project_id, id, session_id, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
+                "input_hash, output_hash, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, reasoning_tokens, total_tokens, " +
+                "cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at) VALUES (@p, @id, @session, @parent, @kind, @name, @status, " +
+                "@started, @ended, @duration, @model, @provider, @parameters, @input, @output, @etype, @emessage, @estack, @itok, @otok, @ctok, @rtok, " +
+                "@ttok, @cost, @tags, @metadata, @user, @source, @pinned, @created, @updated) RETURNING seq;",
+                RunParameters);
+            UpdateRun = Make(
+                connection,
+                "UPDATE runs SET session_id = @session, parent_id = @parent, kind = @kind, name = @name, status = @status, started_at = @started, " +
+                "ended_at = @ended, duration_us = @duration, model = @model, provider = @provider, parameters = @parameters, input_hash = @input, " +
+                "output_hash = @output, error_type = @etype, error_message = @emessage, error_stack = @estack, input_tokens = @itok, output_tokens = @otok, " +
+                "cached_tokens = @ctok, reasoning_tokens = @rtok, total_tokens = @ttok, cost_nanos = @cost, tags = @tags, metadata = @metadata, " +
+                "user_id = @user, source = @source, pinned = @pinned, updated_at = @updated WHERE seq = @seq;",
+                [.. RunParameters, "@seq"]);
+            PayloadExists = Make(connection, "SELECT 1 FROM payloads WHERE hash = @h;", "@h");
+            InsertPayload = Make(
+                connection,
+                "INSERT OR IGNORE INTO payloads (hash, original_size, stored_size, encoding, truncated, data) VALUES (@h, @size, @stored, @enc, @trunc, @data);",
+                "@h", "@size", "@stored", "@enc", "@trunc", "@data");
+            SelectPayload = Make(connection, "SELECT encoding, data FROM payloads WHERE hash = @h;", "@h");
+            FtsDelete = Make(connection, "DELETE FROM runs_fts WHERE rowid = @seq;", "@seq");
+            FtsInsert = Make(connection, "INSERT INTO runs_fts (rowid, body) VALUES (@seq, @body);", "@seq", "@body");
+            InsertEvent = Make(
+                connection,
+                "INSERT OR IGNORE INTO events (project_id, type, time, session_id, run_id, name, data, idempotency_key) " +
+                "VALUES (@p, @type, @time, @session, @run, @name, @data, @key) RETURNING id;",
+                "@p", "@type", "@time", "@session", "@run", "@name", "@data", "@key");
+            SelectSession = Make(
+                connection,
+                "SELECT name, started_at, ended_at, state, metadata FROM sessions WHERE project_id = @p AND id = @id;",
+                "@p", "@id");
+            InsertSession = Make(
+                connection,
+                "INSERT INTO sessions (project_id, id, name, started_at, ended_at, state, metadata, created_at, updated_at) " +
+                "VALUES (@p, @id, @name, @started, @ended, @state, @metadata, @now, @now) ON CONFLICT DO NOTHING;",
+                "@p", "@id", "@name", "@started", "@ended", "@state", "@metadata", "@now");
+            UpdateSession = Make(
+                connection,
+                "UPDATE sessions SET name = @name, started_at = @started, ended_at = @ended, state = @state, metadata = @metadata, updated_at = @now " +
+                "WHERE project_id = @p AND id = @id;",
+                "@p", "@id", "@name", "@started", "@ended", "@state", "@metadata", "@now");
+            SessionTotals = Make(
+                connection,
+                "UPDATE sessions SET run_count = run_count + @runs, failed_count = failed_count + @failed, input_tokens = input_tokens + @itok, " +
+                "output_tokens = output_tokens + @otok, cost_nanos = cost_nanos + @cost, " +
+                "last_run_at = CASE WHEN @last IS NULL THEN last_run_at WHEN last_run_at IS NULL OR last_run_at < @last THEN @last ELSE last_run_at END, " +
+                "started_at = CASE WHEN @last IS NOT NULL AND (started_at IS NULL OR started_at > @last) THEN @last ELSE started_at END, " +
+                "updated_at = @now WHERE project_id = @p AND id = @id;",
+                "@p", "@id", "@runs", "@failed", "@itok", "@otok", "@cost", "@last", "@now");
+            SelectRollup = Make(
+                connection,
+                "SELECT count, errors, input_tokens, output_tokens, cost_nanos, duration_count, duration_sum, duration_min, duration_max, histogram " +
+                "FROM rollups WHERE project_id = @p AND bucket_size = @size AND bucket_start = @start AND kind = @kind AND name = @name AND model = @model AND status = @status;",
+                RollupKeyParameters);
+            UpsertRollup = Make(
+                connection,
+                "INSERT OR REPLACE INTO rollups (project_id, bucket_size, bucket_start, kind, name, model, status, count, errors, input_tokens, output_tokens, " +
+                "cost_nanos, duration_count, duration_sum, duration_min, duration_max, histogram) VALUES (@p, @size, @start, @kind, @name, @model, @status, " +
+                "@count, @errors, @itok, @otok, @cost, @dcount, @dsum, @dmin, @dmax, @hist);",
+                [.. RollupKeyParameters, "@count", "@errors", "@itok", "@otok", "@cost", "@dcount", "@dsum", "@dmin", "@dmax", "@hist"]);
+            DeleteRollup = Make(
+                connection,
+                "DELETE FROM rollups WHERE project_id = @p AND bucket_size = @size AND bucket_start = @start AND kind = @kind AND name = @name AND model = @model AND status = @status;",
+                RollupKeyParameters);
+        }
+
+        private static readonly string[] RunParameters =
+        [
+            "@p", "@id", "@session", "@parent", "@kind", "@name", "@status", "@started", "@ended", "@duration", "@model", "@provider", "@parameters",
+            "@input", "@output", "@etype", "@emessage", "@estack", "@itok", "@otok", "@ctok", "@rtok", "@ttok", "@cost", "@tags", "@metadata",
+            "@user", "@source", "@pinned", "@created", "@updated",
+        ];
+
+        private static readonly string[] RollupKeyParameters = ["@p", "@size", "@start", "@kind", "@name", "@model", "@status"];
+
+        public SqliteCommand SelectRun { get; }
+
+        public SqliteCommand InsertRun { get; }
+
+        public SqliteCommand UpdateRun { get; }
+
+        public SqliteCommand PayloadExists { get; }
+
+        public SqliteCommand InsertPayload { get; }
+
+        public SqliteCommand SelectPayload { get; }
+
+        public SqliteCommand FtsDelete { get; }
+
+        public SqliteCommand FtsInsert { get; }
+
+        public SqliteCommand InsertEvent { get; }
+
+        public SqliteCommand SelectSession { get; }
+
+        public SqliteCommand InsertSession { get; }
+
+        public SqliteCommand UpdateSession { get; }
+
+        public SqliteCommand SessionTotals { get; }
+
+        public SqliteCommand SelectRollup { get; }
+
+        public SqliteCommand UpsertRollup { get; }
+
+        public SqliteCommand DeleteRollup { get; }
+
+        public void Bind(SqliteTransaction transaction)
+        {
+            foreach (var command in _all)
+            {
+                command.Transaction = transaction;
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in _all)
+            {
+                command.Dispose();
+            }
+        }
+
+        private SqliteCommand Make(SqliteConnection connection, string sql, params string[] parameters)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter(name, DBNull.Value));
+            }
+
+            _all.Add(command);
+            return command;
+        }
+    }
+
+    private static void Set(SqliteCommand command, string name, object? value) =>
+        command.Parameters[name].Value = value ?? DBNull.Value;
+}
