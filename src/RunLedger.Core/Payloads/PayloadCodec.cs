@@ -1,0 +1,153 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Compression;
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace RunLedger.Core.Payloads;
+
+/// <summary>
+/// Turns a body (JSON text) into what is stored: hashed for deduplication, truncated with an
+/// explicit <see cref="TruncationMarker"/> when over the limit, and Brotli-compressed when that
+/// makes it smaller.
+/// </summary>
+public static class PayloadCodec
+{
+    private const int MinWindowBits = 10;
+    private const int MaxWindowBits = 24;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static readonly JsonWriterOptions MarkerWriterOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>
+    /// Encodes a body. The hash and size are always those of the original text's UTF-8 bytes,
+    /// so two equal bodies give equal hashes and equal data whatever the limits. (A lone UTF-16
+    /// surrogate, which UTF-8 cannot carry, is stored as U+FFFD.)
+    /// </summary>
+    public static EncodedPayload Encode(string jsonText, PayloadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(jsonText);
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", errors), nameof(options));
+        }
+
+        var original = Encoding.UTF8.GetBytes(jsonText);
+        var hash = SHA256.HashData(original);
+        var truncated = original.Length > options.MaxBodyBytes;
+        var text = truncated ? BuildMarker(original, hash, options.TruncatedHeadBytes) : original;
+
+        if (text.Length >= options.CompressionThresholdBytes && text.Length > 0
+            && TryCompress(text, options.CompressionQuality, out var compressed))
+        {
+            return new EncodedPayload(hash, original.Length, truncated, PayloadEncoding.Brotli, compressed);
+        }
+
+        return new EncodedPayload(hash, original.Length, truncated, PayloadEncoding.Utf8, text);
+    }
+
+    /// <summary>Turns stored bytes back into the JSON text (or truncation marker) that was encoded.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not valid for <paramref name="encoding"/>.</exception>
+    public static string Decode(PayloadEncoding encoding, ReadOnlySpan<byte> data) => encoding switch
+    {
+        PayloadEncoding.Utf8 => DecodeUtf8(data),
+        PayloadEncoding.Brotli => DecodeUtf8(Decompress(data)),
+        _ => throw new InvalidDataException(string.Create(
+            CultureInfo.InvariantCulture, $"Unknown payload encoding {(int)encoding}.")),
+    };
+
+    /// <summary>True when <paramref name="json"/> is a truncation marker written by <see cref="Encode"/>.</summary>
+    public static bool IsTruncationMarker(string? json) => TruncationMarker.TryParse(json, out _);
+
+    private static byte[] BuildMarker(byte[] original, byte[] hash, int headBytes)
+    {
+        var cut = Math.Min(headBytes, original.Length);
+        while (cut > 0 && cut < original.Length && (original[cut] & 0xC0) == 0x80)
+        {
+            cut--;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(cut + 160);
+        using (var writer = new Utf8JsonWriter(buffer, MarkerWriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteBoolean(TruncationMarker.FlagProperty, true);
+            writer.WriteNumber("originalBytes", original.Length);
+            writer.WriteString("sha256", Convert.ToHexStringLower(hash));
+            writer.WriteString("head", Encoding.UTF8.GetString(original, 0, cut));
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static bool TryCompress(byte[] text, int quality, out byte[] compressed)
+    {
+        var window = Math.Clamp(BitOperations.Log2((uint)text.Length - 1) + 1, MinWindowBits, MaxWindowBits);
+        var buffer = new byte[BrotliEncoder.GetMaxCompressedLength(text.Length)];
+        if (BrotliEncoder.TryCompress(text, buffer, out var written, quality, window) && written < text.Length)
+        {
+            compressed = buffer[..written];
+            return true;
+        }
+
+        compressed = [];
+        return false;
+    }
+
+    private static byte[] Decompress(ReadOnlySpan<byte> data)
+    {
+        using var decoder = new BrotliDecoder();
+        var output = new byte[Math.Max(1024, Math.Min(data.Length * 4, Array.MaxLength / 2))];
+        var total = 0;
+        while (true)
+        {
+            var status = decoder.Decompress(data, output.AsSpan(total), out var consumed, out var written);
+            data = data[consumed..];
+            total += written;
+            switch (status)
+            {
+                case OperationStatus.Done:
+                    if (!data.IsEmpty)
+                    {
+                        throw new InvalidDataException("Stored payload has data after the end of its Brotli stream.");
+                    }
+
+                    return output[..total];
+                case OperationStatus.DestinationTooSmall:
+                    if (output.Length >= Array.MaxLength)
+                    {
+                        throw new InvalidDataException("Stored payload decompresses to more than the largest possible body.");
+                    }
+
+                    Array.Resize(ref output, (int)Math.Min((long)output.Length * 2, Array.MaxLength));
+                    break;
+                case OperationStatus.NeedMoreData:
+                    throw new InvalidDataException("Stored payload ends in the middle of its Brotli stream.");
+                default:
+                    throw new InvalidDataException("Stored payload is not valid Brotli data.");
+            }
+        }
+    }
+
+    private static string DecodeUtf8(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException exception)
+        {
+            throw new InvalidDataException("Stored payload is not valid UTF-8.", exception);
+        }
+    }
+}
