@@ -1,0 +1,121 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RunLedger.Core;
+using RunLedger.Core.Ingest;
+using RunLedger.Core.Payloads;
+using RunLedger.Core.Storage;
+using RunLedger.Server.Auth;
+using RunLedger.Server.Endpoints;
+using RunLedger.Server.Hosting;
+using RunLedger.Sqlite;
+
+namespace RunLedger.Server;
+
+/// <summary>
+/// Builds and starts the RunLedger web application. <c>runledger serve</c>, the tests and the
+/// benchmarks all host the server through this class, in-process.
+/// </summary>
+public static class LedgerHost
+{
+    /// <summary>Builds the application with every option read from configuration and validated together.</summary>
+    public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = [.. options.Arguments],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.WebHost.UseUrls(options.Urls);
+        configure?.Invoke(builder);
+
+        var configuration = builder.Configuration;
+        var ingest = configuration.GetSection(IngestOptions.Section).Get<IngestOptions>() ?? new IngestOptions();
+        var payloads = configuration.GetSection("RunLedger:Payloads").Get<PayloadOptions>() ?? new PayloadOptions();
+        var sqlite = configuration.GetSection(SqliteStoreOptions.Section).Get<SqliteStoreOptions>() ?? new SqliteStoreOptions();
+        var errors = ingest.Validate().Concat(sqlite.Validate()).ToList();
+        if (payloads.MaxBodyBytes < 1024)
+        {
+            errors.Add("RunLedger:Payloads:MaxBodyBytes must be at least 1024.");
+        }
+
+        if (payloads.MaxBodyBytes > ingest.MaxBodyFieldBytes)
+        {
+            errors.Add("RunLedger:Payloads:MaxBodyBytes cannot be larger than RunLedger:Ingest:MaxBodyFieldBytes.");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new OptionsValidationException("RunLedger", typeof(IngestOptions), errors);
+        }
+
+        var dataDirectory = Path.GetFullPath(options.DataDirectory);
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(new DataDirectory(dataDirectory));
+        services.AddSingleton(Options.Create(ingest));
+        services.AddSingleton(ingest);
+        services.AddSingleton(payloads);
+        services.AddSingleton(sqlite);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ILedgerStore>(sp => new SqliteLedgerStore(
+            Path.Combine(dataDirectory, sqlite.Path), sqlite, payloads, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<LedgerChangeNotifier>();
+        services.AddSingleton(sp => new IngestPipeline(
+            sp.GetRequiredService<ILedgerStore>().Writer,
+            ingest,
+            sp.GetRequiredService<LedgerChangeNotifier>(),
+            sp.GetRequiredService<ILogger<IngestPipeline>>()));
+        services.AddSingleton<ApiKeyCache>();
+        services.AddSingleton<StreamSettings>();
+        services.AddSingleton<KeyBootstrapper>();
+        services.ConfigureHttpJsonOptions(json => LedgerJson.Apply(json.SerializerOptions));
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = ingest.MaxRequestBytes);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        app.MapHealth();
+        app.MapIngest();
+        app.MapReads();
+        app.MapStream();
+        app.MapAdmin();
+        return app;
+    }
+
+    /// <summary>
+    /// Opens the store (creating or upgrading its schema), makes the first key when there is
+    /// none, starts the writer and then Kestrel.
+    /// </summary>
+    public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken, TextWriter? console = null)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var services = app.Services;
+        var store = services.GetRequiredService<ILedgerStore>();
+        var dataDirectory = services.GetRequiredService<DataDirectory>().Path;
+        Directory.CreateDirectory(dataDirectory);
+        await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        Log.StoreOpened(services.GetRequiredService<ILogger<WebApplication>>(), store.Describe());
+        await services.GetRequiredService<KeyBootstrapper>()
+            .RunAsync(dataDirectory, app.Configuration["RUNLEDGER_BOOTSTRAP_KEY"], console ?? Console.Out, cancellationToken)
+            .ConfigureAwait(false);
+        services.GetRequiredService<IngestPipeline>().Start();
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The addresses Kestrel is listening on (useful with port 0).</summary>
+    public static IReadOnlyList<string> Addresses(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var feature = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>();
+        return feature?.Addresses.ToArray() ?? [];
+    }
+}
+
+/// <summary>Where the server keeps its files.</summary>
+internal sealed record DataDirectory(string Path);

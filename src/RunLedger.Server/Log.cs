@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace RunLedger.Server;
+
+/// <summary>The server's log messages, source-generated.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "RunLedger store: {Store}")]
+    public static partial void StoreOpened(ILogger logger, string store);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Created the first admin key for project '{Project}'; it is in {Path}")]
+    public static partial void AdminKeyCreated(ILogger logger, string project, string path);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Added the key from RUNLEDGER_BOOTSTRAP_KEY as an admin key of project '{Project}'")]
+    public static partial void BootstrapKeyAdded(ILogger logger, string project);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Wrote the demo workload: {Runs} runs in {Sessions} sessions")]
+    public static partial void DemoWritten(ILogger logger, int runs, int sessions);
+}
