@@ -238,23 +238,20 @@ internal static class SqliteFilterCompiler
                 return $"{column} = {Add(value.Text)}";
             }
 
-            var glob = $"{column} GLOB {Add(ToGlob(value.Text))}";
+            // A prefix pattern ("gpt-4o*") also gets a range the column's index can use; the
+            // GLOB keeps the match exact. UTF-8 byte order equals code point order, so bumping
+            // the last (non-surrogate) character gives the first string past the prefix.
             var star = value.Text.IndexOf('*', StringComparison.Ordinal);
-            if (star <= 0 || star != value.Text.Length - 1)
+            var range = string.Empty;
+            if (star > 0 && star == value.Text.Length - 1 && value.Text[star - 1] < '\uD7FF')
             {
-                return glob;
+                var prefix = value.Text[..star];
+                var upper = prefix[..^1] + (char)(prefix[^1] + 1);
+                range = $"{column} >= {Add(prefix)} AND {column} < {Add(upper)} AND ";
             }
 
-            // A prefix pattern: a range the index can use, kept exact by the GLOB.
-            var prefix = value.Text[..star];
-            var last = prefix[^1];
-            if (last >= '\uD7FF')
-            {
-                return glob;
-            }
-
-            var upper = prefix[..^1] + (char)(last + 1);
-            return $"({column} >= {Add(prefix)} AND {column} < {Add(upper)} AND {glob})";
+            var glob = $"{column} GLOB {Add(ToGlob(value.Text))}";
+            return range.Length == 0 ? glob : $"({range}{glob})";
         }
 
         private string Column(string field) => (_target, field) switch
