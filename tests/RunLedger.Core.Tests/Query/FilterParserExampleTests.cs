@@ -108,12 +108,9 @@ public sealed class FilterParserExampleTests
     public void Docs_EveryFencedExample_IsInTheTable()
     {
         var docs = FindDocs();
-        if (docs is null)
-        {
-            return;
-        }
+        docs.ShouldNotBeNull("docs/query.md was not found above the test assembly");
 
-        // Lines in the worked-examples section are "- `filter`" followed by the target.
+        // Worked examples are the table rows that start with a back-quoted filter.
         var documented = File.ReadAllLines(docs)
             .Where(l => l.StartsWith("| `", StringComparison.Ordinal))
             .Select(l => l[3..l.IndexOf("` |", 3, StringComparison.Ordinal)].Replace("\\|", "|", StringComparison.Ordinal))

@@ -180,4 +180,23 @@ public sealed class FilterParserTests
         error.Message.ShouldStartWith($"column {column}: ");
         error.Expected.ShouldNotBeNullOrWhiteSpace();
     }
+    [Theory]
+    [InlineData("cost<cheap", "column 6: 'cheap' is not a number; expected a number, such as cost<0.01")]
+    [InlineData("started>5", "column 9: '5' is not a time; expected a time, such as -24h, -7d, 2026-11-01 or 2026-11-01T08:00:00Z")]
+    [InlineData("status<failed", "column 7: '<' can't compare status (a fixed set of names); use ':' or '!='")]
+    [InlineData("status:failed (model:x", "column 15: '(' is never closed; expected ')'")]
+    [InlineData("status:failed OR", "column 17: expected a term after 'OR'")]
+    [InlineData("name:\"abc", "column 6: this quoted string is never closed; expected a closing '\"'")]
+    [InlineData("name:\"a\\nb\"", "column 8: bad escape '\\n' in a quoted string; only \\\" and \\\\ are allowed")]
+    public void Parse_DocumentedError_HasDocumentedMessage(string text, string message)
+    {
+        Should.Throw<FilterSyntaxException>(() => FilterParser.Parse(text, FilterTarget.Runs)).Message.ShouldBe(message);
+    }
+
+    [Fact]
+    public void Parse_UnknownField_MessageStartsAsDocumented()
+    {
+        Should.Throw<FilterSyntaxException>(() => FilterParser.Parse("modle:gpt-4o", FilterTarget.Runs)).Message
+            .ShouldStartWith("column 1: unknown field 'modle' for runs; did you mean 'model'? known fields: id, session, parent, ");
+    }
 }
