@@ -13,15 +13,35 @@ internal static class CommonOptions
             DefaultValueFactory = _ => defaultValue,
             HelpName = "N",
         };
+        Validate(option, value => value < 0 || value > max ? $"--limit must be between 0 and {max}." : null);
+        return option;
+    }
+
+    /// <summary>
+    /// Adds a check of the parsed value; <paramref name="check"/> returns the error or null. A value
+    /// that did not even convert is left to the parser's own error.
+    /// </summary>
+    public static void Validate<T>(Option<T> option, Func<T?, string?> check)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        ArgumentNullException.ThrowIfNull(check);
         option.Validators.Add(result =>
         {
-            var value = result.GetValueOrDefault<int>();
-            if (value < 0 || value > max)
+            T? value;
+            try
             {
-                result.AddError($"--limit must be between 0 and {max}.");
+                value = result.GetValueOrDefault<T>();
+            }
+            catch (InvalidOperationException)
+            {
+                return;
+            }
+
+            if (check(value) is { } error)
+            {
+                result.AddError(error);
             }
         });
-        return option;
     }
 
     public static Argument<string[]> FilterWords() => new("filter")

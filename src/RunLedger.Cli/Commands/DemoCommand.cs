@@ -15,13 +15,7 @@ internal static class DemoCommand
     {
         var seed = new Option<int>("--seed") { Description = "The random seed (the same seed sends the same workload)", DefaultValueFactory = _ => 1, HelpName = "N" };
         var runs = new Option<int>("--runs") { Description = "About how many runs to send", DefaultValueFactory = _ => 200, HelpName = "N" };
-        runs.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() is < 1 or > 1_000_000)
-            {
-                result.AddError("--runs must be between 1 and 1000000.");
-            }
-        });
+        CommonOptions.Validate(runs, value => value is < 1 or > 1_000_000 ? "--runs must be between 1 and 1000000." : null);
         var command = new Command("demo", "Send a realistic overnight workload (sessions, nested runs, failures) to the server") { seed, runs };
         globals.AddTo(command);
 

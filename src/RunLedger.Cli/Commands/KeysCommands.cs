@@ -29,13 +29,7 @@ internal static class KeysCommands
             DefaultValueFactory = _ => "ingest,read",
             HelpName = "SCOPES",
         };
-        scopes.Validators.Add(result =>
-        {
-            if (!ApiKeySecrets.TryParseScopes(result.GetValueOrDefault<string>(), out _))
-            {
-                result.AddError("--scopes takes a comma-separated list of ingest, read and admin.");
-            }
-        });
+        CommonOptions.Validate(scopes, value => ApiKeySecrets.TryParseScopes(value, out _) ? null : "--scopes takes a comma-separated list of ingest, read and admin.");
         var command = new Command("create", "Create a key and print its secret (shown only this once)") { name, project, scopes };
 
         CommandRunner.SetClientAction(command, host, globals, async (context, cancellationToken) =>

@@ -17,14 +17,7 @@ internal static class StatsCommand
             Description = "Group by up to 4 of kind, name, model, provider, status, user, session, metadata.KEY (comma separated)",
             HelpName = "DIMS",
         };
-        groupBy.Validators.Add(result =>
-        {
-            var dims = Split(result.GetValueOrDefault<string?>());
-            if (dims.Count > 4)
-            {
-                result.AddError("--group-by takes at most 4 dimensions.");
-            }
-        });
+        CommonOptions.Validate(groupBy, value => Split(value).Count > 4 ? "--group-by takes at most 4 dimensions." : null);
         var interval = new Option<string?>("--interval") { Description = "A series per group: 5m, 15m, 1h, 6h, 1d or 7d", HelpName = "SPAN" };
         interval.AcceptOnlyFromAmong(Intervals);
         var from = new Option<string?>("--from") { Description = "Start: relative (-7d) or absolute (2026-11-01); default the last 24 h", HelpName = "TIME" };

@@ -22,13 +22,7 @@ internal static class StatusCommand
             DefaultValueFactory = _ => "12h",
             HelpName = "SPAN",
         };
-        since.Validators.Add(result =>
-        {
-            if (!Format.TryParseLookBack(result.GetValueOrDefault<string>(), out _, out _))
-            {
-                result.AddError("--since takes a span such as 30m, 12h, 2d or 1w.");
-            }
-        });
+        CommonOptions.Validate(since, value => Format.TryParseLookBack(value, out _, out _) ? null : "--since takes a span such as 30m, 12h, 2d or 1w.");
         var command = new Command("status", "What happened while you were away: sessions, runs by status, failures, cost, slowest runs") { since };
         globals.AddTo(command);
 
