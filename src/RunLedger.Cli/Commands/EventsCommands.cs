@@ -34,7 +34,7 @@ internal static class EventsCommands
             if (count > 0 || !context.ParseResult.GetValue(follow))
             {
                 var page = await context.Client.ListEventsAsync(afterId, query, Math.Max(count, 1), cancellationToken).ConfigureAwait(false);
-                foreach (var ledgerEvent in page.Items.Take(Math.Max(count, 1)))
+                foreach (var ledgerEvent in page.Items.Take(count))
                 {
                     printer.Print(ledgerEvent);
                 }
