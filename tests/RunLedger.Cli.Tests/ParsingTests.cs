@@ -5,7 +5,7 @@ public sealed class ParsingTests
     public static TheoryData<string> ValidCommandLines() =>
     [
         "serve",
-        "serve --data /tmp/x --urls http://0.0.0.0:8080 --demo",
+        "serve --data ledger-data --urls http://0.0.0.0:8080 --demo",
         "status",
         "status --since 2d --json",
         "runs list",
