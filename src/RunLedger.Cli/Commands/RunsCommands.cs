@@ -1,0 +1,81 @@
+using System.CommandLine;
+using RunLedger.Cli.Rendering;
+using RunLedger.Core.Model;
+using Spectre.Console;
+
+namespace RunLedger.Cli.Commands;
+
+/// <summary><c>runledger runs list|show</c>.</summary>
+internal static class RunsCommands
+{
+    private const int MaxPageSize = 1000;
+
+    public static Command Create(CliHost host, GlobalOptions globals)
+    {
+        var command = new Command("runs", "List runs and show one run in detail");
+        globals.AddTo(command);
+        command.Subcommands.Add(CreateList(host, globals));
+        command.Subcommands.Add(CreateShow(host, globals));
+        return command;
+    }
+
+    private static Command CreateList(CliHost host, GlobalOptions globals)
+    {
+        var filter = CommonOptions.FilterWords();
+        var limit = CommonOptions.Limit(50, 100_000, "How many runs to show, newest first");
+        var all = new Option<bool>("--all") { Description = "Follow the pages to the last matching run (ignores --limit)" };
+        var command = new Command("list", "List runs newest first, optionally filtered") { filter, limit, all };
+
+        CommandRunner.SetClientAction(command, host, globals, async (context, cancellationToken) =>
+        {
+            var query = CommonOptions.JoinFilter(context.ParseResult.GetValue(filter));
+            int? max = context.ParseResult.GetValue(all) ? null : context.ParseResult.GetValue(limit);
+            var runs = new List<Run>();
+            string? cursor = null;
+            do
+            {
+                var pageSize = max is { } cap ? Math.Clamp(cap - runs.Count, 1, MaxPageSize) : MaxPageSize;
+                var page = await context.Client.ListRunsAsync(query, pageSize, cursor, cancellationToken).ConfigureAwait(false);
+                runs.AddRange(max is { } remaining ? page.Items.Take(remaining - runs.Count) : page.Items);
+                cursor = page.NextCursor;
+            }
+            while (cursor is not null && (max is null || runs.Count < max));
+
+            if (context.Json)
+            {
+                context.WriteJson(new Page<Run>(runs, cursor));
+                return ExitCodes.Ok;
+            }
+
+            RunRenderer.RenderList(context.Console, runs, context.Now);
+            if (cursor is not null)
+            {
+                context.Console.WriteLine("More runs match; add --all or a larger --limit to see them.");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateShow(CliHost host, GlobalOptions globals)
+    {
+        var id = new Argument<string>("id") { Description = "The run id" };
+        var full = new Option<bool>("--full") { Description = "Print input, output, error stack and events in full (no truncation)" };
+        var command = new Command("show", "Show one run: its fields, input and output, children and events") { id, full };
+
+        CommandRunner.SetClientAction(command, host, globals, async (context, cancellationToken) =>
+        {
+            var detail = await context.Client.GetRunAsync(context.ParseResult.GetValue(id)!, cancellationToken).ConfigureAwait(false);
+            if (context.Json)
+            {
+                context.WriteJson(detail);
+                return ExitCodes.Ok;
+            }
+
+            RunRenderer.RenderDetail(context.Console, detail, context.Now, context.ParseResult.GetValue(full));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

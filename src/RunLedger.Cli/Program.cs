@@ -1,0 +1,3 @@
+using RunLedger.Cli;
+
+return await CliApp.RunAsync(args, CliHost.CreateDefault()).ConfigureAwait(false);
