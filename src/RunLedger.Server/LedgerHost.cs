@@ -71,6 +71,7 @@ public static class LedgerHost
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<StreamSettings>();
         services.AddSingleton<KeyBootstrapper>();
+        services.AddSingleton<DemoSeeder>();
         services.ConfigureHttpJsonOptions(json => LedgerJson.Apply(json.SerializerOptions));
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -105,6 +106,11 @@ public static class LedgerHost
             .RunAsync(dataDirectory, app.Configuration["RUNLEDGER_BOOTSTRAP_KEY"], console ?? Console.Out, cancellationToken)
             .ConfigureAwait(false);
         services.GetRequiredService<IngestPipeline>().Start();
+        if (services.GetRequiredService<ServerOptions>().Demo)
+        {
+            await services.GetRequiredService<DemoSeeder>().RunAsync(500, cancellationToken).ConfigureAwait(false);
+        }
+
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -21,9 +21,10 @@ internal static class DemoCommand
 
         CommandRunner.SetClientAction(command, host, globals, async (context, cancellationToken) =>
         {
-            // The night that just ended: from 22:00 UTC yesterday, so `runledger status` shows it.
-            var today = context.Now.UtcDateTime.Date;
-            var nightStart = new DateTimeOffset(today.AddDays(-1).AddHours(22), TimeSpan.Zero);
+            // A night that has just ended: it started ten hours ago and lasted eight, so
+            // `runledger status --since 12h` shows all of it.
+            var now = context.Now.ToUniversalTime();
+            var nightStart = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero).AddHours(-10);
             var accepted = 0;
             var rejected = new List<RejectedItem>();
             foreach (var batch in DemoWorkload.Generate(context.ParseResult.GetValue(seed), context.ParseResult.GetValue(runs), nightStart, BatchSize))
