@@ -19,6 +19,9 @@ internal sealed class TestHost
 
     public ServerOptions? ServedWith { get; private set; }
 
+    /// <summary>The clock the CLI sees; a fixed time unless a test talks to a real server.</summary>
+    public TimeProvider Time { get; set; } = new FixedTime(Now);
+
     public CliHost Build() => new()
     {
         Output = Output,
@@ -26,7 +29,7 @@ internal sealed class TestHost
         Console = ConsoleFactory.Create(Output, interactive: false, color: false, width: 160),
         GetEnvironmentVariable = name => Environment.TryGetValue(name, out var value) ? value : null,
         CurrentDirectory = CurrentDirectory,
-        Time = new FixedTime(Now),
+        Time = Time,
         HttpHandler = Handler,
         RunServer = (options, _) =>
         {
