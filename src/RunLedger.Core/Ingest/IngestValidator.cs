@@ -65,7 +65,7 @@ public sealed class IngestValidator
             {
                 var payload = runPayloads[i] ?? throw new IngestRequestException(Path("runs", i), "A run must be an object, not null.");
                 CheckRun(payload, i);
-                var error = TryBuildRun(payload, out var write);
+                var error = TryBuildRun(payload, receivedAt, out var write);
                 if (error is null)
                 {
                     runs.Add(write! with { Index = i });
@@ -209,13 +209,13 @@ public sealed class IngestValidator
 
     // ---- meaning: reject only the item ----
 
-    private static string? TryBuildRun(RunPayload p, out RunWrite? write)
+    private static string? TryBuildRun(RunPayload p, DateTimeOffset receivedAt, out RunWrite? write)
     {
         write = null;
         Guid id;
         if (p.Id is null)
         {
-            id = Guid.CreateVersion7(p.StartedAt ?? DateTimeOffset.UtcNow);
+            id = Guid.CreateVersion7(p.StartedAt ?? receivedAt);
         }
         else if (!Guid.TryParse(p.Id, out id) || id == Guid.Empty)
         {

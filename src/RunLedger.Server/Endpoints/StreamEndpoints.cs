@@ -36,6 +36,7 @@ internal static class StreamEndpoints
         ILedgerStore store,
         LedgerChangeNotifier notifier,
         StreamSettings settings,
+        TimeProvider time,
         string? q,
         string? after,
         CancellationToken cancellationToken)
@@ -73,7 +74,7 @@ internal static class StreamEndpoints
 
         var body = http.Response.Body;
         await WriteAsync(body, "retry: 2000\n: connected\n\n", cancellationToken).ConfigureAwait(false);
-        var lastWrite = DateTimeOffset.UtcNow;
+        var lastWrite = time.GetUtcNow();
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -95,7 +96,7 @@ internal static class StreamEndpoints
                         }
 
                         await WriteAsync(body, text.ToString(), cancellationToken).ConfigureAwait(false);
-                        lastWrite = DateTimeOffset.UtcNow;
+                        lastWrite = time.GetUtcNow();
                     }
 
                     if (events.Count == PageSize)
@@ -107,10 +108,10 @@ internal static class StreamEndpoints
                     last = Math.Max(ceiling, events.Count > 0 ? events[^1].Id : last);
                 }
 
-                if (DateTimeOffset.UtcNow - lastWrite >= settings.Heartbeat)
+                if (time.GetUtcNow() - lastWrite >= settings.Heartbeat)
                 {
                     await WriteAsync(body, ": keep-alive\n\n", cancellationToken).ConfigureAwait(false);
-                    lastWrite = DateTimeOffset.UtcNow;
+                    lastWrite = time.GetUtcNow();
                 }
 
                 await notifier.WaitAsync(key.ProjectId, last, settings.PollInterval, cancellationToken).ConfigureAwait(false);
