@@ -8,8 +8,6 @@ namespace RunLedger.Cli.Commands;
 /// <summary><c>runledger runs list|show</c>.</summary>
 internal static class RunsCommands
 {
-    private const int MaxPageSize = 1000;
-
     public static Command Create(CliHost host, GlobalOptions globals)
     {
         var command = new Command("runs", "List runs and show one run in detail");
@@ -30,20 +28,13 @@ internal static class RunsCommands
         {
             var query = CommonOptions.JoinFilter(context.ParseResult.GetValue(filter));
             int? max = context.ParseResult.GetValue(all) ? null : context.ParseResult.GetValue(limit);
-            var runs = new List<Run>();
-            string? cursor = null;
-            do
-            {
-                var pageSize = max is { } cap ? Math.Clamp(cap - runs.Count, 1, MaxPageSize) : MaxPageSize;
-                var page = await context.Client.ListRunsAsync(query, pageSize, cursor, cancellationToken).ConfigureAwait(false);
-                runs.AddRange(max is { } remaining ? page.Items.Take(remaining - runs.Count) : page.Items);
-                cursor = page.NextCursor;
-            }
-            while (cursor is not null && (max is null || runs.Count < max));
+            var collected = await Paging.CollectAsync((size, after) => context.Client.ListRunsAsync(query, size, after, cancellationToken), max).ConfigureAwait(false);
+            var runs = collected.Items;
+            var cursor = collected.NextCursor;
 
             if (context.Json)
             {
-                context.WriteJson(new Page<Run>(runs, cursor));
+                context.WriteJson(collected);
                 return ExitCodes.Ok;
             }
 

@@ -8,8 +8,6 @@ namespace RunLedger.Cli.Commands;
 /// <summary><c>runledger sessions list|show</c>.</summary>
 internal static class SessionsCommands
 {
-    private const int MaxPageSize = 1000;
-
     public static Command Create(CliHost host, GlobalOptions globals)
     {
         var command = new Command("sessions", "List sessions and show one session with its runs");
@@ -30,20 +28,13 @@ internal static class SessionsCommands
         {
             var query = CommonOptions.JoinFilter(context.ParseResult.GetValue(filter));
             int? max = context.ParseResult.GetValue(all) ? null : context.ParseResult.GetValue(limit);
-            var sessions = new List<Session>();
-            string? cursor = null;
-            do
-            {
-                var pageSize = max is { } cap ? Math.Clamp(cap - sessions.Count, 1, MaxPageSize) : MaxPageSize;
-                var page = await context.Client.ListSessionsAsync(query, pageSize, cursor, cancellationToken).ConfigureAwait(false);
-                sessions.AddRange(max is { } remaining ? page.Items.Take(remaining - sessions.Count) : page.Items);
-                cursor = page.NextCursor;
-            }
-            while (cursor is not null && (max is null || sessions.Count < max));
+            var collected = await Paging.CollectAsync((size, after) => context.Client.ListSessionsAsync(query, size, after, cancellationToken), max).ConfigureAwait(false);
+            var sessions = collected.Items;
+            var cursor = collected.NextCursor;
 
             if (context.Json)
             {
-                context.WriteJson(new Page<Session>(sessions, cursor));
+                context.WriteJson(collected);
                 return ExitCodes.Ok;
             }
 
