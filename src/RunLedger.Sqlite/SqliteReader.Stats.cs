@@ -45,7 +45,7 @@ internal sealed partial class SqliteReader
             {
                 Key = g.Key,
                 Figures = g.Total.ToFigures(),
-                Previous = previous is null ? null : (previous.Groups.TryGetValue(g.SortKey, out var p) ? p.Total : new Accumulator()).ToFigures(),
+                Previous = previous is null ? null : (previous.Groups.TryGetValue(g.SortKey, out var p) ? p.Total : new RollupFigures()).ToFigures(),
                 Series = intervalUs is null
                     ? null
                     : g.Series.OrderBy(s => s.Key).Select(s => new StatsPoint(StorageUnits.FromMicros(s.Key), s.Value.ToFigures())).ToArray(),
@@ -226,7 +226,7 @@ internal sealed partial class SqliteReader
                 values[d] = text.Length == 0 && dimensions[d] is "name" or "model" ? null : text;
             }
 
-            var bucket = new Accumulator
+            var bucket = new RollupFigures
             {
                 Count = reader.GetInt64(n + 1),
                 Errors = reader.GetInt64(n + 2),
@@ -235,8 +235,8 @@ internal sealed partial class SqliteReader
                 CostNanos = reader.GetInt64(n + 5),
                 DurationCount = reader.GetInt64(n + 6),
                 DurationSum = reader.GetInt64(n + 7),
-                DurationMax = reader.IsDBNull(n + 8) ? null : reader.GetInt64(n + 8),
             };
+            bucket.Widen(null, reader.IsDBNull(n + 8) ? null : reader.GetInt64(n + 8));
             if (!reader.IsDBNull(n + 9))
             {
                 bucket.Histogram.Merge(LatencyHistogram.FromBytes((byte[])reader.GetValue(n + 9)));
@@ -262,11 +262,11 @@ internal sealed partial class SqliteReader
 
     private sealed class Aggregation
     {
-        public Accumulator Total { get; } = new();
+        public RollupFigures Total { get; } = new();
 
-        public Dictionary<string, GroupAccumulator> Groups { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, GroupFigures> Groups { get; } = new(StringComparer.Ordinal);
 
-        public GroupAccumulator Group(IReadOnlyList<string> names, string?[] values)
+        public GroupFigures Group(IReadOnlyList<string> names, string?[] values)
         {
             var key = new StringBuilder();
             foreach (var value in values)
@@ -283,7 +283,7 @@ internal sealed partial class SqliteReader
                     dictionary[names[i]] = values[i];
                 }
 
-                group = new GroupAccumulator(sortKey, dictionary);
+                group = new GroupFigures(sortKey, dictionary);
                 Groups[sortKey] = group;
             }
 
@@ -291,91 +291,25 @@ internal sealed partial class SqliteReader
         }
     }
 
-    private sealed class GroupAccumulator(string sortKey, IReadOnlyDictionary<string, string?> key)
+    private sealed class GroupFigures(string sortKey, IReadOnlyDictionary<string, string?> key)
     {
         public string SortKey { get; } = sortKey;
 
         public IReadOnlyDictionary<string, string?> Key { get; } = key;
 
-        public Accumulator Total { get; } = new();
+        public RollupFigures Total { get; } = new();
 
-        public Dictionary<long, Accumulator> Series { get; } = [];
+        public Dictionary<long, RollupFigures> Series { get; } = [];
 
-        public Accumulator Point(long start)
+        public RollupFigures Point(long start)
         {
             if (!Series.TryGetValue(start, out var point))
             {
-                point = new Accumulator();
+                point = new RollupFigures();
                 Series[start] = point;
             }
 
             return point;
         }
-    }
-
-    private sealed class Accumulator
-    {
-        public long Count { get; set; }
-
-        public long Errors { get; set; }
-
-        public long InputTokens { get; set; }
-
-        public long OutputTokens { get; set; }
-
-        public long CostNanos { get; set; }
-
-        public long DurationCount { get; set; }
-
-        public long DurationSum { get; set; }
-
-        public long? DurationMax { get; set; }
-
-        public LatencyHistogram Histogram { get; } = new();
-
-        public void AddRun(bool isError, long inputTokens, long outputTokens, long cost, long? duration)
-        {
-            Count++;
-            Errors += isError ? 1 : 0;
-            InputTokens += inputTokens;
-            OutputTokens += outputTokens;
-            CostNanos += cost;
-            if (duration is { } d)
-            {
-                DurationCount++;
-                DurationSum += d;
-                DurationMax = DurationMax is { } max ? Math.Max(max, d) : d;
-                Histogram.Add(d);
-            }
-        }
-
-        public void Add(Accumulator other)
-        {
-            Count += other.Count;
-            Errors += other.Errors;
-            InputTokens += other.InputTokens;
-            OutputTokens += other.OutputTokens;
-            CostNanos += other.CostNanos;
-            DurationCount += other.DurationCount;
-            DurationSum += other.DurationSum;
-            DurationMax = other.DurationMax is { } m ? (DurationMax is { } mm ? Math.Max(mm, m) : m) : DurationMax;
-            Histogram.Merge(other.Histogram);
-        }
-
-        public StatsFigures ToFigures() => new()
-        {
-            Count = Count,
-            Errors = Errors,
-            InputTokens = InputTokens,
-            OutputTokens = OutputTokens,
-            CostUsd = StorageUnits.FromNanos(CostNanos),
-            AvgMs = DurationCount == 0 ? null : Math.Round(DurationSum / (double)DurationCount / 1000.0, 3),
-            P50Ms = Millis(Histogram.Quantile(0.50)),
-            P95Ms = Millis(Histogram.Quantile(0.95)),
-            P99Ms = Millis(Histogram.Quantile(0.99)),
-            MaxMs = DurationMax is { } max ? StorageUnits.MicrosToMillis(max) : null,
-        };
-
-        private static double? Millis(double? micros) => micros is { } us ? Math.Round(us / 1000.0, 3) : null;
     }
 }

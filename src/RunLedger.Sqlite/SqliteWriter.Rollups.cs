@@ -32,30 +32,11 @@ internal sealed partial class SqliteWriter
             var key = new RollupKey(projectId, size, start, row.Kind, row.Name ?? string.Empty, row.Model ?? string.Empty, row.Status);
             if (!_batchRollups.TryGetValue(key, out var delta))
             {
-                delta = new RollupDelta();
+                delta = new RollupFigures();
                 _batchRollups[key] = delta;
             }
 
-            delta.Count += sign;
-            delta.Errors += isError ? sign : 0;
-            delta.InputTokens += sign * (row.InputTokens ?? 0);
-            delta.OutputTokens += sign * (row.OutputTokens ?? 0);
-            delta.CostNanos += sign * (row.CostNanos ?? 0);
-            if (row.DurationUs is { } duration)
-            {
-                delta.DurationCount += sign;
-                delta.DurationSum += sign * duration;
-                if (sign > 0)
-                {
-                    delta.Min = delta.Min is { } min ? Math.Min(min, duration) : duration;
-                    delta.Max = delta.Max is { } max ? Math.Max(max, duration) : duration;
-                    delta.Added.Add(duration);
-                }
-                else
-                {
-                    delta.Removed.Add(duration);
-                }
-            }
+            delta.AddRun(isError, row.InputTokens ?? 0, row.OutputTokens ?? 0, row.CostNanos ?? 0, row.DurationUs, sign);
         }
     }
 
@@ -65,7 +46,7 @@ internal sealed partial class SqliteWriter
         return m < 0 ? m + size : m;
     }
 
-    private static void MergeRollups(Dictionary<RollupKey, RollupDelta> from, Dictionary<RollupKey, RollupDelta> into)
+    private static void MergeRollups(Dictionary<RollupKey, RollupFigures> from, Dictionary<RollupKey, RollupFigures> into)
     {
         foreach (var (key, delta) in from)
         {
@@ -82,7 +63,7 @@ internal sealed partial class SqliteWriter
         from.Clear();
     }
 
-    private void FlushRollups(Dictionary<RollupKey, RollupDelta> deltas)
+    private void FlushRollups(Dictionary<RollupKey, RollupFigures> deltas)
     {
         var cmd = Cmd;
         foreach (var (key, delta) in deltas)
@@ -130,9 +111,9 @@ internal sealed partial class SqliteWriter
             // Min and max only ever widen: a run that leaves a bucket cannot narrow them
             // without rescanning rows, so they are bounds. Percentiles come from the
             // histogram, which subtracts exactly.
-            dmin = delta.Min is { } newMin ? (dmin is { } oldMin ? Math.Min(oldMin, newMin) : newMin) : dmin;
-            dmax = delta.Max is { } newMax ? (dmax is { } oldMax ? Math.Max(oldMax, newMax) : newMax) : dmax;
-            histogram.Merge(delta.Added);
+            dmin = delta.DurationMin is { } newMin ? (dmin is { } oldMin ? Math.Min(oldMin, newMin) : newMin) : dmin;
+            dmax = delta.DurationMax is { } newMax ? (dmax is { } oldMax ? Math.Max(oldMax, newMax) : newMax) : dmax;
+            histogram.Merge(delta.Histogram);
             histogram.Subtract(delta.Removed);
 
             var upsert = cmd.UpsertRollup;
@@ -165,44 +146,4 @@ internal sealed partial class SqliteWriter
     }
 
     private readonly record struct RollupKey(long ProjectId, long BucketSize, long BucketStart, string Kind, string Name, string Model, string Status);
-
-    private sealed class RollupDelta
-    {
-        public long Count { get; set; }
-
-        public long Errors { get; set; }
-
-        public long InputTokens { get; set; }
-
-        public long OutputTokens { get; set; }
-
-        public long CostNanos { get; set; }
-
-        public long DurationCount { get; set; }
-
-        public long DurationSum { get; set; }
-
-        public long? Min { get; set; }
-
-        public long? Max { get; set; }
-
-        public LatencyHistogram Added { get; } = new();
-
-        public LatencyHistogram Removed { get; } = new();
-
-        public void Add(RollupDelta other)
-        {
-            Count += other.Count;
-            Errors += other.Errors;
-            InputTokens += other.InputTokens;
-            OutputTokens += other.OutputTokens;
-            CostNanos += other.CostNanos;
-            DurationCount += other.DurationCount;
-            DurationSum += other.DurationSum;
-            Min = other.Min is { } m ? (Min is { } mm ? Math.Min(mm, m) : m) : Min;
-            Max = other.Max is { } x ? (Max is { } xx ? Math.Max(xx, x) : x) : Max;
-            Added.Merge(other.Added);
-            Removed.Merge(other.Removed);
-        }
-    }
 }

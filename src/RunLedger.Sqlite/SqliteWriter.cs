@@ -18,8 +18,8 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
     private readonly SqliteStoreOptions _storeOptions;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<RollupKey, RollupDelta> _groupRollups = [];
-    private readonly Dictionary<RollupKey, RollupDelta> _batchRollups = [];
+    private readonly Dictionary<RollupKey, RollupFigures> _groupRollups = [];
+    private readonly Dictionary<RollupKey, RollupFigures> _batchRollups = [];
     private Commands? _commands;
 
     public SqliteWriter(SqliteConnection connection, PayloadOptions payloadOptions, SqliteStoreOptions storeOptions, TimeProvider time)

@@ -1,0 +1,98 @@
+using RunLedger.Core.Rollups;
+using RunLedger.Core.Storage;
+
+namespace RunLedger.Sqlite;
+
+/// <summary>
+/// The figures a rollup row keeps for a set of runs. The writer adds and takes out runs as they
+/// change; the stats reader adds runs or whole rollup rows together.
+/// </summary>
+internal sealed class RollupFigures
+{
+    public long Count { get; set; }
+
+    public long Errors { get; set; }
+
+    public long InputTokens { get; set; }
+
+    public long OutputTokens { get; set; }
+
+    public long CostNanos { get; set; }
+
+    public long DurationCount { get; set; }
+
+    public long DurationSum { get; set; }
+
+    /// <summary>Bounds only: they widen as runs come in and do not narrow when a run leaves.</summary>
+    public long? DurationMin { get; set; }
+
+    public long? DurationMax { get; set; }
+
+    /// <summary>Durations of the runs added.</summary>
+    public LatencyHistogram Histogram { get; } = new();
+
+    /// <summary>Durations of the runs taken out (the writer subtracts them from the stored histogram).</summary>
+    public LatencyHistogram Removed { get; } = new();
+
+    /// <summary>Adds one run (<paramref name="sign"/> +1) or takes it out (-1).</summary>
+    public void AddRun(bool isError, long inputTokens, long outputTokens, long costNanos, long? durationMicros, int sign = 1)
+    {
+        Count += sign;
+        Errors += isError ? sign : 0;
+        InputTokens += sign * inputTokens;
+        OutputTokens += sign * outputTokens;
+        CostNanos += sign * costNanos;
+        if (durationMicros is not { } duration)
+        {
+            return;
+        }
+
+        DurationCount += sign;
+        DurationSum += sign * duration;
+        if (sign > 0)
+        {
+            Widen(duration, duration);
+            Histogram.Add(duration);
+        }
+        else
+        {
+            Removed.Add(duration);
+        }
+    }
+
+    public void Add(RollupFigures other)
+    {
+        Count += other.Count;
+        Errors += other.Errors;
+        InputTokens += other.InputTokens;
+        OutputTokens += other.OutputTokens;
+        CostNanos += other.CostNanos;
+        DurationCount += other.DurationCount;
+        DurationSum += other.DurationSum;
+        Widen(other.DurationMin, other.DurationMax);
+        Histogram.Merge(other.Histogram);
+        Removed.Merge(other.Removed);
+    }
+
+    public void Widen(long? min, long? max)
+    {
+        DurationMin = min is { } m ? (DurationMin is { } current ? Math.Min(current, m) : m) : DurationMin;
+        DurationMax = max is { } x ? (DurationMax is { } current2 ? Math.Max(current2, x) : x) : DurationMax;
+    }
+
+    public StatsFigures ToFigures() => new()
+    {
+        Count = Count,
+        Errors = Errors,
+        InputTokens = InputTokens,
+        OutputTokens = OutputTokens,
+        CostUsd = StorageUnits.FromNanos(CostNanos),
+        AvgMs = DurationCount == 0 ? null : Math.Round(DurationSum / (double)DurationCount / 1000.0, 3),
+        P50Ms = Millis(Histogram.Quantile(0.50)),
+        P95Ms = Millis(Histogram.Quantile(0.95)),
+        P99Ms = Millis(Histogram.Quantile(0.99)),
+        MaxMs = DurationMax is { } max ? StorageUnits.MicrosToMillis(max) : null,
+    };
+
+    private static double? Millis(double? micros) => micros is { } us ? Math.Round(us / 1000.0, 3) : null;
+}
