@@ -35,10 +35,10 @@ public sealed class PaginationTests
         var seen = await PageAllAsync(server.Client, async () =>
         {
             // Between pages: runs newer than the first page (already passed) and runs older
-            // than everything (not reached yet), some sharing one startedAt.
+            // than everything so far (not reached yet), five sharing one startedAt.
             page++;
             var (newBody, newIds) = Batch(20, T0.AddDays(5).AddSeconds(page));
-            var oldTime = T0.AddDays(-1).AddSeconds(page);
+            var oldTime = T0.AddDays(-1).AddSeconds(-page);
             var oldIds = Enumerable.Range(0, 5).Select(_ => NewId()).ToList();
             await server.Client.IngestOkAsync(newBody);
             await server.Client.IngestOkAsync(Body(oldIds.Select(id => Run(id, oldTime))));
