@@ -73,7 +73,16 @@ public static class LedgerHost
         services.AddSingleton<KeyBootstrapper>();
         services.AddSingleton<DemoSeeder>();
         services.ConfigureHttpJsonOptions(json => LedgerJson.Apply(json.SerializerOptions));
-        services.AddProblemDetails();
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+        {
+            // Routing refuses a body that is not JSON before the endpoint runs (its Accepts
+            // metadata); say what to send instead of a bare status.
+            if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && context.ProblemDetails.Detail is null)
+            {
+                context.ProblemDetails.Type = "https://runledger.dev/problems/unsupported-media-type";
+                context.ProblemDetails.Detail = $"Content-Type '{context.HttpContext.Request.ContentType}' is not accepted; send 'application/json'.";
+            }
+        });
         services.AddOpenApi();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = ingest.MaxRequestBytes);
 
