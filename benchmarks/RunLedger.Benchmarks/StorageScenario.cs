@@ -24,21 +24,21 @@ internal sealed class StorageScenario : IScenario
             Scenario = "storage",
             Title = "Storage: bytes on disk per run",
             Command = "dotnet run -c Release --project benchmarks/RunLedger.Benchmarks -- storage" + IngestScenario.Flags(arguments),
-            Columns = ["store", "runs", "bytes", "bytes/run", "% of raw JSON"],
+            Columns = ["store", "runs", "bytes", "bytes/run", "% of raw JSON", "ingest runs/s"],
         };
-        report.Rows.Add(["raw JSON (RunPayload, LedgerJson.Options)", Fmt.Int(data.Runs.Count), Fmt.Int(raw), Fmt.Int(raw / data.Runs.Count), "100.0 %"]);
+        report.Rows.Add(["raw JSON (RunPayload, LedgerJson.Options)", Fmt.Int(data.Runs.Count), Fmt.Int(raw), Fmt.Int(raw / data.Runs.Count), "100.0 %", "-"]);
         report.Metrics["raw_json_bytes"] = raw;
 
         double? dedupePercent = null;
         foreach (var dedupe in new[] { true, false })
         {
-            var bytes = await IngestAndMeasureAsync(data, new PayloadOptions { Deduplicate = dedupe }, cancellationToken).ConfigureAwait(false);
+            var (bytes, rate) = await IngestAndMeasureAsync(data, new PayloadOptions { Deduplicate = dedupe }, cancellationToken).ConfigureAwait(false);
             var label = dedupe ? "RunLedger SQLite, dedupe on" : "RunLedger SQLite, dedupe off";
             var percent = (double)bytes / raw * 100;
             dedupePercent ??= percent;
-            report.Rows.Add([label, Fmt.Int(data.Runs.Count), Fmt.Int(bytes), Fmt.Int(bytes / data.Runs.Count), Fmt.Number(percent, "0.0") + " %"]);
+            report.Rows.Add([label, Fmt.Int(data.Runs.Count), Fmt.Int(bytes), Fmt.Int(bytes / data.Runs.Count), Fmt.Number(percent, "0.0") + " %", Fmt.Rate(rate)]);
             report.Metrics[dedupe ? "dedupe_on_bytes" : "dedupe_off_bytes"] = bytes;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {label}: {bytes:N0} bytes ({percent:0.0} % of raw)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {label}: {bytes:N0} bytes ({percent:0.0} % of raw), ingested at {rate:N0} runs/s"));
         }
 
         report.Summary.Add(SummaryLine.Check("bytes on disk / raw JSON, dedupe on (%)", dedupePercent!.Value, "0.0", 20, false, "<= 20 %"));
@@ -48,7 +48,7 @@ internal sealed class StorageScenario : IScenario
         return report;
     }
 
-    private static async Task<long> IngestAndMeasureAsync(WorkloadData data, PayloadOptions payloads, CancellationToken cancellationToken)
+    private static async Task<(long Bytes, double RunsPerSecond)> IngestAndMeasureAsync(WorkloadData data, PayloadOptions payloads, CancellationToken cancellationToken)
     {
         using var dir = new TempDirectory("storage");
         var ledger = await InProcessLedger.OpenAsync(dir.Path, payloads, cancellationToken).ConfigureAwait(false);
@@ -59,8 +59,9 @@ internal sealed class StorageScenario : IScenario
                 await ledger.SubmitAsync(sessions, cancellationToken).ConfigureAwait(false);
             }
 
-            await Submitters.RunAsync(data.RunBatches(1000), 4, (_, request) => ledger.SubmitAsync(request, cancellationToken)).ConfigureAwait(false);
-            return await ledger.CloseAndMeasureAsync().ConfigureAwait(false);
+            var (elapsed, _) = await Submitters.RunAsync(data.RunBatches(1000), 4, (_, request) => ledger.SubmitAsync(request, cancellationToken)).ConfigureAwait(false);
+            var bytes = await ledger.CloseAndMeasureAsync().ConfigureAwait(false);
+            return (bytes, data.Runs.Count / elapsed.TotalSeconds);
         }
     }
 }

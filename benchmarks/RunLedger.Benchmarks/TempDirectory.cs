@@ -1,6 +1,6 @@
 namespace RunLedger.Benchmarks;
 
-/// <summary>A fresh directory under the system temp folder, deleted on dispose.</summary>
+/// <summary>A fresh directory under the system temp folder, deleted on dispose unless RUNLEDGER_BENCH_KEEP=1.</summary>
 internal sealed class TempDirectory : IDisposable
 {
     public TempDirectory(string label)
@@ -18,6 +18,12 @@ internal sealed class TempDirectory : IDisposable
 
     public void Dispose()
     {
+        if (Environment.GetEnvironmentVariable("RUNLEDGER_BENCH_KEEP") == "1")
+        {
+            Console.WriteLine("  kept " + Path);
+            return;
+        }
+
         try
         {
             Directory.Delete(Path, recursive: true);
