@@ -1,0 +1,83 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using RunLedger.Core.Ingest;
+using RunLedger.Core.Payloads;
+using RunLedger.Sqlite;
+
+namespace RunLedger.Benchmarks;
+
+/// <summary>
+/// RunLedger's store and ingest pipeline wired as the server wires them, without HTTP:
+/// <see cref="SqliteLedgerStore"/> (WAL, synchronous=FULL by default) behind one <see cref="IngestPipeline"/>.
+/// </summary>
+internal sealed class InProcessLedger : IAsyncDisposable
+{
+    private readonly SqliteLedgerStore _store;
+    private readonly IngestPipeline _pipeline;
+    private readonly IngestValidator _validator;
+    private long _projectId;
+
+    private InProcessLedger(string databasePath, PayloadOptions payloads)
+    {
+        var ingest = new IngestOptions();
+        DatabasePath = databasePath;
+        _store = new SqliteLedgerStore(databasePath, new SqliteStoreOptions(), payloads, TimeProvider.System);
+        _pipeline = new IngestPipeline(_store.Writer, ingest, new LedgerChangeNotifier(), NullLogger<IngestPipeline>.Instance);
+        _validator = new IngestValidator(ingest);
+    }
+
+    public string DatabasePath { get; }
+
+    public static async Task<InProcessLedger> OpenAsync(string directory, PayloadOptions payloads, CancellationToken cancellationToken)
+    {
+        var ledger = new InProcessLedger(Path.Combine(directory, "runledger.db"), payloads);
+        await ledger._store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        ledger._projectId = (await ledger._store.Admin.GetOrCreateProjectAsync("default", cancellationToken).ConfigureAwait(false)).Id;
+        ledger._pipeline.Start();
+        return ledger;
+    }
+
+    /// <summary>Validates and submits one request the way the HTTP endpoint does; returns the items written.</summary>
+    public async Task<int> SubmitAsync(IngestRequest request, CancellationToken cancellationToken)
+    {
+        var validated = _validator.Validate(request, _projectId, "bench", DateTimeOffset.UtcNow);
+        if (validated.Rejected.Count > 0)
+        {
+            throw new InvalidOperationException($"The validator rejected {validated.Rejected.Count} items: {validated.Rejected[0]}");
+        }
+
+        var outcome = await _pipeline.SubmitAsync(validated.Batch, cancellationToken).ConfigureAwait(false);
+        return outcome.Written;
+    }
+
+    /// <summary>Closes the ledger, checkpoints the WAL into the database and returns db + wal bytes.</summary>
+    public async Task<long> CloseAndMeasureAsync()
+    {
+        await DisposeAsync().ConfigureAwait(false);
+        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString()))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            command.ExecuteNonQuery();
+            var size = FileSize(DatabasePath) + FileSize(DatabasePath + "-wal");
+            return size;
+        }
+    }
+
+    private static long FileSize(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
+
+    private bool _disposed;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await _pipeline.DisposeAsync().ConfigureAwait(false);
+        await _store.DisposeAsync().ConfigureAwait(false);
+    }
+}
