@@ -35,7 +35,7 @@ public static class LedgerHost
         var ingest = configuration.GetSection(IngestOptions.Section).Get<IngestOptions>() ?? new IngestOptions();
         var payloads = configuration.GetSection("RunLedger:Payloads").Get<PayloadOptions>() ?? new PayloadOptions();
         var sqlite = configuration.GetSection(SqliteStoreOptions.Section).Get<SqliteStoreOptions>() ?? new SqliteStoreOptions();
-        var errors = ingest.Validate().Concat(sqlite.Validate()).ToList();
+        var errors = ingest.Validate().Concat(sqlite.Validate()).Concat(payloads.Validate().Select(e => "RunLedger:Payloads: " + e)).ToList();
         if (payloads.MaxBodyBytes < 1024)
         {
             errors.Add("RunLedger:Payloads:MaxBodyBytes must be at least 1024.");

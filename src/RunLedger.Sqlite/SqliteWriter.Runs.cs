@@ -27,7 +27,7 @@ internal sealed partial class SqliteWriter
         }
 
         var row = existing?.Clone() ?? NewRow(context, write);
-        var rejection = Merge(row, write, existing is null, context);
+        var rejection = Merge(row, write);
         if (rejection is not null)
         {
             context.Rejected.Add(new RejectedItem("run", write.Index, write.Id.ToString(), rejection));
@@ -87,7 +87,7 @@ internal sealed partial class SqliteWriter
     };
 
     /// <summary>Applies the fields a write carries; fields it leaves out keep their stored value.</summary>
-    private static string? Merge(RunRow row, RunWrite write, bool isNew, BatchContext context)
+    private static string? Merge(RunRow row, RunWrite write)
     {
         if (write.SessionId is not null)
         {
@@ -168,8 +168,6 @@ internal sealed partial class SqliteWriter
             return "parentId: a run cannot be its own parent.";
         }
 
-        _ = isNew;
-        _ = context;
         return null;
     }
 
@@ -214,7 +212,8 @@ internal sealed partial class SqliteWriter
     private byte[] StorePayload(string json)
     {
         var cmd = Cmd;
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(json));
+        var utf8 = Encoding.UTF8.GetBytes(json);
+        var hash = SHA256.HashData(utf8);
         if (_payloadOptions.Deduplicate)
         {
             Set(cmd.PayloadExists, "@h", hash);
@@ -224,7 +223,7 @@ internal sealed partial class SqliteWriter
             }
         }
 
-        var encoded = PayloadCodec.Encode(json, _payloadOptions);
+        var encoded = PayloadCodec.Encode(utf8, hash, _payloadOptions);
         var key = _payloadOptions.Deduplicate ? encoded.Hash : RandomNumberGenerator.GetBytes(32);
         Set(cmd.InsertPayload, "@h", key);
         Set(cmd.InsertPayload, "@size", encoded.OriginalSize);

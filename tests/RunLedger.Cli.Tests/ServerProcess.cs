@@ -44,42 +44,48 @@ internal sealed class ServerProcess : IAsyncDisposable
 
         start.Environment["RUNLEDGER_BOOTSTRAP_KEY"] = AdminKey;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
-        process.OutputDataReceived += (_, _) => { };
+
+        // The host logs "Application started" once Kestrel listens; the process ending first is a failure.
+        var started = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                started.TrySetResult(false);
+            }
+            else if (e.Data.Contains("Application started", StringComparison.Ordinal))
+            {
+                started.TrySetResult(true);
+            }
+        };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
         var server = new ServerProcess(process, url);
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
+        bool ready;
+        try
         {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"runledger serve exited with code {process.ExitCode} before it was ready.");
-            }
-
-            try
-            {
-                using var response = await client.GetAsync(url + "/readyz");
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return server;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-
-            await Task.Delay(100);
+            ready = await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            await server.DisposeAsync();
+            throw new TimeoutException("runledger serve was not ready within 60 s.");
         }
 
-        await server.DisposeAsync();
-        throw new TimeoutException("runledger serve was not ready within 60 s.");
+        if (!ready)
+        {
+            await server.DisposeAsync();
+            throw new InvalidOperationException("runledger serve exited before it was ready.");
+        }
+
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var response = await client.GetAsync(url + "/readyz");
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return server;
     }
 
     public static int FreePort()

@@ -42,7 +42,18 @@ public static class PayloadCodec
         }
 
         var original = Encoding.UTF8.GetBytes(jsonText);
-        var hash = SHA256.HashData(original);
+        return Encode(original, SHA256.HashData(original), options);
+    }
+
+    /// <summary>
+    /// Encodes a body whose UTF-8 bytes and SHA-256 the caller already has (the store hashes
+    /// first to skip bodies it holds). <paramref name="options"/> must have been validated.
+    /// </summary>
+    public static EncodedPayload Encode(byte[] original, byte[] hash, PayloadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(original);
+        ArgumentNullException.ThrowIfNull(hash);
+        ArgumentNullException.ThrowIfNull(options);
         var truncated = original.Length > options.MaxBodyBytes;
         var text = truncated ? BuildMarker(original, hash, options.TruncatedHeadBytes) : original;
 

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace RunLedger.Core.Query;
 
 /// <summary>Parsing and canonical formatting of numbers, durations and times (invariant culture).</summary>
-internal static partial class FilterLiterals
+public static partial class FilterLiterals
 {
     private const long TicksPerMillisecond = TimeSpan.TicksPerMillisecond;
 

@@ -55,19 +55,24 @@ internal sealed class ApiKeyFilter(KeyScopes scope) : IEndpointFilter
 internal sealed class ApiKeyCache(ILedgerStore store, TimeProvider time)
 {
     private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(5);
-    private readonly ConcurrentDictionary<string, (ApiKeyInfo? Key, DateTimeOffset Expires)> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (ApiKeyInfo Key, DateTimeOffset Expires)> _cache = new(StringComparer.Ordinal);
 
     public async Task<ApiKeyInfo?> FindAsync(string secret, CancellationToken cancellationToken)
     {
         var hash = ApiKeySecrets.Hash(secret);
         var hex = ApiKeySecrets.ToHex(hash);
         var now = time.GetUtcNow();
-        if (_cache.TryGetValue(hex, out var entry) && entry.Expires > now && entry.Key is not null)
+        if (_cache.TryGetValue(hex, out var entry) && entry.Expires > now)
         {
             return entry.Key;
         }
 
         var key = await store.Admin.FindKeyAsync(hash, cancellationToken).ConfigureAwait(false);
+        if (key is null)
+        {
+            return null;
+        }
+
         if (_cache.Count > 10_000)
         {
             _cache.Clear();

@@ -1,11 +1,10 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using RunLedger.Core.Query;
 
 namespace RunLedger.Server.Endpoints;
 
 /// <summary>Parses query-string arguments, turning mistakes into messages that say what was expected.</summary>
-internal static partial class QueryArguments
+internal static class QueryArguments
 {
     public const int MaxLimit = 1000;
 
@@ -44,29 +43,9 @@ internal static partial class QueryArguments
         return true;
     }
 
-    /// <summary>A span such as 90s, 15m, 1h, 7d, 2w.</summary>
-    public static bool TryParseSpan(string text, out TimeSpan span)
-    {
-        span = default;
-        var match = SpanPattern().Match(text.Trim());
-        if (!match.Success)
-        {
-            return false;
-        }
-
-        var amount = double.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture);
-        span = match.Groups["u"].Value switch
-        {
-            "ms" => TimeSpan.FromMilliseconds(amount),
-            "s" => TimeSpan.FromSeconds(amount),
-            "m" => TimeSpan.FromMinutes(amount),
-            "h" => TimeSpan.FromHours(amount),
-            "d" => TimeSpan.FromDays(amount),
-            "w" => TimeSpan.FromDays(7 * amount),
-            _ => TimeSpan.Zero,
-        };
-        return span > TimeSpan.Zero;
-    }
+    /// <summary>A span such as 90s, 15m, 1h, 7d, 2w (the filter language's duration syntax).</summary>
+    public static bool TryParseSpan(string text, out TimeSpan span) =>
+        FilterLiterals.TryParseDuration(text.Trim(), out span) && span > TimeSpan.Zero;
 
     /// <summary>A time: relative to now (<c>-24h</c>, <c>now</c>) or absolute (<c>2026-11-01</c>, ISO 8601; UTC unless an offset is given).</summary>
     public static bool TryParseTime(string text, DateTimeOffset now, out DateTimeOffset time)
@@ -79,15 +58,12 @@ internal static partial class QueryArguments
             return true;
         }
 
-        if (text.StartsWith('-') && TryParseSpan(text[1..], out var ago))
+        if (FilterLiterals.TryParseRelativeTime(text, out var offset))
         {
-            time = now - ago;
+            time = now + offset;
             return true;
         }
 
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
     }
-
-    [GeneratedRegex(@"^(?<n>\d+(\.\d+)?)(?<u>ms|s|m|h|d|w)$", RegexOptions.CultureInvariant)]
-    private static partial Regex SpanPattern();
 }
