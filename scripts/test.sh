@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole RunLedger test suite and ends with one line: "N passed, N failed, N skipped".
+# Runs the whole RunLedger test suite and ends with one line: "N passed, N failed".
 # Usage: ./scripts/test.sh [extra dotnet test arguments]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +28,8 @@ if [ "$total" -eq 0 ]; then
   exit 1
 fi
 
-echo "$passed passed, $failed failed, $skipped skipped"
+echo "$skipped skipped"
+echo "$passed passed, $failed failed"
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
   exit 1
 fi

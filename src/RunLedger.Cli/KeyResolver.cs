@@ -6,6 +6,7 @@ internal static class KeyResolver
     public const string ServerVariable = "RUNLEDGER_URL";
     public const string KeyVariable = "RUNLEDGER_KEY";
     public const string DataVariable = "RUNLEDGER_DATA";
+    public const string StoreVariable = "RUNLEDGER_STORE";
     public const string DefaultServer = "http://127.0.0.1:5170";
     public const string DefaultDataDirectory = "runledger-data";
     public const string AdminKeyFileName = "admin.key";

@@ -46,12 +46,24 @@ public static class LedgerHost
             errors.Add("RunLedger:Payloads:MaxBodyBytes cannot be larger than RunLedger:Ingest:MaxBodyFieldBytes.");
         }
 
+        var dataDirectory = Path.GetFullPath(options.DataDirectory);
+        StoreLocation? location = null;
+        try
+        {
+            location = string.IsNullOrWhiteSpace(options.Store)
+                ? new StoreLocation(StoreEngine.Sqlite, Path.Combine(dataDirectory, sqlite.Path))
+                : StoreLocation.Parse(options.Store, Environment.CurrentDirectory);
+        }
+        catch (FormatException e)
+        {
+            errors.Add("--store: " + e.Message);
+        }
+
         if (errors.Count > 0)
         {
             throw new OptionsValidationException("RunLedger", typeof(IngestOptions), errors);
         }
 
-        var dataDirectory = Path.GetFullPath(options.DataDirectory);
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(new DataDirectory(dataDirectory));
@@ -60,8 +72,8 @@ public static class LedgerHost
         services.AddSingleton(payloads);
         services.AddSingleton(sqlite);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<ILedgerStore>(sp => new SqliteLedgerStore(
-            Path.Combine(dataDirectory, sqlite.Path), sqlite, payloads, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(location!);
+        services.AddSingleton(sp => LedgerStores.Create(location!, sqlite, payloads, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<LedgerChangeNotifier>();
         services.AddSingleton(sp => new IngestPipeline(
             sp.GetRequiredService<ILedgerStore>().Writer,

@@ -6,6 +6,12 @@ public sealed class ServerOptions
     /// <summary>The directory holding the SQLite database and <c>admin.key</c>.</summary>
     public string DataDirectory { get; set; } = "runledger-data";
 
+    /// <summary>
+    /// The store (see <see cref="Hosting.StoreLocation"/>): a SQLite file or a PostgreSQL database.
+    /// Null means the SQLite file <c>RunLedger:Sqlite:Path</c> inside <see cref="DataDirectory"/>.
+    /// </summary>
+    public string? Store { get; set; }
+
     /// <summary>The addresses Kestrel listens on.</summary>
     public string Urls { get; set; } = "http://127.0.0.1:5170";
 

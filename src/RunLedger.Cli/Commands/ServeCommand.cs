@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Options;
 using RunLedger.Server;
 
 namespace RunLedger.Cli.Commands;
@@ -14,11 +15,17 @@ internal static class ServeCommand
             DefaultValueFactory = _ => KeyResolver.DefaultServer,
             HelpName = "URLS",
         };
+        var store = new Option<string?>("--store")
+        {
+            Description = $"The store: a SQLite file or a PostgreSQL URL or connection string [env {KeyResolver.StoreVariable}; default runledger.db in the data directory]",
+            HelpName = "STORE",
+        };
         var demo = new Option<bool>("--demo") { Description = "Write a demo workload on start when the ledger is empty" };
 
         var command = new Command("serve", "Run the RunLedger server (embedded SQLite, dashboard and API). Extra key=value arguments are passed to the server's configuration")
         {
             urls,
+            store,
             demo,
         };
         command.Options.Add(globals.Data);
@@ -30,6 +37,7 @@ internal static class ServeCommand
             {
                 DataDirectory = KeyResolver.ResolveDataDirectory(parseResult.GetValue(globals.Data), host.GetEnvironmentVariable, host.CurrentDirectory),
                 Urls = parseResult.GetValue(urls) ?? KeyResolver.DefaultServer,
+                Store = parseResult.GetValue(store) ?? NullIfEmpty(host.GetEnvironmentVariable(KeyResolver.StoreVariable)),
                 Demo = parseResult.GetValue(demo),
             };
             foreach (var token in parseResult.UnmatchedTokens)
@@ -37,8 +45,23 @@ internal static class ServeCommand
                 options.Arguments.Add(token);
             }
 
-            return await host.RunServer(options, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await host.RunServer(options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OptionsValidationException e)
+            {
+                // A setting a person can fix: say which, without a stack trace.
+                foreach (var failure in e.Failures)
+                {
+                    await host.Error.WriteLineAsync("error: " + failure).ConfigureAwait(false);
+                }
+
+                return ExitCodes.Usage;
+            }
         });
         return command;
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }
