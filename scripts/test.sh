@@ -4,6 +4,45 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# The PostgreSQL tests start their own throwaway server from the installed binaries (initdb,
+# pg_ctl, postgres) unless RUNLEDGER_TEST_POSTGRES names an existing server. When the binaries
+# are missing, install them (as root) rather than let those tests fail one by one. No system
+# service is started.
+postgres_binaries_found() {
+  command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1 && return 0
+  local bin
+  for bin in /usr/lib/postgresql/*/bin; do
+    [ -x "$bin/pg_ctl" ] && [ -x "$bin/initdb" ] && return 0
+  done
+  return 1
+}
+
+if [ -z "${RUNLEDGER_TEST_POSTGRES:-}" ] && ! postgres_binaries_found; then
+  install_command="apt-get update && apt-get install -y postgresql postgresql-contrib"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "PostgreSQL server binaries (initdb, pg_ctl) were not found and this is not root." >&2
+    echo "Install them with: sudo sh -c '$install_command'" >&2
+    echo "or set RUNLEDGER_TEST_POSTGRES to a connection string of a server the tests may use." >&2
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+  echo "Installing PostgreSQL for the tests: $install_command"
+  # policy-rc.d exit 101 keeps the package from starting a system service; the tests start their own.
+  policy="/usr/sbin/policy-rc.d"
+  made_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1
+  fi
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-contrib; } >/dev/null; then
+    [ "$made_policy" -eq 1 ] && rm -f "$policy"
+    echo "Installing PostgreSQL failed; run '$install_command' by hand and look at its output." >&2
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+  [ "$made_policy" -eq 1 ] && rm -f "$policy"
+  echo "Installed PostgreSQL (binaries in $(ls -d /usr/lib/postgresql/*/bin | tail -1))."
+fi
+
 results="TestResults"
 rm -rf "$results"
 mkdir -p "$results"
