@@ -35,7 +35,8 @@ public static class LedgerHost
         var ingest = configuration.GetSection(IngestOptions.Section).Get<IngestOptions>() ?? new IngestOptions();
         var payloads = configuration.GetSection("RunLedger:Payloads").Get<PayloadOptions>() ?? new PayloadOptions();
         var sqlite = configuration.GetSection(SqliteStoreOptions.Section).Get<SqliteStoreOptions>() ?? new SqliteStoreOptions();
-        var errors = ingest.Validate().Concat(sqlite.Validate()).Concat(payloads.Validate().Select(e => "RunLedger:Payloads: " + e)).ToList();
+        var stream = configuration.GetSection(StreamSettings.Section).Get<StreamSettings>() ?? new StreamSettings();
+        var errors = ingest.Validate().Concat(stream.Validate()).Concat(sqlite.Validate()).Concat(payloads.Validate().Select(e => "RunLedger:Payloads: " + e)).ToList();
         if (payloads.MaxBodyBytes < 1024)
         {
             errors.Add("RunLedger:Payloads:MaxBodyBytes must be at least 1024.");
@@ -81,7 +82,9 @@ public static class LedgerHost
             sp.GetRequiredService<LedgerChangeNotifier>(),
             sp.GetRequiredService<ILogger<IngestPipeline>>()));
         services.AddSingleton<ApiKeyCache>();
-        services.AddSingleton<StreamSettings>();
+        services.AddSingleton(stream);
+        services.AddHostedService<ChangeFeedService>();
+        services.AddExceptionHandler<StoreUnavailableHandler>();
         services.AddSingleton<KeyBootstrapper>();
         services.AddSingleton<DemoSeeder>();
         services.ConfigureHttpJsonOptions(json => LedgerJson.Apply(json.SerializerOptions));

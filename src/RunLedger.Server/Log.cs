@@ -16,4 +16,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Wrote the demo workload: {Runs} runs in {Sessions} sessions")]
     public static partial void DemoWritten(ILogger logger, int runs, int sessions);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "The store is unavailable; answered {Method} {Path} with 503: {Reason}")]
+    public static partial void StoreUnavailable(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "The store's change feed stopped; live streams fall back to polling the event table")]
+    public static partial void ChangeFeedStopped(ILogger logger, Exception exception);
 }

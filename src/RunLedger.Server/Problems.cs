@@ -5,7 +5,7 @@ namespace RunLedger.Server;
 /// <summary>Every error the API gives is an RFC 9457 problem with a message a person can act on.</summary>
 internal static class Problems
 {
-    private const string TypeBase = "https://runledger.dev/problems/";
+    public const string TypeBase = "https://runledger.dev/problems/";
 
     public static ProblemHttpResult Create(int status, string type, string title, string detail, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title, type: TypeBase + type, extensions: extensions);

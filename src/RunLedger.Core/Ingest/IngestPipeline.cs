@@ -108,7 +108,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         {
             LogCommitFailed(_logger, ex, batches.Count);
             var failure = new IngestUnavailableException(
-                "The store could not commit the batch; nothing of it was stored. Retry after the time in Retry-After.",
+                "The store could not commit the batch, so it is not acknowledged. Send it again after the time in Retry-After; a run sent again with the same id updates that run, never duplicates it.",
                 TimeSpan.FromSeconds(_options.RetryAfterSeconds),
                 queueFull: false,
                 ex);
@@ -136,7 +136,13 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             else
             {
                 LogBatchFailed(_logger, result.Error, batches[i].Count);
-                group[i].Completion.TrySetException(result.Error ?? new InvalidOperationException("The batch was not written."));
+                group[i].Completion.TrySetException(StoreUnavailableException.IsUnavailable(result.Error)
+                    ? new IngestUnavailableException(
+                        "The store is unavailable; nothing of the batch was stored. Retry after the time in Retry-After.",
+                        TimeSpan.FromSeconds(_options.RetryAfterSeconds),
+                        queueFull: false,
+                        result.Error)
+                    : result.Error ?? new InvalidOperationException("The batch was not written."));
             }
         }
 

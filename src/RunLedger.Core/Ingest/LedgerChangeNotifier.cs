@@ -1,13 +1,16 @@
 using System.Collections.Concurrent;
+using RunLedger.Core.Storage;
 
 namespace RunLedger.Core.Ingest;
 
 /// <summary>
 /// Wakes live readers after a commit. It carries no data, only "the newest event id of project P
 /// is now N": readers then read the event table, which is the single source of truth, so a
-/// reader never sees an uncommitted change and never misses one.
+/// reader never sees an uncommitted change and never misses one. Commits of this process are
+/// published by the ingest pipeline; commits of other processes on a shared database arrive
+/// through the store's <see cref="ILedgerChangeFeed"/>.
 /// </summary>
-public sealed class LedgerChangeNotifier
+public sealed class LedgerChangeNotifier : ILedgerChangeSink
 {
     private readonly ConcurrentDictionary<long, long> _lastEventIds = new();
     private readonly Lock _gate = new();
@@ -17,6 +20,14 @@ public sealed class LedgerChangeNotifier
     public void Publish(long projectId, long lastEventId)
     {
         _lastEventIds.AddOrUpdate(projectId, lastEventId, (_, old) => Math.Max(old, lastEventId));
+        Wake();
+    }
+
+    /// <summary>Wakes every waiting reader of every project to read the event table again.</summary>
+    public void PublishAll() => Wake();
+
+    private void Wake()
+    {
         TaskCompletionSource changed;
         lock (_gate)
         {

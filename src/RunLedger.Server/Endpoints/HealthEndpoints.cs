@@ -1,8 +1,15 @@
+using System.Globalization;
+using RunLedger.Core.Ingest;
 using RunLedger.Core.Storage;
+using RunLedger.Server.Hosting;
 
 namespace RunLedger.Server.Endpoints;
 
-/// <summary><c>/healthz</c> (the process is alive) and <c>/readyz</c> (the store answers). No key needed.</summary>
+/// <summary>
+/// <c>/healthz</c> (the process is alive; never touches the store, so an orchestrator does not
+/// restart a server whose database is down) and <c>/readyz</c> (the store answers; 503 while it
+/// does not, so a load balancer sends traffic elsewhere). No key needed.
+/// </summary>
 internal static class HealthEndpoints
 {
     public static void MapHealth(this IEndpointRouteBuilder routes)
@@ -11,7 +18,7 @@ internal static class HealthEndpoints
         routes.MapGet("/readyz", ReadyAsync).WithName("Ready").ExcludeFromDescription();
     }
 
-    private static async Task<IResult> ReadyAsync(ILedgerStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ReadyAsync(HttpContext http, ILedgerStore store, IngestOptions ingest, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
@@ -24,10 +31,22 @@ internal static class HealthEndpoints
         {
             ok = false;
         }
+        catch (Exception ex) when (StoreUnavailableException.IsUnavailable(ex))
+        {
+            ok = false;
+        }
 
-        return ok
-            ? TypedResults.Ok(new HealthResponse("ready", store.Describe()))
-            : Problems.Unavailable($"The store ({store.Describe()}) does not answer.");
+        if (ok)
+        {
+            return TypedResults.Ok(new HealthResponse("ready", store.Describe()));
+        }
+
+        http.Response.Headers.RetryAfter = ingest.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return Problems.Create(
+            StatusCodes.Status503ServiceUnavailable,
+            "store-unavailable",
+            "The store is unavailable.",
+            StoreUnavailableHandler.UnavailableDetail(store, ingest));
     }
 }
 

@@ -125,6 +125,12 @@ internal static class StreamEndpoints
         {
             // The connection broke; the client resumes with Last-Event-ID.
         }
+        catch (Exception ex) when (StoreUnavailableException.IsUnavailable(ex))
+        {
+            // The database went away after the stream began, so there is no status to change:
+            // end the stream; the client reconnects with Last-Event-ID (retry: 2000) and gets a
+            // 503 until the database is back, then everything it missed.
+        }
 
         return Results.Empty;
     }
@@ -136,9 +142,11 @@ internal static class StreamEndpoints
     }
 }
 
-/// <summary>Timings of the live stream.</summary>
+/// <summary>Timings of the live stream (<c>RunLedger:Stream</c>).</summary>
 internal sealed class StreamSettings
 {
+    public const string Section = "RunLedger:Stream";
+
     /// <summary>A comment line is sent after this much silence.</summary>
     public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(15);
 
@@ -147,4 +155,17 @@ internal sealed class StreamSettings
     /// another process on the same database still arrive.
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public IEnumerable<string> Validate()
+    {
+        if (Heartbeat <= TimeSpan.Zero)
+        {
+            yield return Section + ":Heartbeat must be a positive time such as 00:00:15.";
+        }
+
+        if (PollInterval <= TimeSpan.Zero)
+        {
+            yield return Section + ":PollInterval must be a positive time such as 00:00:01.";
+        }
+    }
 }
