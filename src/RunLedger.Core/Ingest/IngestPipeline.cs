@@ -106,7 +106,16 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            LogCommitFailed(_logger, ex, batches.Count);
+            if (StoreUnavailableException.IsUnavailable(ex))
+            {
+                // Expected while the database is away; the reason is enough, a stack trace is noise.
+                LogStoreUnavailable(_logger, batches.Count, ex.GetBaseException().Message);
+            }
+            else
+            {
+                LogCommitFailed(_logger, ex, batches.Count);
+            }
+
             var failure = new IngestUnavailableException(
                 "The store could not commit the batch, so it is not acknowledged. Send it again after the time in Retry-After; a run sent again with the same id updates that run, never duplicates it.",
                 TimeSpan.FromSeconds(_options.RetryAfterSeconds),
@@ -178,6 +187,9 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "The store failed to commit a group of {BatchCount} batches; every request in it was answered 503.")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int batchCount);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "The store is unavailable; a group of {BatchCount} batches was not written and every request in it was answered 503: {Reason}")]
+    private static partial void LogStoreUnavailable(ILogger logger, int batchCount, string reason);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "A batch of {ItemCount} items was rolled back.")]
     private static partial void LogBatchFailed(ILogger logger, Exception? exception, int itemCount);

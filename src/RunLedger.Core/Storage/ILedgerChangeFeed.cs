@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace RunLedger.Core.Storage;
 
 /// <summary>
@@ -13,7 +15,8 @@ public interface ILedgerChangeFeed
     /// Listens until <paramref name="cancellationToken"/> is cancelled, passing every commit to
     /// <paramref name="sink"/>. Survives the database going away: it reconnects by itself with a
     /// backoff and calls <see cref="ILedgerChangeSink.PublishAll"/> after each (re)connection,
-    /// since commits made while it was not listening were not heard.
+    /// since commits made while it was not listening were not heard. Losing and regaining the
+    /// connection is reported to <paramref name="logger"/>.
     /// </summary>
-    Task ListenAsync(ILedgerChangeSink sink, CancellationToken cancellationToken);
+    Task ListenAsync(ILedgerChangeSink sink, ILogger logger, CancellationToken cancellationToken);
 }

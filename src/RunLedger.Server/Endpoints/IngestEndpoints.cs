@@ -5,7 +5,9 @@ using Microsoft.Extensions.Options;
 using RunLedger.Core;
 using RunLedger.Core.Ingest;
 using RunLedger.Core.Security;
+using RunLedger.Core.Storage;
 using RunLedger.Server.Auth;
+using RunLedger.Server.Hosting;
 
 namespace RunLedger.Server.Endpoints;
 
@@ -29,6 +31,7 @@ internal static class IngestEndpoints
     internal static async Task<IResult> IngestAsync(
         HttpContext http,
         IngestPipeline pipeline,
+        ILedgerStore store,
         IOptions<IngestOptions> options,
         TimeProvider time,
         CancellationToken cancellationToken)
@@ -101,6 +104,15 @@ internal static class IngestEndpoints
             catch (IngestUnavailableException ex)
             {
                 http.Response.Headers.RetryAfter = ((int)Math.Ceiling(ex.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                if (StoreUnavailableException.IsUnavailable(ex))
+                {
+                    return Problems.Create(
+                        StatusCodes.Status503ServiceUnavailable,
+                        "store-unavailable",
+                        "The database is not reachable right now.",
+                        StoreUnavailableHandler.UnavailableDetail(store, limits) + " Nothing of this request is acknowledged; a run sent again with the same id updates that run, never duplicates it.");
+                }
+
                 return Problems.Unavailable(ex.Message);
             }
         }

@@ -21,7 +21,7 @@ internal sealed class ChangeFeedService(ILedgerStore store, LedgerChangeNotifier
 
         try
         {
-            await feed.ListenAsync(notifier, stoppingToken).ConfigureAwait(false);
+            await feed.ListenAsync(notifier, logger, stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

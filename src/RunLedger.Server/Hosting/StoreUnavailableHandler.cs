@@ -26,7 +26,7 @@ internal sealed class StoreUnavailableHandler(
             return false;
         }
 
-        Log.StoreUnavailable(logger, httpContext.Request.Method, httpContext.Request.Path, Innermost(exception).Message);
+        Log.StoreUnavailable(logger, httpContext.Request.Method, httpContext.Request.Path, exception.GetBaseException().Message);
         httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         httpContext.Response.Headers.RetryAfter = ingest.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
         return await problems.TryWriteAsync(new ProblemDetailsContext
@@ -43,19 +43,9 @@ internal sealed class StoreUnavailableHandler(
         }).ConfigureAwait(false);
     }
 
-    /// <summary>What to tell a client while the store is away; shared with ingest and <c>/readyz</c>.</summary>
+    /// <summary>What to tell a client while the store is away: every endpoint, ingest and <c>/readyz</c> say the same.</summary>
     internal static string UnavailableDetail(ILedgerStore store, IngestOptions ingest) =>
         string.Create(
             CultureInfo.InvariantCulture,
-            $"The server is running but its store ({store.Describe()}) does not answer; nothing was read or written. Retry after {ingest.RetryAfterSeconds} s: the server reconnects by itself when the database is back. If this lasts, check that the database server is up and reachable from this server.");
-
-    private static Exception Innermost(Exception exception)
-    {
-        while (exception.InnerException is not null)
-        {
-            exception = exception.InnerException;
-        }
-
-        return exception;
-    }
+            $"The server is running but its store ({store.Describe()}) does not answer. Retry after {ingest.RetryAfterSeconds} s: the server reconnects by itself when the database is back. If this lasts, check that the database server is up and reachable from this server.");
 }
