@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using RunLedger.Core.Payloads;
 using RunLedger.Core.Storage;
@@ -8,7 +9,7 @@ namespace RunLedger.Postgres;
 /// The production store: one PostgreSQL database shared by any number of server replicas,
 /// through one <see cref="NpgsqlDataSource"/> (a connection pool) per store.
 /// </summary>
-public sealed class PostgresLedgerStore : ILedgerStore
+public sealed class PostgresLedgerStore : ILedgerStore, ILedgerChangeFeed
 {
     /// <summary>The channel the writer notifies with "projectId:lastEventId" when events commit.</summary>
     public const string EventsChannel = "runledger_events";
@@ -51,6 +52,13 @@ public sealed class PostgresLedgerStore : ILedgerStore
     public ILedgerReader Reader => _reader;
 
     public IAdminStore Admin => _admin;
+
+    /// <summary>
+    /// Hears the commits of every server process on this database (LISTEN on
+    /// <see cref="EventsChannel"/>) on a dedicated connection; see <see cref="PostgresChangeListener"/>.
+    /// </summary>
+    public Task ListenAsync(ILedgerChangeSink sink, ILogger logger, CancellationToken cancellationToken) =>
+        new PostgresChangeListener(_dataSource, EventsChannel).ListenAsync(sink, logger, cancellationToken);
 
     public string Describe() => _description;
 
