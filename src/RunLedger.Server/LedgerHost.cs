@@ -132,6 +132,7 @@ public static class LedgerHost
     /// Opens the store (creating or upgrading its schema), makes the first key when there is
     /// none, starts the writer and then Kestrel.
     /// </summary>
+    /// <exception cref="StoreUnavailableException">The database cannot be reached, with what to check.</exception>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken, TextWriter? console = null)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -139,7 +140,17 @@ public static class LedgerHost
         var store = services.GetRequiredService<ILedgerStore>();
         var dataDirectory = services.GetRequiredService<DataDirectory>().Path;
         Directory.CreateDirectory(dataDirectory);
-        await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StoreUnavailableException.IsUnavailable(ex) && ex is not StoreUnavailableException)
+        {
+            throw new StoreUnavailableException(
+                $"The store ({store.Describe()}) does not answer: {ex.GetBaseException().Message}. Check that the database server is running and reachable from here and that --store names it, then start again.",
+                ex);
+        }
+
         Log.StoreOpened(services.GetRequiredService<ILogger<WebApplication>>(), store.Describe());
         await services.GetRequiredService<KeyBootstrapper>()
             .RunAsync(dataDirectory, app.Configuration["RUNLEDGER_BOOTSTRAP_KEY"], console ?? Console.Out, cancellationToken)

@@ -106,6 +106,37 @@ public sealed class OutageTests
         missing.ShouldBeEmpty($"{missing.Count} of {log.Acknowledged.Count} acknowledged runs are missing");
     }
 
+    [Fact]
+    public async Task Serve_DatabaseDownAtStart_ExitsWithCode3AndSaysWhatToCheck()
+    {
+        // Nothing listens on a port just handed out and released.
+        var store = $"Host=127.0.0.1;Port={ServerProcess.FreePort()};Database=runledger;Username=runledger;Password=hunter2;Timeout=5";
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "runledger.dll"), "serve", "--data", IngestBodies.NewDataDirectory(), "--urls", "http://127.0.0.1:0", "--store", store })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        var text = await error;
+        await output;
+
+        process.ExitCode.ShouldBe(3, text);
+        text.ShouldContain("does not answer");
+        text.ShouldContain("Check that the database server is running");
+        text.ShouldNotContain("Unhandled exception");
+        text.ShouldNotContain("hunter2");
+    }
+
     private static async Task WriteAsync(HttpClient client, int writer, IngestLog log, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)

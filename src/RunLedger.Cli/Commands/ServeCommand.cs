@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Options;
+using RunLedger.Core.Storage;
 using RunLedger.Server;
 
 namespace RunLedger.Cli.Commands;
@@ -58,6 +59,12 @@ internal static class ServeCommand
                 }
 
                 return ExitCodes.Usage;
+            }
+            catch (StoreUnavailableException e)
+            {
+                // The database is down or unreachable at start: say so plainly; a supervisor restarts the server.
+                await host.Error.WriteLineAsync("error: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Unreachable;
             }
         });
         return command;
