@@ -26,3 +26,13 @@ public sealed class SqliteFilterConformance : FilterConformance
 {
     protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) => SqliteConformanceDatabase.CreateAsync();
 }
+
+public sealed class SqlitePaginationConformance : PaginationConformance
+{
+    protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) => SqliteConformanceDatabase.CreateAsync();
+}
+
+public sealed class SqliteStatsConformance : StatsConformance
+{
+    protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) => SqliteConformanceDatabase.CreateAsync();
+}
