@@ -36,3 +36,13 @@ public sealed class SqliteStatsConformance : StatsConformance
 {
     protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) => SqliteConformanceDatabase.CreateAsync();
 }
+
+public sealed class SqliteAdminConformance : AdminConformance
+{
+    protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) => SqliteConformanceDatabase.CreateAsync();
+}
+
+public sealed class SqliteConcurrencyConformance : ConcurrencyConformance
+{
+    protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) => SqliteConformanceDatabase.CreateAsync();
+}
