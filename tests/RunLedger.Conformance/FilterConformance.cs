@@ -202,6 +202,7 @@ public abstract class FilterConformance : StoreConformance
     [InlineData("\"refund OR shipping\"")]
     [InlineData("\"NEAR(refund policy)\"")]
     [InlineData("\"body:refund\"")]
+    [InlineData("\"*\"")]
     [InlineData("tag:\"]; DROP TABLE runs; --\"")]
     [InlineData("user:\"\\\\\"")]
     [InlineData("user:%")]
@@ -259,9 +260,12 @@ public abstract class FilterConformance : StoreConformance
     {
         var (store, data) = await SeedAsync();
 
-        var runs = await AllRunsAsync(store, data.Runs, FilterParser.Parse("refun", FilterTarget.Runs));
-
-        FilterDataset.RunList(runs.Select(r => r.Id)).ShouldBe(TextSearchMatchesPrefixes ? "summarize,search" : "");
+        var expected = TextSearchMatchesPrefixes ? "summarize,search" : "";
+        foreach (var text in new[] { "refun", "\"refun*\"", "REFUN" })
+        {
+            var runs = await AllRunsAsync(store, data.Runs, FilterParser.Parse(text, FilterTarget.Runs));
+            FilterDataset.RunList(runs.Select(r => r.Id)).ShouldBe(expected, text);
+        }
     }
 
     [Fact]
