@@ -138,9 +138,16 @@ internal sealed partial class SqliteReader
         "user" => "user_id",
         "session" => "session_id",
         _ when dimension.StartsWith("metadata.", StringComparison.Ordinal) && IsMetadataKey(dimension["metadata.".Length..]) =>
-            "json_extract(r.metadata, '$.\"" + dimension["metadata.".Length..] + "\"')",
+            MetadataDimension("'$.\"" + dimension["metadata.".Length..] + "\"'"),
         _ => throw new FormatException($"groupBy: '{dimension}' is not a dimension; use kind, name, model, provider, status, user, session or metadata.<key>."),
     };
+
+    /// <summary>
+    /// A metadata value as group key text. json_extract turns JSON true and false into 1 and 0,
+    /// which would group them with the numbers; they keep their JSON names instead.
+    /// </summary>
+    private static string MetadataDimension(string path) =>
+        $"CASE json_type(r.metadata, {path}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE json_extract(r.metadata, {path}) END";
 
     internal static bool IsMetadataKey(string key) =>
         key.Length is > 0 and <= 128 && key.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');

@@ -185,6 +185,25 @@ public abstract class StatsConformance : StoreConformance
     }
 
     [Fact]
+    public async Task GroupBy_MetadataKey_KeysAreTheValuesAsText()
+    {
+        var (store, project) = await OpenWithProjectAsync();
+        string?[] values = ["\"acme\"", "3", "2.5", "true", "false", null];
+        var writes = values.Select((v, i) => new RunWrite
+        {
+            Id = NewId(),
+            StartedAt = Now.AddMinutes(-i),
+            Metadata = v is null ? RawJson.Parse("{\"other\":1}") : RawJson.Parse("{\"k\":" + v + "}"),
+        }).ToList();
+        await WriteAsync(store, project, writes);
+
+        var stats = await store.Reader.GetStatsAsync(project, new StatsQuery(null, ["metadata.k"], null, Today, Today.AddDays(1), false), Ct);
+
+        stats.Groups.Select(g => g.Key["metadata.k"]).Order(StringComparer.Ordinal).ShouldBe([null, "2.5", "3", "acme", "false", "true"]);
+        stats.Groups.ShouldAllBe(g => g.Figures.Count == 1);
+    }
+
+    [Fact]
     public async Task EmptyRange_HasZeroFiguresAndNoPercentiles()
     {
         var (store, project, _) = await SeedAsync();
