@@ -118,6 +118,7 @@ public abstract class FilterConformance : StoreConformance
     [InlineData("metadata.attempt<=3", "summarize")]
     [InlineData("metadata.attempt>=3 metadata.attempt<10", "summarize")]
     [InlineData("metadata.attempt:\"1\"", "chat")]
+    [InlineData("metadata.attempt>0", "summarize,plan")]
     [InlineData("metadata.attempt:1", "")]
     [InlineData("metadata.attempt:10", "plan")]
     [InlineData("metadata.attempt!=3", "chat,search,plan,classify")]
@@ -256,6 +257,26 @@ public abstract class FilterConformance : StoreConformance
     }
 
     [Fact]
+    public async Task TextSearch_FollowsUpdatedBodiesAndErrors()
+    {
+        var (store, project) = await OpenWithProjectAsync();
+        var id = NewId();
+        await WriteAsync(store, project, [new Core.Ingest.RunWrite { Id = id, StartedAt = Now, Input = Core.Model.RawJson.FromString("alpha question"), Output = Core.Model.RawJson.FromString("gamma answer") }]);
+        await WriteAsync(store, project, [new Core.Ingest.RunWrite { Id = id, Input = Core.Model.RawJson.FromString("beta question") }]);
+
+        async Task<int> Count(string text) => (await AllRunsAsync(store, project, FilterParser.Parse(text, FilterTarget.Runs))).Count;
+
+        (await Count("alpha")).ShouldBe(0, "the replaced input is no longer searched");
+        (await Count("beta")).ShouldBe(1);
+        (await Count("gamma")).ShouldBe(1, "the output that was not sent again is still searched");
+
+        await WriteAsync(store, project, [new Core.Ingest.RunWrite { Id = id, Error = new Core.Model.RunError { Message = "delta failure" } }]);
+        (await Count("delta")).ShouldBe(1);
+        (await Count("beta gamma delta")).ShouldBe(1);
+        (await Count("alpha")).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task TextSearch_PrefixMatching()
     {
         var (store, data) = await SeedAsync();
@@ -302,6 +323,8 @@ public abstract class FilterConformance : StoreConformance
     [InlineData("(type:run.started OR type:run.failed) time>-90m", "e2")]
     [InlineData("\"'); DROP TABLE events; --\"", "")]
     [InlineData("name:\"%\"", "")]
+    [InlineData("\"%\"", "")]
+    [InlineData("\"_efund\"", "")]
     public async Task Events_Filter_ReturnsExactlyTheExpectedEvents(string filter, string expected)
     {
         var (store, data) = await SeedAsync();
@@ -362,6 +385,9 @@ public abstract class FilterConformance : StoreConformance
     [InlineData("state:active OR failed>1", "s1,s2")]
     [InlineData("NOT (state:active OR failed>1)", "")]
     [InlineData("name:\"'; DROP TABLE sessions; --\"", "")]
+    [InlineData("\"%\"", "")]
+    [InlineData("_ightly", "")]
+    [InlineData("name:_ightly*", "")]
     public async Task Sessions_Filter_ReturnsExactlyTheExpectedSessions(string filter, string expected)
     {
         var (store, data) = await SeedAsync();

@@ -54,6 +54,12 @@ public abstract class RunWriteConformance : StoreConformance
         run.Error.ShouldBe(new RunError { Type = "RateLimitError", Message = "slow down" });
         run.Source.ShouldBe("api");
         (await AllRunsAsync(store, project)).Select(r => r.Id).ShouldBe([id]);
+
+        // An empty tag list is sent, so it clears the tags; null fields still keep theirs.
+        await WriteAsync(store, project, [new RunWrite { Id = id, Tags = [] }]);
+        var cleared = (await GetRunAsync(store, project, id)).Run;
+        cleared.Tags.ShouldBeEmpty();
+        cleared.Model.ShouldBe("gpt-4o");
     }
 
     [Fact]
