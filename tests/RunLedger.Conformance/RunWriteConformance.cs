@@ -301,6 +301,65 @@ public abstract class RunWriteConformance : StoreConformance
     }
 
     [Fact]
+    public async Task Group_FailingBatchThatUpdatedARun_LeavesTheRunAsItsNeighboursWroteIt()
+    {
+        var (store, project) = await OpenWithProjectAsync();
+        var id = NewId();
+        var start = Now.AddMinutes(-30);
+        var failing = FailingBatch(project, NewId());
+        failing = failing with { Runs = [new RunWrite { Id = id, Status = RunStatus.Failed, EndedAt = start.AddMinutes(1), Model = "rolled-back", Usage = new Usage { InputTokens = 1000 } }, .. failing.Runs] };
+
+        var results = await store.Writer.WriteAsync(
+            [
+                Batch(project, runs: [new RunWrite { Id = id, StartedAt = start, SessionId = "s", Model = "gpt-4o", Usage = new Usage { InputTokens = 10 } }]),
+                failing,
+                Batch(project, runs: [new RunWrite { Id = id, Status = RunStatus.Succeeded, EndedAt = start.AddSeconds(2), Usage = new Usage { OutputTokens = 5 } }]),
+            ],
+            Ct);
+
+        results.Select(r => r.Succeeded).ShouldBe([true, false, true]);
+        var run = (await GetRunAsync(store, project, id)).Run;
+        run.Model.ShouldBe("gpt-4o");
+        run.Status.ShouldBe("succeeded");
+        run.DurationMs.ShouldBe(2000);
+        run.Usage.InputTokens.ShouldBe(10);
+        var session = await GetSessionAsync(store, project, "s");
+        (session.RunCount, session.FailedCount, session.InputTokens, session.OutputTokens).ShouldBe((1L, 0L, 10L, 5L));
+        (await GetRunAsync(store, project, id)).Events.Select(e => e.Type).ShouldBe([EventTypes.RunStarted, EventTypes.RunCompleted]);
+        var stats = await store.Reader.GetStatsAsync(project, new StatsQuery(null, ["model", "status"], null, Today, Today.AddDays(1), false), Ct);
+        stats.Source.ShouldBe("rollups");
+        stats.Groups.Single().Key.ShouldBe(new Dictionary<string, string?> { ["model"] = "gpt-4o", ["status"] = "succeeded" });
+        stats.Total.Count.ShouldBe(1);
+        stats.Total.InputTokens.ShouldBe(10);
+        stats.Total.MaxMs.ShouldBe(2000);
+    }
+
+    [Fact]
+    public async Task Upsert_SameRunTwiceInOneBatch_IsOneRunWithBothWrites()
+    {
+        var (store, project) = await OpenWithProjectAsync();
+        var id = NewId();
+        var start = Now.AddMinutes(-1);
+
+        await WriteAsync(store, project, [
+            new RunWrite { Id = id, StartedAt = start, SessionId = "s", Name = "step", Model = "gpt-4o" },
+            new RunWrite { Id = id, EndedAt = start.AddSeconds(4), Usage = new Usage { InputTokens = 3 } },
+        ]);
+
+        var detail = await GetRunAsync(store, project, id);
+        detail.Run.Status.ShouldBe("succeeded");
+        detail.Run.Name.ShouldBe("step");
+        detail.Events.Select(e => e.Type).ShouldBe([EventTypes.RunStarted, EventTypes.RunCompleted]);
+        (await AllRunsAsync(store, project)).Count.ShouldBe(1);
+        var session = await GetSessionAsync(store, project, "s");
+        (session.RunCount, session.InputTokens).ShouldBe((1L, 3L));
+        var stats = await store.Reader.GetStatsAsync(project, new StatsQuery(null, ["status"], null, Today, Today.AddDays(1), false), Ct);
+        stats.Groups.Single().Key["status"].ShouldBe("succeeded");
+        stats.Total.Count.ShouldBe(1);
+        stats.Total.P50Ms!.Value.ShouldBe(4000, 4000 * 0.01);
+    }
+
+    [Fact]
     public async Task Reopen_KeepsEverythingWritten()
     {
         var (store, project) = await OpenWithProjectAsync();
