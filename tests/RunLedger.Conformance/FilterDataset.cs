@@ -62,14 +62,14 @@ internal static class FilterDataset
             Id = Plan, Name = "plan", Kind = RunKind.Agent, Status = RunStatus.Timeout, StartedAt = new DateTimeOffset(2026, 10, 31, 23, 0, 0, TimeSpan.Zero),
             EndedAt = new DateTimeOffset(2026, 11, 1, 1, 0, 0, TimeSpan.Zero), Model = "gpt-4o", Provider = "openai", CostUsd = 0.001m,
             Usage = new Usage { InputTokens = 300, OutputTokens = 600 },
-            Metadata = RawJson.Parse("""{"repository":"o'brien\"; DROP TABLE runs; --","attempt":10}"""), Tags = ["a[1]?*"],
+            Metadata = RawJson.Parse("""{"repository":"o'brien\"; DROP TABLE runs; --","attempt":10,"gone":null}"""), Tags = ["a[1]?*"],
             Input = RawJson.FromString("plan the weekly digest"),
         };
         var classify = new RunWrite
         {
             Id = Classify, Name = "classify", Kind = RunKind.Llm, Status = RunStatus.Succeeded, StartedAt = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero),
             EndedAt = new DateTimeOffset(2026, 11, 1, 0, 0, 31, TimeSpan.Zero), Model = "GPT-4o", Provider = "openai", CostUsd = 0.009m,
-            Usage = new Usage { InputTokens = 199, OutputTokens = 501 }, Metadata = RawJson.Parse("""{"repository":"acme/web"}"""), Tags = ["eval"],
+            Usage = new Usage { InputTokens = 199, OutputTokens = 501 }, Metadata = RawJson.Parse("""{"repository":"acme/web","a.b":"dotted","a":{"b":"nested"},"x-y_z":2}"""), Tags = ["eval"],
             Input = RawJson.FromString("classify ticket sentiment"), Output = RawJson.FromString("Negative: Café Zoë was closed"),
         };
 
