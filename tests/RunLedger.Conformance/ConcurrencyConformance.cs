@@ -100,7 +100,26 @@ public abstract class ConcurrencyConformance : StoreConformance
             return lastIds;
         }
 
-        var both = await Task.WhenAll(Task.Run(() => WriteMany(first, "one")), Task.Run(() => WriteMany(second, "two")));
+        var startTail = await first.Reader.GetLastEventIdAsync(project, Ct);
+        var writers = Task.WhenAll(Task.Run(() => WriteMany(first, "one")), Task.Run(() => WriteMany(second, "two")));
+
+        // A live reader tails the log by last event id while both write, as the SSE stream does:
+        // it must end up with every event exactly once (ids are visible in commit order, no gaps).
+        var tailed = new List<long>();
+        var tail = startTail;
+        while (true)
+        {
+            var done = writers.IsCompleted;
+            var page = await second.Reader.ReadEventsAsync(project, tail, null, 100, Ct);
+            tailed.AddRange(page.Select(e => e.Id));
+            tail = page.Count > 0 ? page[^1].Id : tail;
+            if (done && page.Count == 0)
+            {
+                break;
+            }
+        }
+
+        var both = await writers;
 
         both.SelectMany(ids => ids).Distinct().Count().ShouldBe(2 * Groups, "every commit gets its own event ids");
         var events = new List<LedgerEvent>();
@@ -118,6 +137,7 @@ public abstract class ConcurrencyConformance : StoreConformance
         }
 
         events.Select(e => e.Id).Distinct().Count().ShouldBe(events.Count);
+        tailed.ShouldBe(events.Select(e => e.Id).Where(id => id > startTail).ToList(), "the live reader saw every event once, in order");
         events.Count(e => e.Type == "tick").ShouldBe(2 * Groups);
         (await second.Reader.GetLastEventIdAsync(project, Ct)).ShouldBe(events[^1].Id);
 
