@@ -54,13 +54,20 @@ internal sealed partial class SqliteReader
     }
 
     private static string ResolveDimension(string dimension) => StatsAggregation.MetadataDimension(dimension) is { } key
-        ? "json_extract(r.metadata, '$.\"" + key + "\"')"
+        ? MetadataDimension("'$.\"" + key + "\"'")
         : dimension switch
         {
             "user" => "user_id",
             "session" => "session_id",
             _ => dimension,
         };
+
+    /// <summary>
+    /// A metadata value as group key text. json_extract turns JSON true and false into 1 and 0,
+    /// which would group them with the numbers; they keep their JSON names instead.
+    /// </summary>
+    private static string MetadataDimension(string path) =>
+        $"CASE json_type(r.metadata, {path}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE json_extract(r.metadata, {path}) END";
 
     private async Task<StatsAggregation> AggregateRunsAsync(
         SqliteConnection connection, long projectId, StatsQuery query, string[] dimensions, long fromUs, long toUs, long? intervalUs, CancellationToken cancellationToken)

@@ -250,8 +250,13 @@ internal static class PostgresFilterCompiler
 
                 case StringValue when op != CompareOp.Equal:
                     throw new ArgumentException($"metadata.{key} can only be compared with '<', '>' and so on against a number.", nameof(filter));
+                // Strings and patterns match only values stored as JSON strings (10 never matches "1*").
                 case StringValue { IsPattern: true } pattern:
-                    return $"({json} ->> {Add(key)}) LIKE {Add(ToLike(pattern.Text))}";
+                    {
+                        var k = Add(key);
+                        return $"(jsonb_typeof({json} -> {k}) = 'string' AND ({json} ->> {k}) LIKE {Add(ToLike(pattern.Text))})";
+                    }
+
                 case StringValue { Text: "true" or "false" or "null" } literal:
                     {
                         var k = Add(key);
