@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Reflection;
 using Npgsql;
+using RunLedger.Core.Storage;
 
 namespace RunLedger.Postgres;
 
@@ -17,7 +17,7 @@ internal static class PostgresMigrator
 
     private const string ResourcePrefix = "RunLedger.Postgres.Migrations.";
 
-    public static IReadOnlyList<(int Version, string Name)> Migrations { get; } = Discover();
+    public static IReadOnlyList<(int Version, string Resource)> Migrations { get; } = EmbeddedMigrations.Discover(typeof(PostgresMigrator).Assembly, ResourcePrefix);
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
@@ -40,12 +40,7 @@ internal static class PostgresMigrator
                 }
             }
 
-            var newest = Migrations.Count == 0 ? 0 : Migrations[^1].Version;
-            if (applied.Count > 0 && applied.Max() > newest)
-            {
-                throw new InvalidOperationException(
-                    string.Create(CultureInfo.InvariantCulture, $"The database has schema version {applied.Max()}, newer than this RunLedger knows ({newest}). Upgrade RunLedger to open it."));
-            }
+            EmbeddedMigrations.EnsureNotNewer(applied, Migrations);
 
             foreach (var (version, name) in Migrations)
             {
@@ -55,7 +50,7 @@ internal static class PostgresMigrator
                 }
 
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await ExecuteAsync(connection, Read(name), cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, EmbeddedMigrations.Read(typeof(PostgresMigrator).Assembly, name), cancellationToken).ConfigureAwait(false);
                 await using (var record = new NpgsqlCommand("INSERT INTO schema_version (version, name) VALUES (@v, @n)", connection))
                 {
                     record.Parameters.AddWithValue("v", version);
@@ -76,37 +71,5 @@ internal static class PostgresMigrator
     {
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static List<(int, string)> Discover()
-    {
-        var list = new List<(int, string)>();
-        foreach (var resource in typeof(PostgresMigrator).Assembly.GetManifestResourceNames())
-        {
-            if (!resource.StartsWith(ResourcePrefix, StringComparison.Ordinal) || !resource.EndsWith(".sql", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var file = resource[ResourcePrefix.Length..];
-            var digits = new string(file.TrimStart('_').TakeWhile(char.IsAsciiDigit).ToArray());
-            if (digits.Length == 0)
-            {
-                continue;
-            }
-
-            list.Add((int.Parse(digits, CultureInfo.InvariantCulture), resource));
-        }
-
-        list.Sort((a, b) => a.Item1.CompareTo(b.Item1));
-        return list;
-    }
-
-    private static string Read(string resource)
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(resource)
-            ?? throw new InvalidOperationException($"Migration {resource} is missing from the assembly.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }

@@ -110,7 +110,7 @@ internal sealed partial class PostgresReader : ILedgerReader
     {
         await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand { Connection = connection };
-        var sql = new StringBuilder($"SELECT {PostgresRows.SessionColumns} FROM sessions s WHERE s.project_id = @project");
+        var sql = new StringBuilder($"SELECT {SessionRows.Columns} FROM sessions s WHERE s.project_id = @project");
         command.Parameters.AddWithValue("project", projectId);
         AppendFilter(sql, command, query.Filter is null ? null : PostgresFilterCompiler.CompileSessions(query.Filter, _time.GetUtcNow()));
         if (query.Cursor is not null)
@@ -130,7 +130,7 @@ internal sealed partial class PostgresReader : ILedgerReader
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                items.Add(PostgresRows.ReadSession(reader));
+                items.Add(SessionRows.Read(reader));
             }
         }
 
@@ -149,14 +149,14 @@ internal sealed partial class PostgresReader : ILedgerReader
     {
         await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         Session? session = null;
-        await using (var command = new NpgsqlCommand($"SELECT {PostgresRows.SessionColumns} FROM sessions s WHERE s.project_id = @p AND s.id = @id", connection))
+        await using (var command = new NpgsqlCommand($"SELECT {SessionRows.Columns} FROM sessions s WHERE s.project_id = @p AND s.id = @id", connection))
         {
             command.Parameters.AddWithValue("p", projectId);
             command.Parameters.AddWithValue("id", id);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                session = PostgresRows.ReadSession(reader);
+                session = SessionRows.Read(reader);
             }
         }
 

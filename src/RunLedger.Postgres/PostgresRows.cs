@@ -15,9 +15,6 @@ internal static class PostgresRows
 
     public const string EventColumns = "e.id, e.type, e.time, e.session_id, e.run_id, e.name, e.data, e.idempotency_key";
 
-    public const string SessionColumns =
-        "s.id, s.name, s.started_at, s.ended_at, s.state, s.metadata, s.run_count, s.failed_count, s.input_tokens, s.output_tokens, s.cost_nanos, s.last_run_at, s.created_at, s.updated_at";
-
     public static string Prefixed(string alias) => string.Join(", ", RunColumns.Split(", ").Select(c => alias + "." + c));
 
     /// <summary>Reads the columns of <see cref="RunColumns"/> starting at <paramref name="o"/>.</summary>
@@ -73,23 +70,5 @@ internal static class PostgresRows
         Name = r.IsDBNull(5) ? null : r.GetString(5),
         Data = r.IsDBNull(6) ? null : new RawJson(r.GetString(6)),
         IdempotencyKey = r.IsDBNull(7) ? null : r.GetString(7),
-    };
-
-    public static Session ReadSession(NpgsqlDataReader r) => new()
-    {
-        Id = r.GetString(0),
-        Name = r.IsDBNull(1) ? null : r.GetString(1),
-        StartedAt = r.IsDBNull(2) ? null : StorageUnits.FromMicros(r.GetInt64(2)),
-        EndedAt = r.IsDBNull(3) ? null : StorageUnits.FromMicros(r.GetInt64(3)),
-        State = r.GetString(4),
-        Metadata = r.IsDBNull(5) ? null : new RawJson(r.GetString(5)),
-        RunCount = r.GetInt64(6),
-        FailedCount = r.GetInt64(7),
-        InputTokens = r.GetInt64(8),
-        OutputTokens = r.GetInt64(9),
-        CostUsd = StorageUnits.FromNanos(r.GetInt64(10)),
-        LastRunAt = r.IsDBNull(11) ? null : StorageUnits.FromMicros(r.GetInt64(11)),
-        CreatedAt = StorageUnits.FromMicros(r.GetInt64(12)),
-        UpdatedAt = StorageUnits.FromMicros(r.GetInt64(13)),
     };
 }

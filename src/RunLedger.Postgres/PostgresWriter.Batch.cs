@@ -252,23 +252,7 @@ internal sealed partial class PostgresWriter
             var row = pending.Row;
             var input = row.InputHash is { } i ? context.Texts.GetValueOrDefault(Convert.ToHexStringLower(i)) : null;
             var output = row.OutputHash is { } o ? context.Texts.GetValueOrDefault(Convert.ToHexStringLower(o)) : null;
-            var text = new StringBuilder();
-            if (input is not null)
-            {
-                text.Append(PayloadText.ExtractSearchText(input, limit));
-            }
-
-            if (output is not null)
-            {
-                text.Append('\n').Append(PayloadText.ExtractSearchText(output, limit));
-            }
-
-            if (row.ErrorMessage is not null)
-            {
-                text.Append('\n').Append(row.ErrorMessage.Length > limit ? row.ErrorMessage[..limit] : row.ErrorMessage);
-            }
-
-            pending.Search = SearchText.ToVector(text.ToString());
+            pending.Search = SearchText.ToVector(PayloadText.RunSearchText(input, output, row.ErrorMessage, limit));
             pending.Reindex = true;
         }
     }

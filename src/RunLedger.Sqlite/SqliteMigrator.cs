@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Reflection;
 using Microsoft.Data.Sqlite;
+using RunLedger.Core.Storage;
 
 namespace RunLedger.Sqlite;
 
@@ -12,7 +12,7 @@ internal static class SqliteMigrator
 {
     private const string ResourcePrefix = "RunLedger.Sqlite.Migrations.";
 
-    public static IReadOnlyList<(int Version, string Name)> Migrations { get; } = Discover();
+    public static IReadOnlyList<(int Version, string Resource)> Migrations { get; } = EmbeddedMigrations.Discover(typeof(SqliteMigrator).Assembly, ResourcePrefix);
 
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
@@ -32,12 +32,7 @@ internal static class SqliteMigrator
             }
         }
 
-        var newest = Migrations.Count == 0 ? 0 : Migrations[^1].Version;
-        if (applied.Count > 0 && applied.Max() > newest)
-        {
-            throw new InvalidOperationException(
-                string.Create(CultureInfo.InvariantCulture, $"The database has schema version {applied.Max()}, newer than this RunLedger knows ({newest}). Upgrade RunLedger to open it."));
-        }
+        EmbeddedMigrations.EnsureNotNewer(applied, Migrations);
 
         foreach (var (version, name) in Migrations)
         {
@@ -46,7 +41,7 @@ internal static class SqliteMigrator
                 continue;
             }
 
-            var sql = Read(name);
+            var sql = EmbeddedMigrations.Read(typeof(SqliteMigrator).Assembly, name);
             using var transaction = connection.BeginTransaction();
             using (var command = connection.CreateCommand())
             {
@@ -67,37 +62,5 @@ internal static class SqliteMigrator
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    private static List<(int, string)> Discover()
-    {
-        var list = new List<(int, string)>();
-        foreach (var resource in typeof(SqliteMigrator).Assembly.GetManifestResourceNames())
-        {
-            if (!resource.StartsWith(ResourcePrefix, StringComparison.Ordinal) || !resource.EndsWith(".sql", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var file = resource[ResourcePrefix.Length..];
-            var digits = new string(file.TrimStart('_').TakeWhile(char.IsAsciiDigit).ToArray());
-            if (digits.Length == 0)
-            {
-                continue;
-            }
-
-            list.Add((int.Parse(digits, CultureInfo.InvariantCulture), resource));
-        }
-
-        list.Sort((a, b) => a.Item1.CompareTo(b.Item1));
-        return list;
-    }
-
-    private static string Read(string resource)
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(resource)
-            ?? throw new InvalidOperationException($"Migration {resource} is missing from the assembly.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }

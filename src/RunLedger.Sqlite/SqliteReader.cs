@@ -122,7 +122,7 @@ internal sealed partial class SqliteReader : ILedgerReader
     {
         await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        var sql = new StringBuilder($"SELECT {SessionColumns} FROM sessions s WHERE s.project_id = @project");
+        var sql = new StringBuilder($"SELECT {SessionRows.Columns} FROM sessions s WHERE s.project_id = @project");
         command.Parameters.AddWithValue("@project", projectId);
         AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileSessions(query.Filter, _time.GetUtcNow()));
         if (query.Cursor is not null)
@@ -141,7 +141,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                items.Add(ReadSession(reader));
+                items.Add(SessionRows.Read(reader));
             }
         }
 
@@ -162,13 +162,13 @@ internal sealed partial class SqliteReader : ILedgerReader
         Session? session = null;
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT {SessionColumns} FROM sessions s WHERE s.project_id = @p AND s.id = @id;";
+            command.CommandText = $"SELECT {SessionRows.Columns} FROM sessions s WHERE s.project_id = @p AND s.id = @id;";
             command.Parameters.AddWithValue("@p", projectId);
             command.Parameters.AddWithValue("@id", id);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                session = ReadSession(reader);
+                session = SessionRows.Read(reader);
             }
         }
 
@@ -262,9 +262,6 @@ internal sealed partial class SqliteReader : ILedgerReader
 
     private const string EventColumns = "e.id, e.type, e.time, e.session_id, e.run_id, e.name, e.data, e.idempotency_key";
 
-    private const string SessionColumns =
-        "s.id, s.name, s.started_at, s.ended_at, s.state, s.metadata, s.run_count, s.failed_count, s.input_tokens, s.output_tokens, s.cost_nanos, s.last_run_at, s.created_at, s.updated_at";
-
     private static string Prefixed(string alias) =>
         string.Join(", ", SqliteRows.RunColumns.Split(", ").Select(c => alias + "." + c));
 
@@ -292,24 +289,6 @@ internal sealed partial class SqliteReader : ILedgerReader
         Name = r.IsDBNull(5) ? null : r.GetString(5),
         Data = r.IsDBNull(6) ? null : new RawJson(r.GetString(6)),
         IdempotencyKey = r.IsDBNull(7) ? null : r.GetString(7),
-    };
-
-    private static Session ReadSession(SqliteDataReader r) => new()
-    {
-        Id = r.GetString(0),
-        Name = r.IsDBNull(1) ? null : r.GetString(1),
-        StartedAt = r.IsDBNull(2) ? null : StorageUnits.FromMicros(r.GetInt64(2)),
-        EndedAt = r.IsDBNull(3) ? null : StorageUnits.FromMicros(r.GetInt64(3)),
-        State = r.GetString(4),
-        Metadata = r.IsDBNull(5) ? null : new RawJson(r.GetString(5)),
-        RunCount = r.GetInt64(6),
-        FailedCount = r.GetInt64(7),
-        InputTokens = r.GetInt64(8),
-        OutputTokens = r.GetInt64(9),
-        CostUsd = StorageUnits.FromNanos(r.GetInt64(10)),
-        LastRunAt = r.IsDBNull(11) ? null : StorageUnits.FromMicros(r.GetInt64(11)),
-        CreatedAt = StorageUnits.FromMicros(r.GetInt64(12)),
-        UpdatedAt = StorageUnits.FromMicros(r.GetInt64(13)),
     };
 
     internal static Run ToRun(RunRow row) => RunMerge.ToRun(row);

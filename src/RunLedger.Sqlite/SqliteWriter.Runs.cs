@@ -159,32 +159,18 @@ internal sealed partial class SqliteWriter
             cmd.FtsDelete.ExecuteNonQuery();
         }
 
-        var limit = _storeOptions.MaxIndexedChars;
-        var input = write.Input?.Text ?? LoadPayloadText(row.InputHash);
-        var output = write.Output?.Text ?? LoadPayloadText(row.OutputHash);
-        var text = new StringBuilder();
-        if (input is not null)
-        {
-            text.Append(PayloadText.ExtractSearchText(input, limit));
-        }
-
-        if (output is not null)
-        {
-            text.Append('\n').Append(PayloadText.ExtractSearchText(output, limit));
-        }
-
-        if (row.ErrorMessage is not null)
-        {
-            text.Append('\n').Append(row.ErrorMessage.Length > limit ? row.ErrorMessage[..limit] : row.ErrorMessage);
-        }
-
+        var text = PayloadText.RunSearchText(
+            write.Input?.Text ?? LoadPayloadText(row.InputHash),
+            write.Output?.Text ?? LoadPayloadText(row.OutputHash),
+            row.ErrorMessage,
+            _storeOptions.MaxIndexedChars);
         if (text.Length == 0)
         {
             return;
         }
 
         Set(cmd.FtsInsert, "@seq", row.Seq);
-        Set(cmd.FtsInsert, "@body", text.ToString());
+        Set(cmd.FtsInsert, "@body", text);
         cmd.FtsInsert.ExecuteNonQuery();
     }
 

@@ -12,6 +12,32 @@ public static class PayloadText
     };
 
     /// <summary>
+    /// The text a store indexes for a run: the search text of its input, then of its output,
+    /// then its error message, each cut at <paramref name="maxChars"/>, one per line. Empty when
+    /// the run has none of them.
+    /// </summary>
+    public static string RunSearchText(string? input, string? output, string? errorMessage, int maxChars)
+    {
+        var text = new StringBuilder();
+        if (input is not null)
+        {
+            text.Append(ExtractSearchText(input, maxChars));
+        }
+
+        if (output is not null)
+        {
+            text.Append('\n').Append(ExtractSearchText(output, maxChars));
+        }
+
+        if (errorMessage is not null)
+        {
+            text.Append('\n').Append(errorMessage.Length > maxChars ? errorMessage[..maxChars] : errorMessage);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>
     /// The text to index for a JSON body: a string value as is; for arrays and objects every
     /// string value (never the keys) in document order, one per line; for chat messages
     /// (objects with <c>role</c> and <c>content</c>) only the content; for a truncation marker

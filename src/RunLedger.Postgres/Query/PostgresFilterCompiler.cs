@@ -274,47 +274,7 @@ internal static class PostgresFilterCompiler
         private string StringCompare(string column, StringValue value) =>
             value.IsPattern ? $"{column} LIKE {Add(ToLike(value.Text))}" : $"{column} = {Add(value.Text)}";
 
-        private string Column(string field) => (_target, field) switch
-        {
-            (FilterTarget.Runs, "id") => "r.id",
-            (FilterTarget.Runs, "session") => "r.session_id",
-            (FilterTarget.Runs, "parent") => "r.parent_id",
-            (FilterTarget.Runs, "kind") => "r.kind",
-            (FilterTarget.Runs, "status") => "r.status",
-            (FilterTarget.Runs, "name") => "r.name",
-            (FilterTarget.Runs, "model") => "r.model",
-            (FilterTarget.Runs, "provider") => "r.provider",
-            (FilterTarget.Runs, "user") => "r.user_id",
-            (FilterTarget.Runs, "source") => "r.source",
-            (FilterTarget.Runs, "cost") => "r.cost_nanos",
-            (FilterTarget.Runs, "input_tokens") => "r.input_tokens",
-            (FilterTarget.Runs, "output_tokens") => "r.output_tokens",
-            (FilterTarget.Runs, "total_tokens") => "r.total_tokens",
-            (FilterTarget.Runs, "cached_tokens") => "r.cached_tokens",
-            (FilterTarget.Runs, "reasoning_tokens") => "r.reasoning_tokens",
-            (FilterTarget.Runs, "duration") => "r.duration_us",
-            (FilterTarget.Runs, "started") => "r.started_at",
-            (FilterTarget.Runs, "ended") => "r.ended_at",
-            (FilterTarget.Runs, "error_type") => "r.error_type",
-            (FilterTarget.Runs, "pinned") => "r.pinned",
-            (FilterTarget.Events, "id") => "e.id",
-            (FilterTarget.Events, "type") => "e.type",
-            (FilterTarget.Events, "session") => "e.session_id",
-            (FilterTarget.Events, "run") => "e.run_id",
-            (FilterTarget.Events, "name") => "e.name",
-            (FilterTarget.Events, "time") => "e.time",
-            (FilterTarget.Sessions, "id") => "s.id",
-            (FilterTarget.Sessions, "name") => "s.name",
-            (FilterTarget.Sessions, "state") => "s.state",
-            (FilterTarget.Sessions, "started") => "s.started_at",
-            (FilterTarget.Sessions, "ended") => "s.ended_at",
-            (FilterTarget.Sessions, "cost") => "s.cost_nanos",
-            (FilterTarget.Sessions, "runs") => "s.run_count",
-            (FilterTarget.Sessions, "failed") => "s.failed_count",
-            (FilterTarget.Sessions, "input_tokens") => "s.input_tokens",
-            (FilterTarget.Sessions, "output_tokens") => "s.output_tokens",
-            _ => throw new ArgumentException($"Field '{field}' has no column for {FilterFields.Describe(_target)}.", nameof(field)),
-        };
+        private string Column(string field) => FilterColumns.Column(_target, field);
 
         private string Table => _target switch
         {
@@ -333,18 +293,9 @@ internal static class PostgresFilterCompiler
         private static StringValue RequireString(FieldFilter filter) =>
             filter.Value as StringValue ?? throw new ArgumentException($"{filter.Field} needs a text value.", nameof(filter));
 
-        private static string Operator(CompareOp op) => op switch
-        {
-            CompareOp.Equal => "=",
-            CompareOp.Less => "<",
-            CompareOp.LessOrEqual => "<=",
-            CompareOp.Greater => ">",
-            CompareOp.GreaterOrEqual => ">=",
-            _ => throw new ArgumentOutOfRangeException(nameof(op), op, "NotEqual is compiled as a negated Equal."),
-        };
+        private static string Operator(CompareOp op) => FilterColumns.Operator(op);
 
-        private static bool IsKeyChar(char c) =>
-            c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_' or '.' or '-';
+        private static bool IsKeyChar(char c) => FilterColumns.IsMetadataKeyChar(c);
     }
 
     /// <summary>A decimal scaled to the column's unit, compared exactly as numeric (double only past decimal's range).</summary>
