@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace RunLedger.Core.Storage.Transfer;
+
+/// <summary>Reads a store's whole content in pages, in the canonical order, resumable from any page's position.</summary>
+public sealed class StoreTransferSource : ITransferSource
+{
+    private readonly ILedgerTransfer _store;
+    private readonly int _pageSize;
+
+    public StoreTransferSource(ILedgerTransfer store, int pageSize = 500)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        _store = store;
+        _pageSize = pageSize;
+    }
+
+    public Task<string> GetIdAsync(CancellationToken cancellationToken) => _store.GetStoreIdAsync(cancellationToken);
+
+    public async Task<TransferCounts?> CountAsync(CancellationToken cancellationToken) =>
+        await _store.CountAsync(cancellationToken).ConfigureAwait(false);
+
+    public async IAsyncEnumerable<TransferPage> ReadAsync(string? position, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var from = position is null ? StorePosition.Start : StorePosition.Parse(position);
+        var projects = (await _store.ExportProjectsAsync(cancellationToken).ConfigureAwait(false))
+            .OrderBy(p => p.Name, StringComparer.Ordinal)
+            .ToList();
+
+        if (from.Phase <= TransferPhase.Projects)
+        {
+            yield return new TransferPage(projects, new StorePosition(TransferPhase.ApiKeys, null, null).ToString());
+        }
+
+        if (from.Phase <= TransferPhase.ApiKeys)
+        {
+            var keys = await _store.ExportApiKeysAsync(cancellationToken).ConfigureAwait(false);
+            yield return new TransferPage(keys, new StorePosition(TransferPhase.Sessions, null, null).ToString());
+        }
+
+        if (from.Phase <= TransferPhase.Rollups)
+        {
+            var resumeProject = from.Phase >= TransferPhase.Sessions ? from.Project : null;
+            foreach (var project in projects)
+            {
+                if (resumeProject is not null && string.CompareOrdinal(project.Name, resumeProject) < 0)
+                {
+                    continue;
+                }
+
+                var resuming = resumeProject is not null && project.Name == resumeProject;
+                var phase = resuming ? from.Phase : TransferPhase.Sessions;
+                var after = resuming ? from.After : null;
+                await foreach (var page in ReadProjectAsync(project.Name, phase, after, cancellationToken).ConfigureAwait(false))
+                {
+                    yield return page;
+                }
+            }
+        }
+
+        var afterEvent = from.Phase == TransferPhase.Events && from.After is { } text ? long.Parse(text, CultureInfo.InvariantCulture) : 0;
+        if (from.Phase <= TransferPhase.Events)
+        {
+            while (true)
+            {
+                var events = await _store.ExportEventsAsync(afterEvent, _pageSize, cancellationToken).ConfigureAwait(false);
+                if (events.Count == 0)
+                {
+                    break;
+                }
+
+                afterEvent = events[^1].Id;
+                yield return new TransferPage(events, new StorePosition(TransferPhase.Events, null, afterEvent.ToString(CultureInfo.InvariantCulture)).ToString());
+            }
+        }
+    }
+
+    private async IAsyncEnumerable<TransferPage> ReadProjectAsync(string project, TransferPhase phase, string? after, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (phase <= TransferPhase.Sessions)
+        {
+            var afterSession = phase == TransferPhase.Sessions ? after : null;
+            while (true)
+            {
+                var sessions = await _store.ExportSessionsAsync(project, afterSession, _pageSize, cancellationToken).ConfigureAwait(false);
+                if (sessions.Count == 0)
+                {
+                    break;
+                }
+
+                afterSession = sessions[^1].Id;
+                yield return new TransferPage(sessions, new StorePosition(TransferPhase.Sessions, project, afterSession).ToString());
+            }
+        }
+
+        if (phase <= TransferPhase.Runs)
+        {
+            Guid? afterRun = phase == TransferPhase.Runs && after is not null ? Guid.Parse(after, CultureInfo.InvariantCulture) : null;
+            while (true)
+            {
+                var runs = await _store.ExportRunsAsync(project, afterRun, _pageSize, cancellationToken).ConfigureAwait(false);
+                if (runs.Count == 0)
+                {
+                    break;
+                }
+
+                afterRun = runs[^1].Id;
+                yield return new TransferPage(runs, new StorePosition(TransferPhase.Runs, project, afterRun.Value.ToString()).ToString());
+            }
+        }
+
+        var afterRollup = phase == TransferPhase.Rollups && after is not null ? JsonSerializer.Deserialize<RollupRecord>(after, LedgerJson.Options) : null;
+        while (true)
+        {
+            var rollups = await _store.ExportRollupsAsync(project, afterRollup, _pageSize, cancellationToken).ConfigureAwait(false);
+            if (rollups.Count == 0)
+            {
+                break;
+            }
+
+            afterRollup = rollups[^1];
+            var key = JsonSerializer.Serialize(afterRollup with { Histogram = null }, LedgerJson.Options);
+            yield return new TransferPage(rollups, new StorePosition(TransferPhase.Rollups, project, key).ToString());
+        }
+    }
+}
