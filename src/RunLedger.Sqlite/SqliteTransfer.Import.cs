@@ -54,10 +54,16 @@ internal sealed partial class SqliteTransfer
     {
         using var transaction = connection.BeginTransaction(deferred: false);
         var context = new ImportContext(connection, transaction);
-        var written = 0;
+        int written = 0, skipped = 0;
         foreach (var record in records)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (record is RollupRangeRecord range)
+            {
+                context.Ranges.Add(range);
+                continue;
+            }
+
             var changed = record switch
             {
                 ProjectRecord project => ImportProject(context, project),
@@ -69,6 +75,12 @@ internal sealed partial class SqliteTransfer
                 _ => throw new ArgumentException($"Unknown transfer record {record.GetType().Name}.", nameof(records)),
             };
             written += changed ? 1 : 0;
+            skipped += changed ? 0 : 1;
+        }
+
+        foreach (var range in context.Ranges)
+        {
+            written += RemoveRollupsNotInSource(context, range);
         }
 
         using (var command = context.Command(
@@ -82,7 +94,7 @@ internal sealed partial class SqliteTransfer
         }
 
         transaction.Commit();
-        return new ImportResult(written, records.Count - written);
+        return new ImportResult(written, skipped);
     }
 
     private static bool ImportProject(ImportContext context, ProjectRecord project)
@@ -280,6 +292,7 @@ internal sealed partial class SqliteTransfer
 
     private static bool ImportRollup(ImportContext context, RollupRecord rollup)
     {
+        context.RollupKeys.Add((rollup.Project, RollupKey.Of(rollup)));
         using var command = context.Command(UpsertRollupSql);
         var p = command.Parameters;
         p.AddWithValue("@project_id", context.ProjectId(rollup.Project));
@@ -302,6 +315,57 @@ internal sealed partial class SqliteTransfer
         return command.ExecuteNonQuery() == 1;
     }
 
+    /// <summary>Deletes the target's rollups in the range that the source did not send; returns how many.</summary>
+    private static int RemoveRollupsNotInSource(ImportContext context, RollupRangeRecord range)
+    {
+        var projectId = context.ProjectId(range.Project);
+        var stale = new List<RollupKey>();
+        using (var select = context.Command(
+            "SELECT bucket_size, bucket_start, kind, name, model, status FROM rollups WHERE project_id = @p" +
+            (range.After is null ? string.Empty : " AND (bucket_size, bucket_start, kind, name, model, status) > (@as, @at, @ak, @an, @am, @ast)") +
+            (range.Through is null ? string.Empty : " AND (bucket_size, bucket_start, kind, name, model, status) <= (@ts, @tt, @tk, @tn, @tm, @tst)") + ";"))
+        {
+            select.Parameters.AddWithValue("@p", projectId);
+            BindKey(select, "@a", range.After);
+            BindKey(select, "@t", range.Through);
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                var key = new RollupKey(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5));
+                if (!context.RollupKeys.Contains((range.Project, key)))
+                {
+                    stale.Add(key);
+                }
+            }
+        }
+
+        foreach (var key in stale)
+        {
+            using var delete = context.Command(
+                "DELETE FROM rollups WHERE project_id = @p AND bucket_size = @ks AND bucket_start = @kt AND kind = @kk AND name = @kn AND model = @km AND status = @kst;");
+            delete.Parameters.AddWithValue("@p", projectId);
+            BindKey(delete, "@k", key);
+            delete.ExecuteNonQuery();
+        }
+
+        return stale.Count;
+
+        static void BindKey(SqliteCommand command, string prefix, RollupKey? key)
+        {
+            if (key is null)
+            {
+                return;
+            }
+
+            command.Parameters.AddWithValue(prefix + "s", key.BucketSize);
+            command.Parameters.AddWithValue(prefix + "t", key.BucketStart);
+            command.Parameters.AddWithValue(prefix + "k", key.Kind);
+            command.Parameters.AddWithValue(prefix + "n", key.Name);
+            command.Parameters.AddWithValue(prefix + "m", key.Model);
+            command.Parameters.AddWithValue(prefix + "st", key.Status);
+        }
+    }
+
     /// <summary>
     /// An insert that replaces the row's values only when one of them differs, so the number of
     /// changed rows says whether anything was written.
@@ -318,6 +382,12 @@ internal sealed partial class SqliteTransfer
     private sealed class ImportContext(SqliteConnection connection, SqliteTransaction transaction)
     {
         private readonly Dictionary<string, long> _projects = new(StringComparer.Ordinal);
+
+        /// <summary>The rollup ranges the page speaks for, checked once its rollups are written.</summary>
+        public List<RollupRangeRecord> Ranges { get; } = [];
+
+        /// <summary>The rollups the page holds.</summary>
+        public HashSet<(string Project, RollupKey Key)> RollupKeys { get; } = [];
 
         public SqliteCommand Command(string sql)
         {

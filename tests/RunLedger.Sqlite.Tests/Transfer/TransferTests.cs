@@ -101,6 +101,25 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public async Task Copy_AgainAfterARunChangedStatus_RemovesTheRollupBucketTheSourceNoLongerHas()
+    {
+        await using var source = await StoreFixture.OpenAsync();
+        await using var target = await StoreFixture.OpenAsync();
+        var project = await source.Store.Admin.GetOrCreateProjectAsync("default", default);
+        var id = Guid.CreateVersion7();
+        await source.WriteAsync(project.Id, [new RunWrite { Id = id, Name = "slow", Model = "m", StartedAt = WorkloadStart, Status = RunStatus.Running }]);
+        await LedgerCopier.CopyAsync(new StoreTransferSource(source.Store.Transfer), target.Store.Transfer, null, default);
+        target.Scalar("SELECT count(*) FROM rollups WHERE status = 'running'").ShouldBe(2);
+
+        // The source's 'running' buckets disappear when the run completes; the next copy follows.
+        await source.WriteAsync(project.Id, [new RunWrite { Id = id, Status = RunStatus.Succeeded, EndedAt = WorkloadStart.AddSeconds(4) }]);
+        var again = await LedgerCopier.CopyAsync(new StoreTransferSource(source.Store.Transfer, pageSize: 1), target.Store.Transfer, null, default);
+        again.Written.ShouldBeGreaterThan(0);
+        target.Scalar("SELECT count(*) FROM rollups WHERE status = 'running'").ShouldBe(0);
+        (await VerifyAsync(source.Store, target.Store)).Differences.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task Copy_IntoAStoreWithOtherData_RefusesAndWritesNothing()
     {
         await using var source = await StoreFixture.OpenAsync();

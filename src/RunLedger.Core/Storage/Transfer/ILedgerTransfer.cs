@@ -42,7 +42,9 @@ public interface ILedgerTransfer
     /// Writes <paramref name="records"/> and <paramref name="checkpoint"/> in one transaction.
     /// Projects match by name and keys by secret hash; a run already there is skipped when its
     /// <c>UpdatedAt</c> is the same and replaced otherwise; an event whose id is there is
-    /// skipped; sessions and rollups are replaced by the incoming figures.
+    /// skipped; sessions and rollups are replaced by the incoming figures, and a
+    /// <see cref="RollupRangeRecord"/> removes the target's rollups in its range that the page
+    /// does not hold.
     /// </summary>
     Task<ImportResult> ImportAsync(IReadOnlyList<TransferRecord> records, TransferCheckpoint checkpoint, CancellationToken cancellationToken);
 

@@ -107,6 +107,11 @@ public static class LedgerVerifier
         {
             foreach (var record in page.Records)
             {
+                if (record is RollupRangeRecord)
+                {
+                    continue;
+                }
+
                 yield return record;
             }
         }

@@ -116,14 +116,18 @@ public sealed class StoreTransferSource : ITransferSource
         while (true)
         {
             var rollups = await _store.ExportRollupsAsync(project, afterRollup, _pageSize, cancellationToken).ConfigureAwait(false);
-            if (rollups.Count == 0)
+            var last = rollups.Count == _pageSize;
+            var range = new RollupRangeRecord(project, afterRollup is null ? null : RollupKey.Of(afterRollup), last ? RollupKey.Of(rollups[^1]) : null);
+            var records = new List<TransferRecord>(rollups.Count + 1) { range };
+            records.AddRange(rollups);
+            afterRollup = rollups.Count > 0 ? rollups[^1] : afterRollup;
+            var key = afterRollup is null ? null : JsonSerializer.Serialize(afterRollup with { Histogram = null }, LedgerJson.Options);
+            // Resuming from the last page of a project reads its (empty) remainder again, which is harmless.
+            yield return new TransferPage(records, new StorePosition(TransferPhase.Rollups, project, key).ToString());
+            if (!last)
             {
                 break;
             }
-
-            afterRollup = rollups[^1];
-            var key = JsonSerializer.Serialize(afterRollup with { Histogram = null }, LedgerJson.Options);
-            yield return new TransferPage(rollups, new StorePosition(TransferPhase.Rollups, project, key).ToString());
         }
     }
 }

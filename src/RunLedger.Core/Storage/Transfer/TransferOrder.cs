@@ -63,6 +63,7 @@ public static class TransferOrder
         SessionRecord s => (2, s.Project, TransferPhase.Sessions),
         RunRecord r => (2, r.Project, TransferPhase.Runs),
         RollupRecord r => (2, r.Project, TransferPhase.Rollups),
+        RollupRangeRecord r => (2, r.Project, TransferPhase.Rollups),
         EventRecord => (3, string.Empty, TransferPhase.Events),
         _ => throw new ArgumentOutOfRangeException(nameof(record), record.GetType().Name, "Unknown transfer record."),
     };

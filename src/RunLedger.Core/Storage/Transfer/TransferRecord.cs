@@ -14,4 +14,5 @@ namespace RunLedger.Core.Storage.Transfer;
 [JsonDerivedType(typeof(RunRecord), "run")]
 [JsonDerivedType(typeof(EventRecord), "event")]
 [JsonDerivedType(typeof(RollupRecord), "rollup")]
+[JsonDerivedType(typeof(RollupRangeRecord), "rollupRange")]
 public abstract record TransferRecord;
