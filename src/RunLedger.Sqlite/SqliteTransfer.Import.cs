@@ -53,7 +53,7 @@ internal sealed partial class SqliteTransfer
     private ImportResult Import(SqliteConnection connection, IReadOnlyList<TransferRecord> records, TransferCheckpoint checkpoint, CancellationToken cancellationToken)
     {
         using var transaction = connection.BeginTransaction(deferred: false);
-        var context = new ImportContext(connection, transaction);
+        using var context = new ImportContext(connection, transaction);
         int written = 0, skipped = 0;
         foreach (var record in records)
         {
@@ -83,14 +83,14 @@ internal sealed partial class SqliteTransfer
             written += RemoveRollupsNotInSource(context, range);
         }
 
-        using (var command = context.Command(
-            "INSERT OR REPLACE INTO transfer_checkpoints (source, position, completed, updated_at) VALUES (@source, @position, @completed, @now);"))
+        var checkpointCommand = context.Command(
+            "INSERT OR REPLACE INTO transfer_checkpoints (source, position, completed, updated_at) VALUES (@source, @position, @completed, @now);");
         {
-            command.Parameters.AddWithValue("@source", checkpoint.SourceId);
-            command.Parameters.AddWithValue("@position", checkpoint.Position);
-            command.Parameters.AddWithValue("@completed", checkpoint.Completed ? 1 : 0);
-            command.Parameters.AddWithValue("@now", StorageUnits.ToMicros(_time.GetUtcNow()));
-            command.ExecuteNonQuery();
+            checkpointCommand.Parameters.AddWithValue("@source", checkpoint.SourceId);
+            checkpointCommand.Parameters.AddWithValue("@position", checkpoint.Position);
+            checkpointCommand.Parameters.AddWithValue("@completed", checkpoint.Completed ? 1 : 0);
+            checkpointCommand.Parameters.AddWithValue("@now", StorageUnits.ToMicros(_time.GetUtcNow()));
+            checkpointCommand.ExecuteNonQuery();
         }
 
         transaction.Commit();
@@ -99,7 +99,7 @@ internal sealed partial class SqliteTransfer
 
     private static bool ImportProject(ImportContext context, ProjectRecord project)
     {
-        using var command = context.Command("INSERT OR IGNORE INTO projects (name, created_at) VALUES (@name, @created);");
+        var command = context.Command("INSERT OR IGNORE INTO projects (name, created_at) VALUES (@name, @created);");
         command.Parameters.AddWithValue("@name", project.Name);
         command.Parameters.AddWithValue("@created", project.CreatedAt);
         return command.ExecuteNonQuery() == 1;
@@ -108,7 +108,7 @@ internal sealed partial class SqliteTransfer
     private static bool ImportKey(ImportContext context, ApiKeyRecord key)
     {
         // Keep the key's id unless the target already uses it for another key.
-        using var command = context.Command(
+        var command = context.Command(
             "INSERT INTO api_keys (id, project_id, name, prefix, secret_hash, scopes, created_at, revoked_at) " +
             "SELECT CASE WHEN EXISTS (SELECT 1 FROM api_keys WHERE id = @id) THEN NULL ELSE @id END, @project, @name, @prefix, @hash, @scopes, @created, @revoked " +
             "WHERE NOT EXISTS (SELECT 1 FROM api_keys WHERE secret_hash = @hash);");
@@ -125,7 +125,7 @@ internal sealed partial class SqliteTransfer
 
     private static bool ImportSession(ImportContext context, SessionRecord session)
     {
-        using var command = context.Command(UpsertSessionSql);
+        var command = context.Command(UpsertSessionSql);
         command.Parameters.AddWithValue("@project_id", context.ProjectId(session.Project));
         command.Parameters.AddWithValue("@id", session.Id);
         command.Parameters.AddWithValue("@name", Db(session.Name));
@@ -149,7 +149,7 @@ internal sealed partial class SqliteTransfer
         var projectId = context.ProjectId(run.Project);
         var id = StorageUnits.ToBytes(run.Id);
         long? seq = null;
-        using (var select = context.Command("SELECT seq, updated_at FROM runs WHERE project_id = @p AND id = @id;"))
+        var select = context.Command("SELECT seq, updated_at FROM runs WHERE project_id = @p AND id = @id;");
         {
             select.Parameters.AddWithValue("@p", projectId);
             select.Parameters.AddWithValue("@id", id);
@@ -167,14 +167,14 @@ internal sealed partial class SqliteTransfer
 
         ImportPayload(context, run.Input);
         ImportPayload(context, run.Output);
-        using (var command = context.Command(seq is null ? InsertRunSql : UpdateRunSql))
+        var command = context.Command(seq is null ? InsertRunSql : UpdateRunSql);
         {
             BindRun(command, projectId, id, run);
             if (seq is { } existing)
             {
                 command.Parameters.AddWithValue("@seq", existing);
                 command.ExecuteNonQuery();
-                using var delete = context.Command("DELETE FROM runs_fts WHERE rowid = @seq;");
+                var delete = context.Command("DELETE FROM runs_fts WHERE rowid = @seq;");
                 delete.Parameters.AddWithValue("@seq", existing);
                 delete.ExecuteNonQuery();
             }
@@ -195,7 +195,7 @@ internal sealed partial class SqliteTransfer
             return;
         }
 
-        using var command = context.Command(
+        var command = context.Command(
             "INSERT OR IGNORE INTO payloads (hash, original_size, stored_size, encoding, truncated, data) VALUES (@h, @size, @stored, @enc, @trunc, @data);");
         command.Parameters.AddWithValue("@h", payload.Key);
         command.Parameters.AddWithValue("@size", payload.OriginalSize);
@@ -267,7 +267,7 @@ internal sealed partial class SqliteTransfer
             return;
         }
 
-        using var command = context.Command("INSERT INTO runs_fts (rowid, body) VALUES (@seq, @body);");
+        var command = context.Command("INSERT INTO runs_fts (rowid, body) VALUES (@seq, @body);");
         command.Parameters.AddWithValue("@seq", seq);
         command.Parameters.AddWithValue("@body", text.ToString());
         command.ExecuteNonQuery();
@@ -275,7 +275,7 @@ internal sealed partial class SqliteTransfer
 
     private static bool ImportEvent(ImportContext context, EventRecord e)
     {
-        using var command = context.Command(
+        var command = context.Command(
             "INSERT OR IGNORE INTO events (id, project_id, type, time, session_id, run_id, name, data, idempotency_key) " +
             "VALUES (@id, @p, @type, @time, @session, @run, @name, @data, @key);");
         command.Parameters.AddWithValue("@id", e.Id);
@@ -293,7 +293,7 @@ internal sealed partial class SqliteTransfer
     private static bool ImportRollup(ImportContext context, RollupRecord rollup)
     {
         context.RollupKeys.Add((rollup.Project, RollupKey.Of(rollup)));
-        using var command = context.Command(UpsertRollupSql);
+        var command = context.Command(UpsertRollupSql);
         var p = command.Parameters;
         p.AddWithValue("@project_id", context.ProjectId(rollup.Project));
         p.AddWithValue("@bucket_size", rollup.BucketSize);
@@ -320,10 +320,10 @@ internal sealed partial class SqliteTransfer
     {
         var projectId = context.ProjectId(range.Project);
         var stale = new List<RollupKey>();
-        using (var select = context.Command(
+        var select = context.Command(
             "SELECT bucket_size, bucket_start, kind, name, model, status FROM rollups WHERE project_id = @p" +
             (range.After is null ? string.Empty : " AND (bucket_size, bucket_start, kind, name, model, status) > (@as, @at, @ak, @an, @am, @ast)") +
-            (range.Through is null ? string.Empty : " AND (bucket_size, bucket_start, kind, name, model, status) <= (@ts, @tt, @tk, @tn, @tm, @tst)") + ";"))
+            (range.Through is null ? string.Empty : " AND (bucket_size, bucket_start, kind, name, model, status) <= (@ts, @tt, @tk, @tn, @tm, @tst)") + ";");
         {
             select.Parameters.AddWithValue("@p", projectId);
             BindKey(select, "@a", range.After);
@@ -341,7 +341,7 @@ internal sealed partial class SqliteTransfer
 
         foreach (var key in stale)
         {
-            using var delete = context.Command(
+            var delete = context.Command(
                 "DELETE FROM rollups WHERE project_id = @p AND bucket_size = @ks AND bucket_start = @kt AND kind = @kk AND name = @kn AND model = @km AND status = @kst;");
             delete.Parameters.AddWithValue("@p", projectId);
             BindKey(delete, "@k", key);
@@ -378,10 +378,14 @@ internal sealed partial class SqliteTransfer
             $"WHERE {string.Join(" OR ", values.Select(c => $"{table}.{c} IS NOT excluded.{c}"))};";
     }
 
-    /// <summary>The connection and transaction of one import, with the project ids resolved so far.</summary>
-    private sealed class ImportContext(SqliteConnection connection, SqliteTransaction transaction)
+    /// <summary>
+    /// The connection and transaction of one import, with the project ids resolved so far and
+    /// one prepared command per statement, reused for every record of the page.
+    /// </summary>
+    private sealed class ImportContext(SqliteConnection connection, SqliteTransaction transaction) : IDisposable
     {
         private readonly Dictionary<string, long> _projects = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
 
         /// <summary>The rollup ranges the page speaks for, checked once its rollups are written.</summary>
         public List<RollupRangeRecord> Ranges { get; } = [];
@@ -389,12 +393,28 @@ internal sealed partial class SqliteTransfer
         /// <summary>The rollups the page holds.</summary>
         public HashSet<(string Project, RollupKey Key)> RollupKeys { get; } = [];
 
+        /// <summary>The command for <paramref name="sql"/>, its parameters cleared; the context disposes it.</summary>
         public SqliteCommand Command(string sql)
         {
-            var command = connection.CreateCommand();
+            if (_commands.TryGetValue(sql, out var command))
+            {
+                command.Parameters.Clear();
+                return command;
+            }
+
+            command = connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = sql;
+            _commands[sql] = command;
             return command;
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in _commands.Values)
+            {
+                command.Dispose();
+            }
         }
 
         /// <summary>The target's id of a project, made when the target has none of that name.</summary>
@@ -405,14 +425,14 @@ internal sealed partial class SqliteTransfer
                 return id;
             }
 
-            using (var insert = Command("INSERT OR IGNORE INTO projects (name, created_at) VALUES (@name, @now);"))
+            var insert = Command("INSERT OR IGNORE INTO projects (name, created_at) VALUES (@name, @now);");
             {
                 insert.Parameters.AddWithValue("@name", name);
                 insert.Parameters.AddWithValue("@now", 0L);
                 insert.ExecuteNonQuery();
             }
 
-            using var select = Command("SELECT id FROM projects WHERE name = @name;");
+            var select = Command("SELECT id FROM projects WHERE name = @name;");
             select.Parameters.AddWithValue("@name", name);
             id = (long)select.ExecuteScalar()!;
             _projects[name] = id;

@@ -34,7 +34,7 @@ public static class LedgerCopier
         await foreach (var page in source.ReadAsync(resumeFrom, cancellationToken).ConfigureAwait(false))
         {
             var result = await target.ImportAsync(page.Records, new TransferCheckpoint(sourceId, page.Position, false), cancellationToken).ConfigureAwait(false);
-            done += page.Records.Count;
+            done += page.Records.Count(r => r is not RollupRangeRecord);
             written += result.Written;
             skipped += result.Skipped;
             position = page.Position;

@@ -29,7 +29,7 @@ public static class TransferFile
         return file.ReadAtLeast(buffer, 2, throwOnEndOfStream: false) == 2 && buffer.SequenceEqual(GzipMagic);
     }
 
-    /// <summary>Writes everything <paramref name="source"/> holds; returns the number of records.</summary>
+    /// <summary>Writes everything <paramref name="source"/> holds; returns the number of lines of records.</summary>
     public static async Task<long> WriteAsync(ITransferSource source, Stream output, TimeProvider time, IProgress<CopyProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -40,7 +40,7 @@ public static class TransferFile
         await using var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true);
         await using var writer = new StreamWriter(gzip, new UTF8Encoding(false), 1 << 16);
         await writer.WriteLineAsync(JsonSerializer.Serialize(header, LedgerJson.Options).AsMemory(), cancellationToken).ConfigureAwait(false);
-        long count = 0;
+        long count = 0, data = 0;
         await foreach (var page in source.ReadAsync(null, cancellationToken).ConfigureAwait(false))
         {
             foreach (var record in page.Records)
@@ -49,7 +49,8 @@ public static class TransferFile
             }
 
             count += page.Records.Count;
-            progress?.Report(new CopyProgress(count, counts?.Total, count, 0));
+            data += page.Records.Count(r => r is not RollupRangeRecord);
+            progress?.Report(new CopyProgress(data, counts?.Total, data, 0));
         }
 
         await writer.WriteLineAsync(JsonSerializer.Serialize(new TransferFileEnd(true, count), LedgerJson.Options).AsMemory(), cancellationToken).ConfigureAwait(false);
