@@ -6,6 +6,7 @@ using RunLedger.Core;
 using RunLedger.Core.Ingest;
 using RunLedger.Core.Payloads;
 using RunLedger.Core.Storage;
+using RunLedger.Postgres;
 using RunLedger.Server.Auth;
 using RunLedger.Server.Endpoints;
 using RunLedger.Server.Hosting;
@@ -59,6 +60,20 @@ public static class LedgerHost
             errors.Add("--store: " + e.Message);
         }
 
+        var postgres = configuration.GetSection(PostgresStoreOptions.Section).Get<PostgresStoreOptions>() ?? new PostgresStoreOptions();
+        if (location?.Engine == StoreEngine.Postgres)
+        {
+            errors.AddRange(postgres.Validate());
+            try
+            {
+                _ = PostgresConnectionStrings.Normalize(location.Value);
+            }
+            catch (FormatException e)
+            {
+                errors.Add("--store: " + e.Message);
+            }
+        }
+
         if (errors.Count > 0)
         {
             throw new OptionsValidationException("RunLedger", typeof(IngestOptions), errors);
@@ -73,7 +88,7 @@ public static class LedgerHost
         services.AddSingleton(sqlite);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(location!);
-        services.AddSingleton(sp => LedgerStores.Create(location!, sqlite, payloads, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => LedgerStores.Create(location!, sqlite, payloads, sp.GetRequiredService<TimeProvider>(), postgres));
         services.AddSingleton<LedgerChangeNotifier>();
         services.AddSingleton(sp => new IngestPipeline(
             sp.GetRequiredService<ILedgerStore>().Writer,

@@ -45,7 +45,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                rows.Add(RunRow.Read(reader));
+                rows.Add(SqliteRows.ReadRun(reader));
             }
         }
 
@@ -73,13 +73,13 @@ internal sealed partial class SqliteReader : ILedgerReader
         RunRow? row = null;
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT {RunRow.Columns} FROM runs WHERE project_id = @p AND id = @id;";
+            command.CommandText = $"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND id = @id;";
             command.Parameters.AddWithValue("@p", projectId);
             command.Parameters.AddWithValue("@id", idBytes);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                row = RunRow.Read(reader);
+                row = SqliteRows.ReadRun(reader);
             }
         }
 
@@ -92,13 +92,13 @@ internal sealed partial class SqliteReader : ILedgerReader
         var children = new List<Run>();
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT {RunRow.Columns} FROM runs WHERE project_id = @p AND parent_id = @id ORDER BY started_at, id LIMIT 10000;";
+            command.CommandText = $"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND parent_id = @id ORDER BY started_at, id LIMIT 10000;";
             command.Parameters.AddWithValue("@p", projectId);
             command.Parameters.AddWithValue("@id", idBytes);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                children.Add(ToRun(RunRow.Read(reader)));
+                children.Add(ToRun(SqliteRows.ReadRun(reader)));
             }
         }
 
@@ -180,13 +180,13 @@ internal sealed partial class SqliteReader : ILedgerReader
         var runs = new List<Run>();
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT {RunRow.Columns} FROM runs WHERE project_id = @p AND session_id = @id AND parent_id IS NULL ORDER BY started_at DESC, id DESC LIMIT 1000;";
+            command.CommandText = $"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND session_id = @id AND parent_id IS NULL ORDER BY started_at DESC, id DESC LIMIT 1000;";
             command.Parameters.AddWithValue("@p", projectId);
             command.Parameters.AddWithValue("@id", id);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                runs.Add(ToRun(RunRow.Read(reader)));
+                runs.Add(ToRun(SqliteRows.ReadRun(reader)));
             }
         }
 
@@ -266,7 +266,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         "s.id, s.name, s.started_at, s.ended_at, s.state, s.metadata, s.run_count, s.failed_count, s.input_tokens, s.output_tokens, s.cost_nanos, s.last_run_at, s.created_at, s.updated_at";
 
     private static string Prefixed(string alias) =>
-        string.Join(", ", RunRow.Columns.Split(", ").Select(c => alias + "." + c));
+        string.Join(", ", SqliteRows.RunColumns.Split(", ").Select(c => alias + "." + c));
 
     private static void AppendFilter(StringBuilder sql, SqliteCommand command, SqlFragment? fragment)
     {
@@ -312,49 +312,13 @@ internal sealed partial class SqliteReader : ILedgerReader
         UpdatedAt = StorageUnits.FromMicros(r.GetInt64(13)),
     };
 
-    internal static Run ToRun(RunRow row, RawJson? input = null, RawJson? output = null, PayloadInfo? inputInfo = null, PayloadInfo? outputInfo = null) => new()
-    {
-        Id = row.Id,
-        SessionId = row.SessionId,
-        ParentId = row.ParentId,
-        Kind = row.Kind,
-        Name = row.Name,
-        Status = row.Status,
-        StartedAt = StorageUnits.FromMicros(row.StartedAt),
-        EndedAt = row.EndedAt is { } ended ? StorageUnits.FromMicros(ended) : null,
-        DurationMs = row.DurationUs is { } us ? StorageUnits.MicrosToMillis(us) : null,
-        Model = row.Model,
-        Provider = row.Provider,
-        Parameters = row.Parameters is null ? null : new RawJson(row.Parameters),
-        Input = input,
-        Output = output,
-        Error = (row.ErrorType ?? row.ErrorMessage ?? row.ErrorStack) is null
-            ? null
-            : new RunError { Type = row.ErrorType, Message = row.ErrorMessage, Stack = row.ErrorStack },
-        Usage = new Usage
-        {
-            InputTokens = row.InputTokens,
-            OutputTokens = row.OutputTokens,
-            CachedTokens = row.CachedTokens,
-            ReasoningTokens = row.ReasoningTokens,
-        },
-        CostUsd = row.CostNanos is { } nanos ? StorageUnits.FromNanos(nanos) : null,
-        Tags = row.Tags is null ? [] : JsonSerializer.Deserialize<string[]>(row.Tags) ?? [],
-        Metadata = row.Metadata is null ? null : new RawJson(row.Metadata),
-        UserId = row.UserId,
-        Source = row.Source,
-        Pinned = row.Pinned,
-        CreatedAt = StorageUnits.FromMicros(row.CreatedAt),
-        UpdatedAt = StorageUnits.FromMicros(row.UpdatedAt),
-        InputInfo = inputInfo,
-        OutputInfo = outputInfo,
-    };
+    internal static Run ToRun(RunRow row) => RunMerge.ToRun(row);
 
     private static async Task<Run> WithBodiesAsync(SqliteConnection connection, RunRow row, CancellationToken cancellationToken)
     {
         var (input, inputInfo) = await LoadBodyAsync(connection, row.InputHash, cancellationToken).ConfigureAwait(false);
         var (output, outputInfo) = await LoadBodyAsync(connection, row.OutputHash, cancellationToken).ConfigureAwait(false);
-        return ToRun(row, input, output, inputInfo, outputInfo);
+        return RunMerge.ToRun(row, input, output, inputInfo, outputInfo);
     }
 
     private static async Task<(RawJson?, PayloadInfo?)> LoadBodyAsync(SqliteConnection connection, byte[]? hash, CancellationToken cancellationToken)

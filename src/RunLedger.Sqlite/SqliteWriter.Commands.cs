@@ -11,7 +11,7 @@ internal sealed partial class SqliteWriter
 
         public Commands(SqliteConnection connection)
         {
-            SelectRun = Make(connection, $"SELECT {RunRow.Columns} FROM runs WHERE project_id = @p AND id = @id;", "@p", "@id");
+            SelectRun = Make(connection, $"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND id = @id;", "@p", "@id");
             InsertRun = Make(
                 connection,
                 "INSERT INTO runs (project_id, id, session_id, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +

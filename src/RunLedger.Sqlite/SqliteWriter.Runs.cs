@@ -1,9 +1,6 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using RunLedger.Core.Ingest;
-using RunLedger.Core.Model;
 using RunLedger.Core.Payloads;
 using RunLedger.Core.Storage;
 
@@ -22,12 +19,12 @@ internal sealed partial class SqliteWriter
         {
             if (reader.Read())
             {
-                existing = RunRow.Read(reader);
+                existing = SqliteRows.ReadRun(reader);
             }
         }
 
-        var row = existing?.Clone() ?? NewRow(context, write);
-        var rejection = Merge(row, write);
+        var row = existing?.Clone() ?? RunMerge.NewRow(write, context.Batch.Source, context.NowMicros, context.ReceivedMicros);
+        var rejection = RunMerge.Merge(row, write);
         if (rejection is not null)
         {
             context.Rejected.Add(new RejectedItem("run", write.Index, write.Id.ToString(), rejection));
@@ -70,105 +67,9 @@ internal sealed partial class SqliteWriter
         }
 
         ApplyRunToSession(context, existing, row);
-        ApplyRunToRollups(context.ProjectId, existing, row);
+        _batchRollups.ApplyRun(context.ProjectId, existing, row);
         WriteRunEvent(context, existing, row);
         context.Written++;
-    }
-
-    private static RunRow NewRow(BatchContext context, RunWrite write) => new()
-    {
-        Id = write.Id,
-        Source = context.Batch.Source,
-        CreatedAt = context.NowMicros,
-        StartedAt = write.StartedAt is { } started
-            ? StorageUnits.ToMicros(started)
-            : Math.Min(context.ReceivedMicros, write.EndedAt is { } ended ? StorageUnits.ToMicros(ended) : long.MaxValue),
-        Kind = (write.Kind ?? (write.Model is null ? RunKind.Custom : RunKind.Llm)).ToWire(),
-    };
-
-    /// <summary>Applies the fields a write carries; fields it leaves out keep their stored value.</summary>
-    private static string? Merge(RunRow row, RunWrite write)
-    {
-        if (write.SessionId is not null)
-        {
-            row.SessionId = write.SessionId;
-        }
-
-        if (write.ParentId is not null)
-        {
-            row.ParentId = write.ParentId;
-        }
-
-        if (write.Kind is { } kind)
-        {
-            row.Kind = kind.ToWire();
-        }
-
-        row.Name = write.Name ?? row.Name;
-        if (write.StartedAt is { } started)
-        {
-            row.StartedAt = StorageUnits.ToMicros(started);
-        }
-
-        if (write.EndedAt is { } ended)
-        {
-            row.EndedAt = StorageUnits.ToMicros(ended);
-        }
-
-        row.Model = write.Model ?? row.Model;
-        row.Provider = write.Provider ?? row.Provider;
-        row.Parameters = write.Parameters?.Text ?? row.Parameters;
-        if (write.Error is { } error)
-        {
-            row.ErrorType = error.Type ?? row.ErrorType;
-            row.ErrorMessage = error.Message ?? row.ErrorMessage;
-            row.ErrorStack = error.Stack ?? row.ErrorStack;
-        }
-
-        if (write.Usage is { } usage)
-        {
-            row.InputTokens = usage.InputTokens ?? row.InputTokens;
-            row.OutputTokens = usage.OutputTokens ?? row.OutputTokens;
-            row.CachedTokens = usage.CachedTokens ?? row.CachedTokens;
-            row.ReasoningTokens = usage.ReasoningTokens ?? row.ReasoningTokens;
-        }
-
-        if (write.CostUsd is { } cost)
-        {
-            row.CostNanos = StorageUnits.ToNanos(cost);
-        }
-
-        if (write.Tags is { } tags)
-        {
-            row.Tags = tags.Count == 0 ? null : JsonSerializer.Serialize(tags);
-        }
-
-        row.Metadata = write.Metadata?.Text ?? row.Metadata;
-        row.UserId = write.UserId ?? row.UserId;
-
-        if (write.Status is { } status)
-        {
-            row.Status = status.ToWire();
-        }
-        else if (row.Status == "running" && row.EndedAt is not null)
-        {
-            // An end time without a status means the run finished; an error says how.
-            row.Status = (row.ErrorType ?? row.ErrorMessage) is null ? "succeeded" : "failed";
-        }
-
-        if (row.EndedAt is { } end && end < row.StartedAt)
-        {
-            return string.Create(
-                CultureInfo.InvariantCulture,
-                $"endedAt ({StorageUnits.FromMicros(end):O}) would be before the stored startedAt ({StorageUnits.FromMicros(row.StartedAt):O}).");
-        }
-
-        if (row.ParentId == row.Id)
-        {
-            return "parentId: a run cannot be its own parent.";
-        }
-
-        return null;
     }
 
     private static void BindRun(Microsoft.Data.Sqlite.SqliteCommand command, long projectId, byte[] id, RunRow row)
@@ -289,44 +190,7 @@ internal sealed partial class SqliteWriter
 
     private void WriteRunEvent(BatchContext context, RunRow? existing, RunRow row)
     {
-        string type;
-        long time;
-        var status = WireNames.ParseStatus(row.Status);
-        if (existing is null || existing.Status != row.Status)
-        {
-            type = EventTypes.ForStatus(status);
-            time = status == RunStatus.Running ? row.StartedAt : row.EndedAt ?? context.ReceivedMicros;
-        }
-        else
-        {
-            type = EventTypes.RunUpdated;
-            time = context.ReceivedMicros;
-        }
-
-        var data = new RunEventData(
-            row.Id,
-            row.Name,
-            row.Kind,
-            row.Status,
-            row.Model,
-            row.ParentId,
-            row.DurationUs is { } us ? StorageUnits.MicrosToMillis(us) : null,
-            row.CostNanos is { } nanos ? StorageUnits.FromNanos(nanos) : null,
-            row.TotalTokens == 0 ? null : row.TotalTokens,
-            row.ErrorMessage);
-        InsertEvent(context, type, time, row.SessionId, row.Id, row.Name, JsonSerializer.Serialize(data, RunLedger.Core.LedgerJson.Options), null);
+        var (type, time, data) = RunMerge.RunEvent(existing, row, context.ReceivedMicros);
+        InsertEvent(context, type, time, row.SessionId, row.Id, row.Name, data, null);
     }
-
-    /// <summary>The data of the events the ledger writes for a run: enough for a live view.</summary>
-    private sealed record RunEventData(
-        Guid Id,
-        string? Name,
-        string Kind,
-        string Status,
-        string? Model,
-        Guid? ParentId,
-        double? DurationMs,
-        decimal? CostUsd,
-        long? TotalTokens,
-        string? Error);
 }

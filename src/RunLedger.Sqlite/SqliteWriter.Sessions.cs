@@ -1,5 +1,3 @@
-using System.Text.Json;
-using RunLedger.Core;
 using RunLedger.Core.Ingest;
 using RunLedger.Core.Model;
 using RunLedger.Core.Storage;
@@ -29,42 +27,27 @@ internal sealed partial class SqliteWriter
             }
         }
 
-        var oldState = state;
-        name = write.Name ?? name;
-        started = write.StartedAt is { } s ? StorageUnits.ToMicros(s) : started ?? context.ReceivedMicros;
-        ended = write.EndedAt is { } e ? StorageUnits.ToMicros(e) : ended;
-        state = write.State ?? state ?? (write.EndedAt is null ? SessionStates.Active : SessionStates.Completed);
-        metadata = write.Metadata?.Text ?? metadata;
-        if (SessionStates.IsEnded(state) && ended is null)
+        var (fields, events, rejection) = SessionMerge.Apply(exists ? new SessionFields(name, started, ended, state!, metadata) : null, write, context.ReceivedMicros);
+        if (fields is null)
         {
-            ended = Math.Max(started.Value, context.ReceivedMicros);
-        }
-
-        if (ended < started)
-        {
-            context.Rejected.Add(new RejectedItem("session", -1, write.Id, "endedAt would be before the stored startedAt."));
+            context.Rejected.Add(new RejectedItem("session", -1, write.Id, rejection!));
             return;
         }
 
         var command = exists ? cmd.UpdateSession : cmd.InsertSession;
         Set(command, "@p", context.ProjectId);
         Set(command, "@id", write.Id);
-        Set(command, "@name", name);
-        Set(command, "@started", started);
-        Set(command, "@ended", ended);
-        Set(command, "@state", state);
-        Set(command, "@metadata", metadata);
+        Set(command, "@name", fields.Name);
+        Set(command, "@started", fields.StartedAt);
+        Set(command, "@ended", fields.EndedAt);
+        Set(command, "@state", fields.State);
+        Set(command, "@metadata", fields.Metadata);
         Set(command, "@now", context.NowMicros);
         command.ExecuteNonQuery();
 
-        var type = !exists
-            ? EventTypes.SessionStarted
-            : oldState != state && SessionStates.IsEnded(state) ? EventTypes.SessionEnded : EventTypes.SessionUpdated;
-        var time = type == EventTypes.SessionStarted ? started.Value : type == EventTypes.SessionEnded ? ended ?? context.ReceivedMicros : context.ReceivedMicros;
-        InsertEvent(context, type, time, write.Id, null, name, JsonSerializer.Serialize(new SessionEventData(write.Id, name, state), LedgerJson.Options), null);
-        if (!exists && SessionStates.IsEnded(state))
+        foreach (var e in events)
         {
-            InsertEvent(context, EventTypes.SessionEnded, ended ?? context.ReceivedMicros, write.Id, null, name, JsonSerializer.Serialize(new SessionEventData(write.Id, name, state), LedgerJson.Options), null);
+            InsertEvent(context, e.Type, e.TimeMicros, e.SessionId, e.RunId, e.Name, e.Data, null);
         }
 
         context.Written++;
@@ -95,7 +78,7 @@ internal sealed partial class SqliteWriter
             UpdateSessionTotals(context, current, 1, Failed(row), row.InputTokens ?? 0, row.OutputTokens ?? 0, row.CostNanos ?? 0, row.StartedAt);
         }
 
-        static long Failed(RunRow r) => WireNames.ParseStatus(r.Status).IsError() ? 1 : 0;
+        static long Failed(RunRow r) => RunMerge.IsError(r) ? 1 : 0;
     }
 
     private void EnsureSession(BatchContext context, string sessionId, long startedAt)
@@ -111,8 +94,8 @@ internal sealed partial class SqliteWriter
         Set(cmd.InsertSession, "@now", context.NowMicros);
         if (cmd.InsertSession.ExecuteNonQuery() == 1)
         {
-            InsertEvent(context, EventTypes.SessionStarted, startedAt, sessionId, null, null,
-                JsonSerializer.Serialize(new SessionEventData(sessionId, null, SessionStates.Active), LedgerJson.Options), null);
+            var e = SessionMerge.ImplicitStart(sessionId, startedAt);
+            InsertEvent(context, e.Type, e.TimeMicros, e.SessionId, e.RunId, e.Name, e.Data, null);
         }
     }
 
@@ -153,6 +136,4 @@ internal sealed partial class SqliteWriter
             context.LastEventId = Math.Max(context.LastEventId, eventId);
         }
     }
-
-    private sealed record SessionEventData(string Id, string? Name, string State);
 }

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using RunLedger.Core.Ingest;
 using RunLedger.Core.Payloads;
+using RunLedger.Core.Rollups;
 using RunLedger.Core.Storage;
 
 namespace RunLedger.Sqlite;
@@ -18,8 +19,8 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
     private readonly SqliteStoreOptions _storeOptions;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<RollupKey, RollupFigures> _groupRollups = [];
-    private readonly Dictionary<RollupKey, RollupFigures> _batchRollups = [];
+    private readonly RollupDeltas _groupRollups = new();
+    private readonly RollupDeltas _batchRollups = new();
     private Commands? _commands;
 
     public SqliteWriter(SqliteConnection connection, PayloadOptions payloadOptions, SqliteStoreOptions storeOptions, TimeProvider time)
@@ -79,7 +80,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
                 {
                     var outcome = WriteBatch(batches[i]);
                     transaction.Release(savepoint);
-                    MergeRollups(_batchRollups, _groupRollups);
+                    _batchRollups.MoveTo(_groupRollups);
                     results[i] = new BatchResult(outcome, null);
                 }
                 catch (SqliteException ex) when (IsFatal(ex))

@@ -14,7 +14,11 @@ public interface ILedgerReader
 
     Task<SessionDetail?> GetSessionAsync(long projectId, string id, CancellationToken cancellationToken);
 
-    /// <summary>Events with an id greater than <paramref name="afterId"/>, oldest first.</summary>
+    /// <summary>
+    /// Events with an id greater than <paramref name="afterId"/>, oldest first, at most
+    /// <paramref name="limit"/>. A negative <paramref name="afterId"/> asks for the newest
+    /// <paramref name="limit"/> events, still oldest first.
+    /// </summary>
     Task<IReadOnlyList<LedgerEvent>> ReadEventsAsync(long projectId, long afterId, FilterNode? filter, int limit, CancellationToken cancellationToken);
 
     /// <summary>The newest event id of the project (0 when there is none).</summary>

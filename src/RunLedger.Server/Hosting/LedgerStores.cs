@@ -1,5 +1,6 @@
 using RunLedger.Core.Payloads;
 using RunLedger.Core.Storage;
+using RunLedger.Postgres;
 using RunLedger.Sqlite;
 
 namespace RunLedger.Server.Hosting;
@@ -11,13 +12,13 @@ public static class LedgerStores
     /// Creates (does not initialize) the store at <paramref name="location"/>. The caller calls
     /// <see cref="ILedgerStore.InitializeAsync"/> and disposes it.
     /// </summary>
-    public static ILedgerStore Create(StoreLocation location, SqliteStoreOptions sqlite, PayloadOptions payloads, TimeProvider timeProvider)
+    public static ILedgerStore Create(StoreLocation location, SqliteStoreOptions sqlite, PayloadOptions payloads, TimeProvider timeProvider, PostgresStoreOptions? postgres = null)
     {
         ArgumentNullException.ThrowIfNull(location);
         return location.Engine switch
         {
             StoreEngine.Sqlite => new SqliteLedgerStore(location.Value, sqlite, payloads, timeProvider),
-            StoreEngine.Postgres => throw new NotSupportedException("This build has no PostgreSQL store; use a SQLite file."),
+            StoreEngine.Postgres => new PostgresLedgerStore(location.Value, postgres ?? new PostgresStoreOptions(), payloads, timeProvider),
             _ => throw new ArgumentOutOfRangeException(nameof(location), location.Engine, "Unknown store engine."),
         };
     }

@@ -216,8 +216,10 @@ internal static class SqliteFilterCompiler
                     return $"(json_type({json}, {path}) IN ('integer', 'real') AND {extract} {Operator(op)} {Add(ToSqlNumber(number.Number, 1m))})";
                 case StringValue text when op != CompareOp.Equal:
                     throw new ArgumentException($"metadata.{key} can only be compared with '<', '>' and so on against a number.", nameof(filter));
+                // Strings and patterns match only values stored as JSON strings: json_extract
+                // gives numbers and objects too, and 10 would otherwise match "1*".
                 case StringValue { IsPattern: true } pattern:
-                    return $"{extract} GLOB {Add(ToGlob(pattern.Text))}";
+                    return $"(json_type({json}, {path}) = 'text' AND {extract} GLOB {Add(ToGlob(pattern.Text))})";
                 case StringValue { Text: "true" or "false" or "null" } literal:
                     {
                         var p = Add(literal.Text);
@@ -225,7 +227,7 @@ internal static class SqliteFilterCompiler
                     }
 
                 case StringValue text:
-                    return $"{extract} = {Add(text.Text)}";
+                    return $"(json_type({json}, {path}) = 'text' AND {extract} = {Add(text.Text)})";
                 default:
                     throw new ArgumentException($"metadata.{key} needs a number or a string.", nameof(filter));
             }

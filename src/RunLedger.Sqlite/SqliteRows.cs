@@ -3,80 +3,16 @@ using RunLedger.Core.Storage;
 
 namespace RunLedger.Sqlite;
 
-/// <summary>A row of the runs table as the writer merges it.</summary>
-internal sealed class RunRow
+/// <summary>Reads rows of the runs table into <see cref="RunRow"/>.</summary>
+internal static class SqliteRows
 {
-    public const string Columns =
+    public const string RunColumns =
         "seq, id, session_id, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
         "input_hash, output_hash, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, " +
         "reasoning_tokens, total_tokens, cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at";
 
-    public long Seq { get; set; }
-
-    public Guid Id { get; set; }
-
-    public string? SessionId { get; set; }
-
-    public Guid? ParentId { get; set; }
-
-    public string Kind { get; set; } = "custom";
-
-    public string? Name { get; set; }
-
-    public string Status { get; set; } = "running";
-
-    public long StartedAt { get; set; }
-
-    public long? EndedAt { get; set; }
-
-    public long? DurationUs => EndedAt is { } ended ? Math.Max(0, ended - StartedAt) : null;
-
-    public string? Model { get; set; }
-
-    public string? Provider { get; set; }
-
-    public string? Parameters { get; set; }
-
-    public byte[]? InputHash { get; set; }
-
-    public byte[]? OutputHash { get; set; }
-
-    public string? ErrorType { get; set; }
-
-    public string? ErrorMessage { get; set; }
-
-    public string? ErrorStack { get; set; }
-
-    public long? InputTokens { get; set; }
-
-    public long? OutputTokens { get; set; }
-
-    public long? CachedTokens { get; set; }
-
-    public long? ReasoningTokens { get; set; }
-
-    public long TotalTokens => (InputTokens ?? 0) + (OutputTokens ?? 0);
-
-    public long? CostNanos { get; set; }
-
-    public string? Tags { get; set; }
-
-    public string? Metadata { get; set; }
-
-    public string? UserId { get; set; }
-
-    public string Source { get; set; } = "api";
-
-    public bool Pinned { get; set; }
-
-    public long CreatedAt { get; set; }
-
-    public long UpdatedAt { get; set; }
-
-    public RunRow Clone() => (RunRow)MemberwiseClone();
-
-    /// <summary>Reads the columns of <see cref="Columns"/> starting at <paramref name="o"/>.</summary>
-    public static RunRow Read(SqliteDataReader r, int o = 0) => new()
+    /// <summary>Reads the columns of <see cref="RunColumns"/> starting at <paramref name="o"/>.</summary>
+    public static RunRow ReadRun(SqliteDataReader r, int o = 0) => new()
     {
         Seq = r.GetInt64(o),
         Id = StorageUnits.ToGuid((byte[])r.GetValue(o + 1)),

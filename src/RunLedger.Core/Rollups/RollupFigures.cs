@@ -1,13 +1,12 @@
-using RunLedger.Core.Rollups;
 using RunLedger.Core.Storage;
 
-namespace RunLedger.Sqlite;
+namespace RunLedger.Core.Rollups;
 
 /// <summary>
 /// The figures a rollup row keeps for a set of runs. The writer adds and takes out runs as they
 /// change; the stats reader adds runs or whole rollup rows together.
 /// </summary>
-internal sealed class RollupFigures
+public sealed class RollupFigures
 {
     public long Count { get; set; }
 
@@ -60,8 +59,36 @@ internal sealed class RollupFigures
         }
     }
 
+    /// <summary>
+    /// Applies a writer's delta to the figures of a stored rollup row; false when no run is left
+    /// in it (the row goes). Min and max only ever widen: a run that leaves a bucket cannot narrow
+    /// them without rescanning rows, so they are bounds. Percentiles come from the histogram,
+    /// which subtracts exactly.
+    /// </summary>
+    public bool ApplyDelta(RollupFigures delta)
+    {
+        ArgumentNullException.ThrowIfNull(delta);
+        Count += delta.Count;
+        if (Count <= 0)
+        {
+            return false;
+        }
+
+        Errors += delta.Errors;
+        InputTokens += delta.InputTokens;
+        OutputTokens += delta.OutputTokens;
+        CostNanos += delta.CostNanos;
+        DurationCount += delta.DurationCount;
+        DurationSum += delta.DurationSum;
+        Widen(delta.DurationMin, delta.DurationMax);
+        Histogram.Merge(delta.Histogram);
+        Histogram.Subtract(delta.Removed);
+        return true;
+    }
+
     public void Add(RollupFigures other)
     {
+        ArgumentNullException.ThrowIfNull(other);
         Count += other.Count;
         Errors += other.Errors;
         InputTokens += other.InputTokens;

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Text;
+using Npgsql;
+using RunLedger.Core.Rollups;
+using RunLedger.Core.Storage;
+using RunLedger.Postgres.Query;
+
+namespace RunLedger.Postgres;
+
+internal sealed partial class PostgresReader
+{
+    public async Task<StatsResult> GetStatsAsync(long projectId, StatsQuery query, CancellationToken cancellationToken)
+    {
+        var dimensions = query.GroupBy.Select(d => (Name: d, MetadataKey: StatsAggregation.MetadataDimension(d))).ToArray();
+        await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var fromUs = StorageUnits.ToMicros(query.From);
+        var toUs = StorageUnits.ToMicros(query.To);
+        long? intervalUs = query.Interval is { } interval ? interval.Ticks / 10 : null;
+
+        var bucketSize = StatsAggregation.ChooseRollupBucket(query);
+        var current = bucketSize is { } size
+            ? await AggregateRollupsAsync(connection, projectId, query, size, fromUs, toUs, intervalUs, cancellationToken).ConfigureAwait(false)
+            : await AggregateRunsAsync(connection, projectId, query, dimensions, fromUs, toUs, intervalUs, cancellationToken).ConfigureAwait(false);
+
+        StatsAggregation? previous = null;
+        if (query.ComparePrevious)
+        {
+            var length = toUs - fromUs;
+            previous = bucketSize is { } prevSize
+                ? await AggregateRollupsAsync(connection, projectId, query, prevSize, fromUs - length, fromUs, null, cancellationToken).ConfigureAwait(false)
+                : await AggregateRunsAsync(connection, projectId, query, dimensions, fromUs - length, fromUs, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return current.ToResult(query, previous, bucketSize is not null);
+    }
+
+    private async Task<StatsAggregation> AggregateRunsAsync(
+        NpgsqlConnection connection, long projectId, StatsQuery query, (string Name, string? MetadataKey)[] dimensions, long fromUs, long toUs, long? intervalUs, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand { Connection = connection };
+        var sql = new StringBuilder("SELECT ");
+        for (var d = 0; d < dimensions.Length; d++)
+        {
+            if (dimensions[d].MetadataKey is { } key)
+            {
+                var parameter = "dim" + d.ToString(CultureInfo.InvariantCulture);
+                command.Parameters.AddWithValue(parameter, key);
+                sql.Append("r.metadata_json ->> @").Append(parameter).Append(", ");
+            }
+            else
+            {
+                sql.Append("r.").Append(dimensions[d].Name switch { "user" => "user_id", "session" => "session_id", var name => name }).Append(", ");
+            }
+        }
+
+        sql.Append("r.started_at, r.status, r.input_tokens, r.output_tokens, r.cost_nanos, r.duration_us FROM runs r ")
+            .Append("WHERE r.project_id = @project AND r.started_at >= @from AND r.started_at < @to");
+        command.Parameters.AddWithValue("project", projectId);
+        command.Parameters.AddWithValue("from", fromUs);
+        command.Parameters.AddWithValue("to", toUs);
+        AppendFilter(sql, command, query.Filter is null ? null : PostgresFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow()));
+        command.CommandText = sql.ToString();
+
+        var aggregation = new StatsAggregation();
+        var n = dimensions.Length;
+        var values = new string?[n];
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            for (var d = 0; d < n; d++)
+            {
+                values[d] = reader.IsDBNull(d) ? null : reader.GetString(d);
+            }
+
+            aggregation.AddRun(
+                query.GroupBy,
+                values,
+                reader.GetInt64(n),
+                intervalUs,
+                reader.GetString(n + 1) is "failed" or "timeout",
+                reader.IsDBNull(n + 2) ? 0 : reader.GetInt64(n + 2),
+                reader.IsDBNull(n + 3) ? 0 : reader.GetInt64(n + 3),
+                reader.IsDBNull(n + 4) ? 0 : reader.GetInt64(n + 4),
+                reader.IsDBNull(n + 5) ? null : reader.GetInt64(n + 5));
+        }
+
+        return aggregation;
+    }
+
+    private static async Task<StatsAggregation> AggregateRollupsAsync(
+        NpgsqlConnection connection, long projectId, StatsQuery query, long bucketSize, long fromUs, long toUs, long? intervalUs, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand { Connection = connection };
+        var sql = new StringBuilder("SELECT ");
+        foreach (var dimension in query.GroupBy)
+        {
+            sql.Append("u.").Append(dimension).Append(", ");
+        }
+
+        sql.Append("u.bucket_start, u.count, u.errors, u.input_tokens, u.output_tokens, u.cost_nanos, u.duration_count, u.duration_sum, u.duration_max, u.histogram ")
+            .Append("FROM rollups u WHERE u.project_id = @project AND u.bucket_size = @size AND u.bucket_start >= @from AND u.bucket_start < @to");
+        command.Parameters.AddWithValue("project", projectId);
+        command.Parameters.AddWithValue("size", bucketSize);
+        command.Parameters.AddWithValue("from", fromUs);
+        command.Parameters.AddWithValue("to", toUs);
+        if (query.Filter is not null)
+        {
+            var parameters = new List<KeyValuePair<string, object?>>();
+            var filter = StatsAggregation.TranslateRollupFilter(query.Filter, (field, equal, value) =>
+            {
+                var name = "@rf" + parameters.Count.ToString(CultureInfo.InvariantCulture);
+                parameters.Add(new(name, value));
+                return $"(u.{field} {(equal ? "=" : "<>")} {name})";
+            });
+            AppendFilter(sql, command, filter is null ? null : new SqlFragment(filter, parameters));
+        }
+
+        command.CommandText = sql.ToString();
+        var aggregation = new StatsAggregation();
+        var n = query.GroupBy.Count;
+        var values = new string?[n];
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            for (var d = 0; d < n; d++)
+            {
+                var text = reader.GetString(d);
+                values[d] = text.Length == 0 && query.GroupBy[d] is "name" or "model" ? null : text;
+            }
+
+            var bucket = new RollupFigures
+            {
+                Count = reader.GetInt64(n + 1),
+                Errors = reader.GetInt64(n + 2),
+                InputTokens = reader.GetInt64(n + 3),
+                OutputTokens = reader.GetInt64(n + 4),
+                CostNanos = reader.GetInt64(n + 5),
+                DurationCount = reader.GetInt64(n + 6),
+                DurationSum = reader.GetInt64(n + 7),
+            };
+            bucket.Widen(null, reader.IsDBNull(n + 8) ? null : reader.GetInt64(n + 8));
+            if (!reader.IsDBNull(n + 9))
+            {
+                bucket.Histogram.Merge(LatencyHistogram.FromBytes(reader.GetFieldValue<byte[]>(n + 9)));
+            }
+
+            aggregation.AddBucket(query.GroupBy, values, reader.GetInt64(n), intervalUs, bucket);
+        }
+
+        return aggregation;
+    }
+}

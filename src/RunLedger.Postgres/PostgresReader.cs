@@ -1,0 +1,314 @@
+using System.Text;
+using Npgsql;
+using RunLedger.Core.Model;
+using RunLedger.Core.Payloads;
+using RunLedger.Core.Query;
+using RunLedger.Core.Storage;
+using RunLedger.Postgres.Query;
+
+namespace RunLedger.Postgres;
+
+/// <summary>Reads through the data source's pool; every query is scoped to one project and parameterized.</summary>
+internal sealed partial class PostgresReader : ILedgerReader
+{
+    private readonly PostgresLedgerStore _store;
+    private readonly TimeProvider _time;
+
+    public PostgresReader(PostgresLedgerStore store, TimeProvider time)
+    {
+        _store = store;
+        _time = time;
+    }
+
+    public async Task<Page<Run>> QueryRunsAsync(long projectId, RunQuery query, CancellationToken cancellationToken)
+    {
+        await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand { Connection = connection };
+        var sql = new StringBuilder($"SELECT {PostgresRows.Prefixed("r")} FROM runs r WHERE r.project_id = @project");
+        command.Parameters.AddWithValue("project", projectId);
+        AppendFilter(sql, command, query.Filter is null ? null : PostgresFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow()));
+        if (query.Cursor is not null)
+        {
+            var (time, id) = Cursors.Decode(query.Cursor);
+            if (id.Length != 16)
+            {
+                throw new FormatException("cursor: not a cursor this server made; pass back the nextCursor of the previous page unchanged.");
+            }
+
+            sql.Append(" AND (r.started_at, r.id) < (@ctime, @cid)");
+            command.Parameters.AddWithValue("ctime", time);
+            command.Parameters.AddWithValue("cid", StorageUnits.ToGuid(id));
+        }
+
+        sql.Append(" ORDER BY r.started_at DESC, r.id DESC LIMIT @limit");
+        command.Parameters.AddWithValue("limit", query.Limit + 1);
+        command.CommandText = sql.ToString();
+
+        var rows = new List<RunRow>(Math.Min(query.Limit + 1, 1024));
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows.Add(PostgresRows.ReadRun(reader));
+            }
+        }
+
+        string? next = null;
+        if (rows.Count > query.Limit)
+        {
+            rows.RemoveAt(rows.Count - 1);
+            var last = rows[^1];
+            next = Cursors.Encode(last.StartedAt, StorageUnits.ToBytes(last.Id));
+        }
+
+        IReadOnlyDictionary<string, (RawJson, PayloadInfo)> bodies = query.IncludeBodies
+            ? await LoadBodiesAsync(connection, rows.SelectMany(r => new[] { r.InputHash, r.OutputHash }), cancellationToken).ConfigureAwait(false)
+            : new Dictionary<string, (RawJson, PayloadInfo)>();
+        var items = rows.Select(row => query.IncludeBodies ? WithBodies(row, bodies) : RunMerge.ToRun(row)).ToList();
+        return new Page<Run>(items, next);
+    }
+
+    public async Task<RunDetail?> GetRunAsync(long projectId, Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var row = (await ReadRunsAsync(connection, projectId, [id], cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+        if (row is null)
+        {
+            return null;
+        }
+
+        var bodies = await LoadBodiesAsync(connection, [row.InputHash, row.OutputHash], cancellationToken).ConfigureAwait(false);
+        var run = WithBodies(row, bodies);
+        var children = new List<Run>();
+        await using (var command = new NpgsqlCommand($"SELECT {PostgresRows.RunColumns} FROM runs WHERE project_id = @p AND parent_id = @id ORDER BY started_at, id LIMIT 10000", connection))
+        {
+            command.Parameters.AddWithValue("p", projectId);
+            command.Parameters.AddWithValue("id", id);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                children.Add(RunMerge.ToRun(PostgresRows.ReadRun(reader)));
+            }
+        }
+
+        var events = new List<LedgerEvent>();
+        await using (var command = new NpgsqlCommand($"SELECT {PostgresRows.EventColumns} FROM events e WHERE e.project_id = @p AND e.run_id = @id ORDER BY e.id LIMIT 10000", connection))
+        {
+            command.Parameters.AddWithValue("p", projectId);
+            command.Parameters.AddWithValue("id", id);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                events.Add(PostgresRows.ReadEvent(reader));
+            }
+        }
+
+        return new RunDetail(run, children, events);
+    }
+
+    public async Task<Page<Session>> QuerySessionsAsync(long projectId, SessionQuery query, CancellationToken cancellationToken)
+    {
+        await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand { Connection = connection };
+        var sql = new StringBuilder($"SELECT {PostgresRows.SessionColumns} FROM sessions s WHERE s.project_id = @project");
+        command.Parameters.AddWithValue("project", projectId);
+        AppendFilter(sql, command, query.Filter is null ? null : PostgresFilterCompiler.CompileSessions(query.Filter, _time.GetUtcNow()));
+        if (query.Cursor is not null)
+        {
+            var (time, id) = Cursors.Decode(query.Cursor);
+            sql.Append(" AND (s.started_at < @ctime OR (s.started_at = @ctime AND s.id < @cid))");
+            command.Parameters.AddWithValue("ctime", time);
+            command.Parameters.AddWithValue("cid", Encoding.UTF8.GetString(id));
+        }
+
+        // SQLite puts NULL start times last in descending order; so does PostgreSQL with NULLS LAST.
+        sql.Append(" ORDER BY s.started_at DESC NULLS LAST, s.id DESC LIMIT @limit");
+        command.Parameters.AddWithValue("limit", query.Limit + 1);
+        command.CommandText = sql.ToString();
+        var items = new List<Session>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                items.Add(PostgresRows.ReadSession(reader));
+            }
+        }
+
+        string? next = null;
+        if (items.Count > query.Limit)
+        {
+            items.RemoveAt(items.Count - 1);
+            var last = items[^1];
+            next = Cursors.Encode(StorageUnits.ToMicros(last.StartedAt ?? DateTimeOffset.UnixEpoch), Encoding.UTF8.GetBytes(last.Id));
+        }
+
+        return new Page<Session>(items, next);
+    }
+
+    public async Task<SessionDetail?> GetSessionAsync(long projectId, string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        Session? session = null;
+        await using (var command = new NpgsqlCommand($"SELECT {PostgresRows.SessionColumns} FROM sessions s WHERE s.project_id = @p AND s.id = @id", connection))
+        {
+            command.Parameters.AddWithValue("p", projectId);
+            command.Parameters.AddWithValue("id", id);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                session = PostgresRows.ReadSession(reader);
+            }
+        }
+
+        if (session is null)
+        {
+            return null;
+        }
+
+        var runs = new List<Run>();
+        await using (var command = new NpgsqlCommand(
+            $"SELECT {PostgresRows.RunColumns} FROM runs WHERE project_id = @p AND session_id = @id AND parent_id IS NULL ORDER BY started_at DESC, id DESC LIMIT 1000", connection))
+        {
+            command.Parameters.AddWithValue("p", projectId);
+            command.Parameters.AddWithValue("id", id);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                runs.Add(RunMerge.ToRun(PostgresRows.ReadRun(reader)));
+            }
+        }
+
+        var byStatus = new List<StatusCount>();
+        await using (var command = new NpgsqlCommand("SELECT status, count(*) FROM runs WHERE project_id = @p AND session_id = @id GROUP BY status ORDER BY status", connection))
+        {
+            command.Parameters.AddWithValue("p", projectId);
+            command.Parameters.AddWithValue("id", id);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                byStatus.Add(new StatusCount(reader.GetString(0), reader.GetInt64(1)));
+            }
+        }
+
+        return new SessionDetail(session, runs, byStatus);
+    }
+
+    public async Task<IReadOnlyList<LedgerEvent>> ReadEventsAsync(long projectId, long afterId, FilterNode? filter, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = _store.DataSource.CreateCommand();
+        var sql = new StringBuilder($"SELECT {PostgresRows.EventColumns} FROM events e WHERE e.project_id = @project");
+        command.Parameters.AddWithValue("project", projectId);
+        AppendFilter(sql, command, filter is null ? null : PostgresFilterCompiler.CompileEvents(filter, _time.GetUtcNow()));
+        if (afterId >= 0)
+        {
+            sql.Append(" AND e.id > @after ORDER BY e.id LIMIT @limit");
+            command.Parameters.AddWithValue("after", afterId);
+        }
+        else
+        {
+            // The newest events, returned oldest first.
+            sql.Insert(0, "SELECT * FROM (").Append(" ORDER BY e.id DESC LIMIT @limit) newest ORDER BY id");
+        }
+
+        command.Parameters.AddWithValue("limit", limit);
+        command.CommandText = sql.ToString();
+        var events = new List<LedgerEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            events.Add(PostgresRows.ReadEvent(reader));
+        }
+
+        return events;
+    }
+
+    public async Task<long> GetLastEventIdAsync(long projectId, CancellationToken cancellationToken)
+    {
+        await using var command = _store.DataSource.CreateCommand("SELECT coalesce(max(id), 0) FROM events WHERE project_id = @p");
+        command.Parameters.AddWithValue("p", projectId);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = _store.DataSource.CreateCommand("SELECT count(*) FROM schema_version");
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! > 0;
+        }
+        catch (NpgsqlException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The stored rows of <paramref name="ids"/>: run_ids gives each run's start time, which
+    /// names the one partition to look in.
+    /// </summary>
+    internal static async Task<List<RunRow>> ReadRunsAsync(NpgsqlConnection connection, long projectId, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    {
+        var rows = new List<RunRow>(ids.Count);
+        if (ids.Count == 0)
+        {
+            return rows;
+        }
+
+        await using var command = new NpgsqlCommand(
+            $"SELECT {PostgresRows.Prefixed("r")} FROM run_ids i JOIN runs r ON r.project_id = i.project_id AND r.started_at = i.started_at AND r.id = i.id " +
+            "WHERE i.project_id = @p AND i.id = ANY(@ids)",
+            connection);
+        command.Parameters.AddWithValue("p", projectId);
+        command.Parameters.AddWithValue("ids", ids.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(PostgresRows.ReadRun(reader));
+        }
+
+        return rows;
+    }
+
+    private static void AppendFilter(StringBuilder sql, NpgsqlCommand command, SqlFragment? fragment)
+    {
+        if (fragment is null)
+        {
+            return;
+        }
+
+        sql.Append(" AND (").Append(fragment.Sql).Append(')');
+        foreach (var (name, value) in fragment.Parameters)
+        {
+            command.Parameters.AddWithValue(name.TrimStart('@'), value ?? DBNull.Value);
+        }
+    }
+
+    private static Run WithBodies(RunRow row, IReadOnlyDictionary<string, (RawJson Body, PayloadInfo Info)> bodies)
+    {
+        (RawJson Body, PayloadInfo Info)? input = row.InputHash is { } i && bodies.TryGetValue(Convert.ToHexStringLower(i), out var a) ? a : null;
+        (RawJson Body, PayloadInfo Info)? output = row.OutputHash is { } o && bodies.TryGetValue(Convert.ToHexStringLower(o), out var b) ? b : null;
+        return RunMerge.ToRun(row, input?.Body, output?.Body, input?.Info, output?.Info);
+    }
+
+    private static async Task<Dictionary<string, (RawJson, PayloadInfo)>> LoadBodiesAsync(NpgsqlConnection connection, IEnumerable<byte[]?> hashes, CancellationToken cancellationToken)
+    {
+        var wanted = hashes.OfType<byte[]>().ToArray();
+        var bodies = new Dictionary<string, (RawJson, PayloadInfo)>(StringComparer.Ordinal);
+        if (wanted.Length == 0)
+        {
+            return bodies;
+        }
+
+        await using var command = new NpgsqlCommand("SELECT hash, encoding, data, original_size, truncated FROM payloads WHERE hash = ANY(@h)", connection);
+        command.Parameters.AddWithValue("h", wanted);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var hex = Convert.ToHexStringLower(reader.GetFieldValue<byte[]>(0));
+            var text = PayloadCodec.Decode((PayloadEncoding)reader.GetInt16(1), reader.GetFieldValue<byte[]>(2));
+            bodies[hex] = (new RawJson(text), new PayloadInfo(reader.GetInt64(3), hex, reader.GetBoolean(4)));
+        }
+
+        return bodies;
+    }
+}

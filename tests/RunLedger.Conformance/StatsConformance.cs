@@ -1,0 +1,368 @@
+using System.Globalization;
+using RunLedger.Core.Ingest;
+using RunLedger.Core.Model;
+using RunLedger.Core.Query;
+using RunLedger.Core.Storage;
+
+namespace RunLedger.Conformance;
+
+/// <summary>
+/// Stats: every figure checked against values computed here from the runs as last written,
+/// answered from the rollups and from the rows (the two must agree, also after updates that move
+/// runs between buckets, groups and statuses), grouped by every dimension, per interval and beside
+/// the previous period. Percentiles must be within the histogram's documented 1% of the exact
+/// nearest-rank value.
+/// </summary>
+public abstract class StatsConformance : StoreConformance
+{
+    /// <summary>Relative error allowed on a percentile (the rollup histogram's documented bound).</summary>
+    protected const double PercentileError = 0.01;
+
+    private static readonly string[] Models = ["gpt-4o", "claude-sonnet-4", "gpt-4o-mini"];
+    private static readonly DateTimeOffset Start = Today.AddDays(-3);
+
+    /// <summary>Stats dimensions and how to read each from a run.</summary>
+    private static readonly Dictionary<string, Func<Run, string?>> Dimensions = new(StringComparer.Ordinal)
+    {
+        ["kind"] = r => r.Kind,
+        ["name"] = r => r.Name,
+        ["model"] = r => r.Model,
+        ["provider"] = r => r.Provider,
+        ["status"] = r => r.Status,
+        ["user"] = r => r.UserId,
+        ["session"] = r => r.SessionId,
+        ["metadata.repository"] = r => r.Metadata is null ? null : MetadataString(r.Metadata, "repository"),
+    };
+
+    [Fact]
+    public async Task Total_FromRollups_MatchesFiguresFromTheRuns()
+    {
+        var (store, project, runs) = await SeedAsync();
+
+        var stats = await store.Reader.GetStatsAsync(project, new StatsQuery(null, [], null, Start, Today, false), Ct);
+
+        stats.Source.ShouldBe("rollups");
+        ShouldMatch(stats, stats.Total, runs, "total");
+        stats.Groups.Count.ShouldBe(1);
+        ShouldMatch(stats, stats.Groups[0].Figures, runs, "the one group");
+    }
+
+    [Fact]
+    public async Task Total_FromRows_MatchesFiguresFromTheRuns()
+    {
+        var (store, project, runs) = await SeedAsync();
+
+        // A cost comparison is not a rollup dimension, so the rows must answer; every run has a cost.
+        var stats = await store.Reader.GetStatsAsync(project, new StatsQuery(FilterParser.Parse("cost>=0", FilterTarget.Runs), [], null, Start, Today, false), Ct);
+
+        stats.Source.ShouldBe("runs");
+        ShouldMatch(stats, stats.Total, runs, "total");
+    }
+
+    [Theory]
+    [InlineData("kind")]
+    [InlineData("name")]
+    [InlineData("model")]
+    [InlineData("provider")]
+    [InlineData("status")]
+    [InlineData("user")]
+    [InlineData("session")]
+    [InlineData("metadata.repository")]
+    public async Task GroupBy_EachDimension_MatchesFiguresFromTheRuns(string dimension)
+    {
+        var (store, project, runs) = await SeedAsync();
+
+        var stats = await store.Reader.GetStatsAsync(project, new StatsQuery(null, [dimension], null, Start, Today, false), Ct);
+
+        stats.GroupBy.ShouldBe([dimension]);
+        ShouldMatch(stats, stats.Total, runs, "total");
+        ShouldMatchGroups(stats, runs, [dimension]);
+    }
+
+    [Fact]
+    public async Task GroupBy_TwoDimensions_FromRollupsAndFromRows_Agree()
+    {
+        var (store, project, runs) = await SeedAsync();
+        var query = new StatsQuery(null, ["model", "status"], null, Start, Today, false);
+
+        var fromRollups = await store.Reader.GetStatsAsync(project, query, Ct);
+        var fromRows = await store.Reader.GetStatsAsync(project, query with { Filter = FilterParser.Parse("cost>=0", FilterTarget.Runs) }, Ct);
+
+        fromRollups.Source.ShouldBe("rollups");
+        fromRows.Source.ShouldBe("runs");
+        ShouldMatchGroups(fromRollups, runs, ["model", "status"]);
+        ShouldMatchGroups(fromRows, runs, ["model", "status"]);
+        fromRollups.Groups.Select(g => g.Key).ShouldBe(fromRows.Groups.Select(g => g.Key), "groups come in the same order: most runs first");
+    }
+
+    [Theory]
+    [InlineData("status:failed")]
+    [InlineData("model:gpt-4o")]
+    [InlineData("-model:gpt-4o")]
+    [InlineData("kind:llm -status:succeeded")]
+    [InlineData("name:n1 OR name:renamed")]
+    [InlineData("model:gpt-4o*")]
+    [InlineData("metadata.repository:acme/r1")]
+    [InlineData("duration>2s")]
+    [InlineData("started>-36h")]
+    public async Task Filter_MatchesFiguresOfTheMatchingRuns(string filter)
+    {
+        var (store, project, runs) = await SeedAsync();
+        var node = FilterParser.Parse(filter, FilterTarget.Runs);
+        var matching = (await AllRunsAsync(store, project, node)).Select(r => r.Id).ToHashSet();
+        matching.ShouldNotBeEmpty();
+
+        var stats = await store.Reader.GetStatsAsync(project, new StatsQuery(node, ["model"], null, Start, Today, false), Ct);
+
+        var expected = runs.Where(r => matching.Contains(r.Id) && r.StartedAt < Today).ToList();
+        ShouldMatch(stats, stats.Total, expected, filter);
+        ShouldMatchGroups(stats, expected, ["model"]);
+    }
+
+    [Theory]
+    [InlineData(1440, "1d")]
+    [InlineData(360, "6h")]
+    [InlineData(45, "45m")]
+    public async Task Interval_SeriesMatchFiguresPerInterval(int minutes, string label)
+    {
+        var (store, project, runs) = await SeedAsync();
+        var interval = TimeSpan.FromMinutes(minutes);
+
+        var stats = await store.Reader.GetStatsAsync(project, new StatsQuery(null, ["model"], interval, Start, Today, false), Ct);
+
+        stats.Interval.ShouldBe(label);
+        foreach (var group in stats.Groups)
+        {
+            var inGroup = runs.Where(r => r.Model == group.Key["model"]).ToList();
+            group.Series.ShouldNotBeNull();
+            group.Series.Select(p => p.Start).ShouldBe(group.Series.Select(p => p.Start).Order(), "points come oldest first");
+            group.Series.Sum(p => p.Figures.Count).ShouldBe(group.Figures.Count);
+            var expectedStarts = inGroup.Select(r => BucketOf(r.StartedAt, interval)).Distinct().Order().ToList();
+            group.Series.Select(p => p.Start).ShouldBe(expectedStarts, $"the non-empty {label} intervals of {group.Key["model"]}");
+            foreach (var point in group.Series)
+            {
+                ShouldMatch(stats, point.Figures, inGroup.Where(r => BucketOf(r.StartedAt, interval) == point.Start).ToList(), $"{group.Key["model"]} at {point.Start:O}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ComparePrevious_GivesThePeriodBeforeOfTheSameLength()
+    {
+        var (store, project, runs) = await SeedAsync();
+        var from = Today.AddDays(-1);
+
+        var stats = await store.Reader.GetStatsAsync(project, new StatsQuery(null, ["status"], null, from, Today, true), Ct);
+
+        var current = runs.Where(r => r.StartedAt >= from).ToList();
+        var previous = runs.Where(r => r.StartedAt >= from.AddDays(-1) && r.StartedAt < from).ToList();
+        ShouldMatch(stats, stats.Total, current, "current");
+        ShouldMatch(stats, stats.PreviousTotal.ShouldNotBeNull(), previous, "previous");
+        foreach (var group in stats.Groups)
+        {
+            ShouldMatch(stats, group.Previous.ShouldNotBeNull(), previous.Where(r => r.Status == group.Key["status"]).ToList(), "previous " + group.Key["status"]);
+        }
+
+        var rows = await store.Reader.GetStatsAsync(project, new StatsQuery(FilterParser.Parse("cost>=0", FilterTarget.Runs), [], null, from.AddMinutes(7), Today.AddMinutes(7), true), Ct);
+        ShouldMatch(rows, rows.PreviousTotal.ShouldNotBeNull(), runs.Where(r => r.StartedAt >= from.AddDays(-1).AddMinutes(7) && r.StartedAt < from.AddMinutes(7)).ToList(), "previous from rows");
+        var plain = await store.Reader.GetStatsAsync(project, new StatsQuery(null, [], null, from, Today, false), Ct);
+        plain.PreviousTotal.ShouldBeNull();
+        plain.Groups.ShouldAllBe(g => g.Previous == null);
+    }
+
+    [Fact]
+    public async Task Range_NotOnBucketEdges_IsStillExact()
+    {
+        var (store, project, runs) = await SeedAsync();
+        var from = Start.AddHours(7).AddMinutes(3).AddSeconds(9);
+        var to = Today.AddHours(-5).AddMinutes(-1);
+
+        var stats = await store.Reader.GetStatsAsync(project, new StatsQuery(null, ["name"], null, from, to, false), Ct);
+
+        stats.From.ShouldBe(from);
+        stats.To.ShouldBe(to);
+        ShouldMatch(stats, stats.Total, runs.Where(r => r.StartedAt >= from && r.StartedAt < to).ToList(), "total");
+    }
+
+    [Fact]
+    public async Task GroupBy_MetadataKey_KeysAreTheValuesAsText()
+    {
+        var (store, project) = await OpenWithProjectAsync();
+        string?[] values = ["\"acme\"", "3", "2.5", "true", "false", null];
+        var writes = values.Select((v, i) => new RunWrite
+        {
+            Id = NewId(),
+            StartedAt = Now.AddMinutes(-i),
+            Metadata = v is null ? RawJson.Parse("{\"other\":1}") : RawJson.Parse("{\"k\":" + v + "}"),
+        }).ToList();
+        await WriteAsync(store, project, writes);
+
+        var stats = await store.Reader.GetStatsAsync(project, new StatsQuery(null, ["metadata.k"], null, Today, Today.AddDays(1), false), Ct);
+
+        stats.Groups.Select(g => g.Key["metadata.k"]).Order(StringComparer.Ordinal).ShouldBe([null, "2.5", "3", "acme", "false", "true"]);
+        stats.Groups.ShouldAllBe(g => g.Figures.Count == 1);
+    }
+
+    [Fact]
+    public async Task EmptyRange_HasZeroFiguresAndNoPercentiles()
+    {
+        var (store, project, _) = await SeedAsync();
+
+        var stats = await store.Reader.GetStatsAsync(project, new StatsQuery(null, ["model"], TimeSpan.FromDays(1), Today.AddDays(-30), Today.AddDays(-20), true), Ct);
+
+        stats.Total.Count.ShouldBe(0);
+        stats.Total.CostUsd.ShouldBe(0m);
+        stats.Total.P50Ms.ShouldBeNull();
+        stats.Total.MaxMs.ShouldBeNull();
+        stats.Groups.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task UnknownDimension_IsAFormatErrorNamingTheDimensions()
+    {
+        var (store, project) = await OpenWithProjectAsync();
+
+        var error = await Should.ThrowAsync<FormatException>(() => store.Reader.GetStatsAsync(project, new StatsQuery(null, ["colour"], null, Start, Today, false), Ct));
+
+        error.Message.ShouldContain("colour");
+        error.Message.ShouldContain("model");
+    }
+
+    /// <summary>
+    /// Writes 400 runs over the three days before <see cref="StoreConformance.Today"/> and then
+    /// updates a third of them (new status and duration, some to another day, some to another
+    /// model or name), and returns the runs as finally stored.
+    /// </summary>
+    private async Task<(ILedgerStore Store, long Project, List<Run> Runs)> SeedAsync()
+    {
+        var (store, project) = await OpenWithProjectAsync();
+        var random = new Random(7);
+        var writes = new List<RunWrite>();
+        for (var i = 0; i < 400; i++)
+        {
+            var start = Start.AddSeconds(random.Next(0, 3 * 24 * 60 * 60));
+            var tool = i % 9 == 0;
+            writes.Add(new RunWrite
+            {
+                Id = NewId(start),
+                Kind = tool ? RunKind.Tool : RunKind.Llm,
+                Name = "n" + (i % 3).ToString(CultureInfo.InvariantCulture),
+                Model = tool ? null : Models[i % Models.Length],
+                Provider = tool ? null : (i % Models.Length == 1 ? "anthropic" : "openai"),
+                StartedAt = start,
+                EndedAt = i % 11 == 0 ? null : start.AddMilliseconds(Math.Round(Math.Exp(random.NextDouble() * 11), 3)),
+                Status = i % 11 == 0 ? null : i % 10 == 0 ? RunStatus.Failed : RunStatus.Succeeded,
+                Usage = new Usage { InputTokens = i, OutputTokens = 2 * i },
+                CostUsd = i * 0.000001m,
+                UserId = i % 5 == 0 ? null : "u" + (i % 4).ToString(CultureInfo.InvariantCulture),
+                SessionId = i % 6 == 0 ? null : "s" + (i % 5).ToString(CultureInfo.InvariantCulture),
+                Metadata = i % 7 == 0 ? null : RawJson.Parse("{\"repository\":\"acme/r" + (i % 4).ToString(CultureInfo.InvariantCulture) + "\",\"n\":" + i.ToString(CultureInfo.InvariantCulture) + "}"),
+            });
+        }
+
+        foreach (var chunk in writes.Chunk(100))
+        {
+            await WriteAsync(store, project, chunk);
+        }
+
+        var updates = new List<RunWrite>();
+        for (var i = 0; i < writes.Count; i += 3)
+        {
+            var w = writes[i];
+            var movedStart = i % 2 == 0 ? w.StartedAt!.Value : w.StartedAt!.Value.AddHours(i % 4 == 1 ? 30 : -20);
+            if (movedStart < Start || movedStart >= Today)
+            {
+                movedStart = w.StartedAt!.Value;
+            }
+
+            updates.Add(new RunWrite
+            {
+                Id = w.Id,
+                Status = i % 5 == 0 ? RunStatus.Succeeded : RunStatus.Timeout,
+                StartedAt = movedStart,
+                EndedAt = movedStart.AddSeconds(30 + (i % 17)),
+                Model = i % 4 == 0 && w.Model is not null ? "gpt-4o-mini" : null,
+                Name = i % 9 == 0 ? "renamed" : null,
+                Usage = new Usage { OutputTokens = 5 },
+                CostUsd = i % 2 == 0 ? 0.5m : null,
+            });
+        }
+
+        await WriteAsync(store, project, updates);
+        var runs = await AllRunsAsync(store, project);
+        runs.Count.ShouldBe(400);
+        return (store, project, runs);
+    }
+
+    private static void ShouldMatchGroups(StatsResult stats, List<Run> runs, string[] dimensions)
+    {
+        var expected = runs.GroupBy(r => string.Join('\u001f', dimensions.Select(d => Dimensions[d](r) ?? "\u0001"))).ToDictionary(g => g.Key, g => g.ToList());
+        stats.Groups.Count.ShouldBe(expected.Count);
+        stats.Groups.Select(g => g.Figures.Count).ShouldBe(stats.Groups.Select(g => g.Figures.Count).OrderDescending(), "groups come with the most runs first");
+        foreach (var group in stats.Groups)
+        {
+            group.Key.Keys.ShouldBe(dimensions, ignoreOrder: true);
+            var key = string.Join('\u001f', dimensions.Select(d => group.Key[d] ?? "\u0001"));
+            expected.ShouldContainKey(key);
+            ShouldMatch(stats, group.Figures, expected[key], string.Join(',', dimensions.Select(d => d + "=" + (group.Key[d] ?? "(none)"))));
+        }
+    }
+
+    /// <summary>Asserts figures against the runs they summarize: exact counts and sums, percentiles within the documented error.</summary>
+    /// <remarks>
+    /// From rollups <see cref="StatsFigures.MaxMs"/> is documented as an upper bound once runs have
+    /// been updated to shorter durations (a bucket cannot narrow its maximum without the rows), so
+    /// it is checked exactly only when the rows answered.
+    /// </remarks>
+    protected static void ShouldMatch(StatsResult stats, StatsFigures figures, IReadOnlyCollection<Run> runs, string what)
+    {
+        ArgumentNullException.ThrowIfNull(stats);
+        ArgumentNullException.ThrowIfNull(figures);
+        ArgumentNullException.ThrowIfNull(runs);
+        figures.Count.ShouldBe(runs.Count, what + ": count");
+        figures.Errors.ShouldBe(runs.Count(r => r.Status is "failed" or "timeout"), what + ": errors");
+        figures.InputTokens.ShouldBe(runs.Sum(r => r.Usage.InputTokens ?? 0), what + ": input tokens");
+        figures.OutputTokens.ShouldBe(runs.Sum(r => r.Usage.OutputTokens ?? 0), what + ": output tokens");
+        figures.CostUsd.ShouldBe(runs.Sum(r => r.CostUsd ?? 0m), what + ": cost");
+        var durations = runs.Where(r => r.DurationMs is not null).Select(r => r.DurationMs!.Value).Order().ToList();
+        if (durations.Count == 0)
+        {
+            figures.P50Ms.ShouldBeNull(what + ": p50");
+            figures.MaxMs.ShouldBeNull(what + ": max");
+            figures.AvgMs.ShouldBeNull(what + ": avg");
+            return;
+        }
+
+        if (stats.Source == "runs")
+        {
+            figures.MaxMs.ShouldBe(durations[^1], what + ": max");
+        }
+        else
+        {
+            figures.MaxMs.ShouldNotBeNull(what + ": max").ShouldBeGreaterThanOrEqualTo(durations[^1], what + ": max is an upper bound");
+        }
+
+        figures.AvgMs!.Value.ShouldBe(durations.Average(), 0.0011, what + ": avg");
+        ShouldBeNear(figures.P50Ms, NearestRank(durations, 0.50), what + ": p50");
+        ShouldBeNear(figures.P95Ms, NearestRank(durations, 0.95), what + ": p95");
+        ShouldBeNear(figures.P99Ms, NearestRank(durations, 0.99), what + ": p99");
+    }
+
+    private static void ShouldBeNear(double? actual, double expected, string what) =>
+        actual.ShouldNotBeNull(what).ShouldBe(expected, (expected * PercentileError) + 0.001, what);
+
+    private static double NearestRank(List<double> sorted, double q) => sorted[Math.Max(0, (int)Math.Ceiling(q * sorted.Count) - 1)];
+
+    private static DateTimeOffset BucketOf(DateTimeOffset time, TimeSpan interval)
+    {
+        var micros = StorageUnits.ToMicros(time);
+        var step = interval.Ticks / 10;
+        return StorageUnits.FromMicros(micros - (((micros % step) + step) % step));
+    }
+
+    private static string? MetadataString(RawJson metadata, string key)
+    {
+        using var document = metadata.ToDocument();
+        return document.RootElement.TryGetProperty(key, out var value) ? value.ToString() : null;
+    }
+}

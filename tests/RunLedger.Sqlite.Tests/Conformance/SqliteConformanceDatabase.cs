@@ -1,0 +1,49 @@
+using RunLedger.Conformance;
+using RunLedger.Core.Payloads;
+using RunLedger.Core.Storage;
+
+namespace RunLedger.Sqlite.Tests.Conformance;
+
+/// <summary>A fresh SQLite file in its own temp directory; every store opened on it is a separate instance.</summary>
+internal sealed class SqliteConformanceDatabase : IConformanceDatabase
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "runledger-conformance", Guid.NewGuid().ToString("N"));
+
+    public string DatabasePath => Path.Combine(_directory, "runledger.db");
+
+    public static Task<IConformanceDatabase> CreateAsync()
+    {
+        var database = new SqliteConformanceDatabase();
+        Directory.CreateDirectory(database._directory);
+        return Task.FromResult<IConformanceDatabase>(database);
+    }
+
+    public async Task<ILedgerStore> OpenStoreAsync(PayloadOptions payloads, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var store = new SqliteLedgerStore(DatabasePath, new SqliteStoreOptions(), payloads, time);
+        try
+        {
+            await store.InitializeAsync(cancellationToken);
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+
+        return store;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
