@@ -1,6 +1,7 @@
 using Npgsql;
 using RunLedger.Core.Payloads;
 using RunLedger.Core.Storage;
+using RunLedger.Core.Storage.Transfer;
 
 namespace RunLedger.Postgres;
 
@@ -8,7 +9,7 @@ namespace RunLedger.Postgres;
 /// The production store: one PostgreSQL database shared by any number of server replicas,
 /// through one <see cref="NpgsqlDataSource"/> (a connection pool) per store.
 /// </summary>
-public sealed class PostgresLedgerStore : ILedgerStore
+public sealed class PostgresLedgerStore : ILedgerStore, ITransferableStore
 {
     /// <summary>The channel the writer notifies with "projectId:lastEventId" when events commit.</summary>
     public const string EventsChannel = "runledger_events";
@@ -17,6 +18,7 @@ public sealed class PostgresLedgerStore : ILedgerStore
     private readonly PostgresWriter _writer;
     private readonly PostgresReader _reader;
     private readonly PostgresAdminStore _admin;
+    private readonly PostgresTransfer _transfer;
     private readonly string _description;
     private bool _initialized;
 
@@ -35,6 +37,7 @@ public sealed class PostgresLedgerStore : ILedgerStore
         _writer = new PostgresWriter(this, payloadOptions, timeProvider);
         _reader = new PostgresReader(this, timeProvider);
         _admin = new PostgresAdminStore(this, timeProvider);
+        _transfer = new PostgresTransfer(this, timeProvider);
     }
 
     /// <summary>The connection string in use (with its password: never log it; use <see cref="Describe"/>).</summary>
@@ -51,6 +54,8 @@ public sealed class PostgresLedgerStore : ILedgerStore
     public ILedgerReader Reader => _reader;
 
     public IAdminStore Admin => _admin;
+
+    public ILedgerTransfer Transfer => _transfer;
 
     public string Describe() => _description;
 

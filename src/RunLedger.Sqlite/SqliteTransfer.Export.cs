@@ -151,13 +151,14 @@ internal sealed partial class SqliteTransfer
             cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<EventRecord>> ExportEventsAsync(long afterId, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<EventRecord>> ExportEventsAsync(string project, long afterId, int limit, CancellationToken cancellationToken)
     {
         return await QueryAsync(
             "SELECT e.id, p.name, e.type, e.time, e.session_id, e.run_id, e.name, e.data, e.idempotency_key " +
-            "FROM events e JOIN projects p ON p.id = e.project_id WHERE e.id > @after ORDER BY e.id LIMIT @limit;",
+            "FROM events e JOIN projects p ON p.id = e.project_id WHERE e.project_id = (SELECT id FROM projects WHERE name = @project) AND e.id > @after ORDER BY e.id LIMIT @limit;",
             c =>
             {
+                c.Parameters.AddWithValue("@project", project);
                 c.Parameters.AddWithValue("@after", afterId);
                 c.Parameters.AddWithValue("@limit", limit);
             },

@@ -7,9 +7,10 @@ namespace RunLedger.Core.Storage.Transfer;
 /// original ids and times kept) and records how far it got in the same transaction.
 /// </summary>
 /// <remarks>
-/// Orders: projects by name; keys by id; sessions by id in ordinal (byte) order; runs by id in
-/// the big-endian byte order of the UUID (time order for UUIDv7); rollups by bucket size,
-/// bucket start, kind, name, model and status (text in ordinal order); events by id.
+/// Orders: projects by name; keys by id; then per project (by name) its sessions by id in
+/// ordinal (byte) order, its runs by id in the big-endian byte order of the UUID (time order for
+/// UUIDv7), its rollups by bucket size, bucket start, kind, name, model and status (text in
+/// ordinal order), and its events by id.
 /// </remarks>
 public interface ILedgerTransfer
 {
@@ -32,8 +33,8 @@ public interface ILedgerTransfer
     /// <summary>Rollup buckets of <paramref name="project"/> after the key of <paramref name="after"/>.</summary>
     Task<IReadOnlyList<RollupRecord>> ExportRollupsAsync(string project, RollupRecord? after, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Events of every project with an id greater than <paramref name="afterId"/>.</summary>
-    Task<IReadOnlyList<EventRecord>> ExportEventsAsync(long afterId, int limit, CancellationToken cancellationToken);
+    /// <summary>Events of <paramref name="project"/> with an id greater than <paramref name="afterId"/>.</summary>
+    Task<IReadOnlyList<EventRecord>> ExportEventsAsync(string project, long afterId, int limit, CancellationToken cancellationToken);
 
     /// <summary>How far an import from the store <paramref name="sourceId"/> got, or null when none started.</summary>
     Task<TransferCheckpoint?> ReadCheckpointAsync(string sourceId, CancellationToken cancellationToken);

@@ -41,7 +41,7 @@ public sealed class StoreTransferSource : ITransferSource
             yield return new TransferPage(keys, new StorePosition(TransferPhase.Sessions, null, null).ToString());
         }
 
-        if (from.Phase <= TransferPhase.Rollups)
+        if (from.Phase <= TransferPhase.Events)
         {
             var resumeProject = from.Phase >= TransferPhase.Sessions ? from.Project : null;
             foreach (var project in projects)
@@ -58,22 +58,6 @@ public sealed class StoreTransferSource : ITransferSource
                 {
                     yield return page;
                 }
-            }
-        }
-
-        var afterEvent = from.Phase == TransferPhase.Events && from.After is { } text ? long.Parse(text, CultureInfo.InvariantCulture) : 0;
-        if (from.Phase <= TransferPhase.Events)
-        {
-            while (true)
-            {
-                var events = await _store.ExportEventsAsync(afterEvent, _pageSize, cancellationToken).ConfigureAwait(false);
-                if (events.Count == 0)
-                {
-                    break;
-                }
-
-                afterEvent = events[^1].Id;
-                yield return new TransferPage(events, new StorePosition(TransferPhase.Events, null, afterEvent.ToString(CultureInfo.InvariantCulture)).ToString());
             }
         }
     }
@@ -113,7 +97,7 @@ public sealed class StoreTransferSource : ITransferSource
         }
 
         var afterRollup = phase == TransferPhase.Rollups && after is not null ? JsonSerializer.Deserialize<RollupRecord>(after, LedgerJson.Options) : null;
-        while (true)
+        while (phase <= TransferPhase.Rollups)
         {
             var rollups = await _store.ExportRollupsAsync(project, afterRollup, _pageSize, cancellationToken).ConfigureAwait(false);
             var last = rollups.Count == _pageSize;
@@ -128,6 +112,19 @@ public sealed class StoreTransferSource : ITransferSource
             {
                 break;
             }
+        }
+
+        var afterEvent = phase == TransferPhase.Events && after is not null ? long.Parse(after, CultureInfo.InvariantCulture) : 0;
+        while (true)
+        {
+            var events = await _store.ExportEventsAsync(project, afterEvent, _pageSize, cancellationToken).ConfigureAwait(false);
+            if (events.Count == 0)
+            {
+                break;
+            }
+
+            afterEvent = events[^1].Id;
+            yield return new TransferPage(events, new StorePosition(TransferPhase.Events, project, afterEvent.ToString(CultureInfo.InvariantCulture)).ToString());
         }
     }
 }

@@ -2,7 +2,7 @@ namespace RunLedger.Core.Storage.Transfer;
 
 /// <summary>
 /// The canonical order of records in a transfer (see <see cref="ILedgerTransfer"/>): projects,
-/// keys, then per project (by name) its sessions, runs and rollups, then events. Two sources in
+/// keys, then per project (by name) its sessions, runs, rollups and events. Two sources in
 /// this order can be compared side by side with constant memory.
 /// </summary>
 public static class TransferOrder
@@ -64,7 +64,7 @@ public static class TransferOrder
         RunRecord r => (2, r.Project, TransferPhase.Runs),
         RollupRecord r => (2, r.Project, TransferPhase.Rollups),
         RollupRangeRecord r => (2, r.Project, TransferPhase.Rollups),
-        EventRecord => (3, string.Empty, TransferPhase.Events),
+        EventRecord e => (2, e.Project, TransferPhase.Events),
         _ => throw new ArgumentOutOfRangeException(nameof(record), record.GetType().Name, "Unknown transfer record."),
     };
 }
