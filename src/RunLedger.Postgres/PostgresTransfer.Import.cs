@@ -176,64 +176,71 @@ internal sealed partial class PostgresTransfer
             }
         }
 
-        await ImportPayloadAsync(context, run.Input, cancellationToken).ConfigureAwait(false);
-        await ImportPayloadAsync(context, run.Output, cancellationToken).ConfigureAwait(false);
+        // One round trip for the bodies, the id row and the run.
         await context.EnsurePartitionAsync(_store.Partitions, "runs", run.StartedAt, cancellationToken).ConfigureAwait(false);
-        if (oldStart is { } started)
+        await using var batch = new NpgsqlBatch(context.Connection);
+        foreach (var payload in new[] { run.Input, run.Output })
         {
-            await using var delete = new NpgsqlCommand(
-                "DELETE FROM runs WHERE project_id = @p AND started_at = @s AND id = @id; UPDATE run_ids SET started_at = @new WHERE project_id = @p AND id = @id", context.Connection);
-            delete.Parameters.AddWithValue("p", projectId);
-            delete.Parameters.AddWithValue("s", started);
-            delete.Parameters.AddWithValue("id", run.Id);
-            delete.Parameters.AddWithValue("new", run.StartedAt);
-            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await using var ids = new NpgsqlCommand("INSERT INTO run_ids (project_id, id, started_at) VALUES (@p, @id, @s)", context.Connection);
-            ids.Parameters.AddWithValue("p", projectId);
-            ids.Parameters.AddWithValue("id", run.Id);
-            ids.Parameters.AddWithValue("s", run.StartedAt);
-            await ids.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            if (payload is not null)
+            {
+                batch.BatchCommands.Add(PayloadCommand(payload));
+            }
         }
 
-        await using var command = new NpgsqlCommand(InsertRunSql, context.Connection);
+        var ids = new NpgsqlBatchCommand(oldStart is null
+            ? "INSERT INTO run_ids (project_id, id, started_at) VALUES (@p, @id, @new)"
+            : "DELETE FROM runs WHERE project_id = @p AND started_at = @s AND id = @id");
+        ids.Parameters.AddWithValue("p", projectId);
+        ids.Parameters.AddWithValue("id", run.Id);
+        ids.Parameters.AddWithValue("new", run.StartedAt);
+        ids.Parameters.AddWithValue("s", oldStart ?? 0);
+        batch.BatchCommands.Add(ids);
+        if (oldStart is not null)
+        {
+            var move = new NpgsqlBatchCommand("UPDATE run_ids SET started_at = @new WHERE project_id = @p AND id = @id");
+            move.Parameters.AddWithValue("p", projectId);
+            move.Parameters.AddWithValue("id", run.Id);
+            move.Parameters.AddWithValue("new", run.StartedAt);
+            batch.BatchCommands.Add(move);
+        }
+
+        var command = new NpgsqlBatchCommand(InsertRunSql);
+        batch.BatchCommands.Add(command);
         var p = command.Parameters;
         p.AddWithValue("project_id", projectId);
         p.AddWithValue("id", run.Id);
-        Add(command, "session_id", NpgsqlDbType.Text, run.SessionId);
-        Add(command, "parent_id", NpgsqlDbType.Uuid, run.ParentId);
+        Add(p, "session_id", NpgsqlDbType.Text, run.SessionId);
+        Add(p, "parent_id", NpgsqlDbType.Uuid, run.ParentId);
         p.AddWithValue("kind", run.Kind);
-        Add(command, "name", NpgsqlDbType.Text, run.Name);
+        Add(p, "name", NpgsqlDbType.Text, run.Name);
         p.AddWithValue("status", run.Status);
         p.AddWithValue("started_at", run.StartedAt);
-        Add(command, "ended_at", NpgsqlDbType.Bigint, run.EndedAt);
-        Add(command, "duration_us", NpgsqlDbType.Bigint, run.EndedAt is { } ended ? Math.Max(0, ended - run.StartedAt) : null);
-        Add(command, "model", NpgsqlDbType.Text, run.Model);
-        Add(command, "provider", NpgsqlDbType.Text, run.Provider);
-        Add(command, "parameters", NpgsqlDbType.Text, run.Parameters);
-        Add(command, "input_hash", NpgsqlDbType.Bytea, run.Input?.Key);
-        Add(command, "output_hash", NpgsqlDbType.Bytea, run.Output?.Key);
-        Add(command, "error_type", NpgsqlDbType.Text, run.ErrorType);
-        Add(command, "error_message", NpgsqlDbType.Text, run.ErrorMessage);
-        Add(command, "error_stack", NpgsqlDbType.Text, run.ErrorStack);
-        Add(command, "input_tokens", NpgsqlDbType.Bigint, run.InputTokens);
-        Add(command, "output_tokens", NpgsqlDbType.Bigint, run.OutputTokens);
-        Add(command, "cached_tokens", NpgsqlDbType.Bigint, run.CachedTokens);
-        Add(command, "reasoning_tokens", NpgsqlDbType.Bigint, run.ReasoningTokens);
+        Add(p, "ended_at", NpgsqlDbType.Bigint, run.EndedAt);
+        Add(p, "duration_us", NpgsqlDbType.Bigint, run.EndedAt is { } ended ? Math.Max(0, ended - run.StartedAt) : null);
+        Add(p, "model", NpgsqlDbType.Text, run.Model);
+        Add(p, "provider", NpgsqlDbType.Text, run.Provider);
+        Add(p, "parameters", NpgsqlDbType.Text, run.Parameters);
+        Add(p, "input_hash", NpgsqlDbType.Bytea, run.Input?.Key);
+        Add(p, "output_hash", NpgsqlDbType.Bytea, run.Output?.Key);
+        Add(p, "error_type", NpgsqlDbType.Text, run.ErrorType);
+        Add(p, "error_message", NpgsqlDbType.Text, run.ErrorMessage);
+        Add(p, "error_stack", NpgsqlDbType.Text, run.ErrorStack);
+        Add(p, "input_tokens", NpgsqlDbType.Bigint, run.InputTokens);
+        Add(p, "output_tokens", NpgsqlDbType.Bigint, run.OutputTokens);
+        Add(p, "cached_tokens", NpgsqlDbType.Bigint, run.CachedTokens);
+        Add(p, "reasoning_tokens", NpgsqlDbType.Bigint, run.ReasoningTokens);
         p.AddWithValue("total_tokens", (run.InputTokens ?? 0) + (run.OutputTokens ?? 0));
-        Add(command, "cost_nanos", NpgsqlDbType.Bigint, run.CostNanos);
-        Add(command, "tags", NpgsqlDbType.Array | NpgsqlDbType.Text, run.Tags is null ? null : JsonSerializer.Deserialize<string[]>(run.Tags));
-        Add(command, "metadata", NpgsqlDbType.Text, run.Metadata);
-        Add(command, "metadata_json", NpgsqlDbType.Text, PostgresRows.MetadataJson(run.Metadata));
-        Add(command, "user_id", NpgsqlDbType.Text, run.UserId);
+        Add(p, "cost_nanos", NpgsqlDbType.Bigint, run.CostNanos);
+        Add(p, "tags", NpgsqlDbType.Array | NpgsqlDbType.Text, run.Tags is null ? null : JsonSerializer.Deserialize<string[]>(run.Tags));
+        Add(p, "metadata", NpgsqlDbType.Text, run.Metadata);
+        Add(p, "metadata_json", NpgsqlDbType.Text, PostgresRows.MetadataJson(run.Metadata));
+        Add(p, "user_id", NpgsqlDbType.Text, run.UserId);
         p.AddWithValue("source", run.Source);
         p.AddWithValue("pinned", run.Pinned);
         p.AddWithValue("created_at", run.CreatedAt);
         p.AddWithValue("updated_at", run.UpdatedAt);
-        Add(command, "search", NpgsqlDbType.TsVector, SearchVector(run));
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        Add(p, "search", NpgsqlDbType.TsVector, SearchVector(run));
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return true;
     }
 
@@ -260,23 +267,17 @@ internal sealed partial class PostgresTransfer
         return SearchText.ToVector(text.ToString());
     }
 
-    private static async Task ImportPayloadAsync(ImportContext context, PayloadRecord? payload, CancellationToken cancellationToken)
+    private static NpgsqlBatchCommand PayloadCommand(PayloadRecord payload)
     {
-        if (payload is null)
-        {
-            return;
-        }
-
-        await using var command = new NpgsqlCommand(
-            "INSERT INTO payloads (hash, original_size, stored_size, encoding, truncated, data) VALUES (@h, @size, @stored, @enc, @trunc, @data) ON CONFLICT (hash) DO NOTHING",
-            context.Connection);
+        var command = new NpgsqlBatchCommand(
+            "INSERT INTO payloads (hash, original_size, stored_size, encoding, truncated, data) VALUES (@h, @size, @stored, @enc, @trunc, @data) ON CONFLICT (hash) DO NOTHING");
         command.Parameters.AddWithValue("h", payload.Key);
         command.Parameters.AddWithValue("size", payload.OriginalSize);
         command.Parameters.AddWithValue("stored", (long)payload.Data.Length);
         command.Parameters.AddWithValue("enc", (short)payload.Encoding);
         command.Parameters.AddWithValue("trunc", payload.Truncated);
         command.Parameters.AddWithValue("data", payload.Data);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return command;
     }
 
     private async Task<bool> ImportEventAsync(ImportContext context, EventRecord e, CancellationToken cancellationToken)
@@ -391,8 +392,10 @@ internal sealed partial class PostgresTransfer
         }
     }
 
-    private static void Add(NpgsqlCommand command, string name, NpgsqlDbType type, object? value) =>
-        command.Parameters.Add(new NpgsqlParameter(name, type) { Value = value ?? DBNull.Value });
+    private static void Add(NpgsqlCommand command, string name, NpgsqlDbType type, object? value) => Add(command.Parameters, name, type, value);
+
+    private static void Add(NpgsqlParameterCollection parameters, string name, NpgsqlDbType type, object? value) =>
+        parameters.Add(new NpgsqlParameter(name, type) { Value = value ?? DBNull.Value });
 
     /// <summary>
     /// An insert that replaces the row's values only when one of them differs, so the number of
