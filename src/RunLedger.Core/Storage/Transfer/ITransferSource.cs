@@ -16,6 +16,3 @@ public interface ITransferSource
     /// <summary>The pages after <paramref name="position"/> (from the start when null).</summary>
     IAsyncEnumerable<TransferPage> ReadAsync(string? position, CancellationToken cancellationToken);
 }
-
-/// <summary>Records in canonical order and the position just after the last of them.</summary>
-public sealed record TransferPage(IReadOnlyList<TransferRecord> Records, string Position);

@@ -19,9 +19,3 @@ public sealed record VerifyReport
 
     public bool Identical => DifferenceCount == 0;
 }
-
-/// <summary>How many records of one kind each side holds.</summary>
-public sealed record KindCount(string Kind, long Source, long Target);
-
-/// <summary>One difference: which record and what is wrong with it.</summary>
-public sealed record TransferDifference(string Kind, string Key, string Problem, Guid? RunId);
