@@ -1,5 +1,6 @@
 using System.CommandLine;
 using RunLedger.Cli.Commands;
+using RunLedger.Cli.Transfer;
 
 namespace RunLedger.Cli;
 
@@ -21,9 +22,19 @@ internal static class CliApp
             KeysCommands.Create(host, globals),
             ProjectsCommands.Create(host, globals),
             DemoCommand.Create(host, globals),
+            MigrateCommand.Create(host),
+            BackupCommand.Create(host, StoreOption(), globals.Data),
+            RestoreCommand.Create(host, StoreOption(), globals.Data),
         };
         return root;
     }
+
+    /// <summary>The <c>--store</c> of commands that open the store in this process, defaulting like <c>serve</c>.</summary>
+    private static Option<string?> StoreOption() => new("--store")
+    {
+        Description = $"The store: a SQLite file or a PostgreSQL URL or connection string [env {KeyResolver.StoreVariable}; default runledger.db in the data directory]",
+        HelpName = "STORE",
+    };
 
     /// <summary>Parses and runs <paramref name="args"/>. Parse errors print help on stderr and return <see cref="ExitCodes.Usage"/>.</summary>
     public static async Task<int> RunAsync(string[] args, CliHost host, CancellationToken cancellationToken = default)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using RunLedger.Core.Payloads;
 using RunLedger.Core.Storage;
+using RunLedger.Core.Storage.Transfer;
 
 namespace RunLedger.Postgres;
 
@@ -9,7 +10,7 @@ namespace RunLedger.Postgres;
 /// The production store: one PostgreSQL database shared by any number of server replicas,
 /// through one <see cref="NpgsqlDataSource"/> (a connection pool) per store.
 /// </summary>
-public sealed class PostgresLedgerStore : ILedgerStore, ILedgerChangeFeed
+public sealed class PostgresLedgerStore : ILedgerStore, ILedgerChangeFeed, ITransferableStore
 {
     /// <summary>The channel the writer notifies with "projectId:lastEventId" when events commit.</summary>
     public const string EventsChannel = "runledger_events";
@@ -18,6 +19,7 @@ public sealed class PostgresLedgerStore : ILedgerStore, ILedgerChangeFeed
     private readonly PostgresWriter _writer;
     private readonly PostgresReader _reader;
     private readonly PostgresAdminStore _admin;
+    private readonly PostgresTransfer _transfer;
     private readonly string _description;
     private bool _initialized;
 
@@ -36,6 +38,7 @@ public sealed class PostgresLedgerStore : ILedgerStore, ILedgerChangeFeed
         _writer = new PostgresWriter(this, payloadOptions, timeProvider);
         _reader = new PostgresReader(this, timeProvider);
         _admin = new PostgresAdminStore(this, timeProvider);
+        _transfer = new PostgresTransfer(this, timeProvider);
     }
 
     /// <summary>The connection string in use (with its password: never log it; use <see cref="Describe"/>).</summary>
@@ -59,6 +62,8 @@ public sealed class PostgresLedgerStore : ILedgerStore, ILedgerChangeFeed
     /// </summary>
     public Task ListenAsync(ILedgerChangeSink sink, ILogger logger, CancellationToken cancellationToken) =>
         new PostgresChangeListener(_dataSource, EventsChannel).ListenAsync(sink, logger, cancellationToken);
+
+    public ILedgerTransfer Transfer => _transfer;
 
     public string Describe() => _description;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using RunLedger.Core.Payloads;
 using RunLedger.Core.Storage;
+using RunLedger.Core.Storage.Transfer;
 
 namespace RunLedger.Sqlite;
 
@@ -9,7 +10,7 @@ namespace RunLedger.Sqlite;
 /// The embedded store: one SQLite file in WAL mode, one writer connection (SQLite has one writer
 /// at a time anyway) and pooled reader connections.
 /// </summary>
-public sealed class SqliteLedgerStore : ILedgerStore
+public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore
 {
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
@@ -17,6 +18,7 @@ public sealed class SqliteLedgerStore : ILedgerStore
     private readonly SqliteWriter _writer;
     private readonly SqliteReader _reader;
     private readonly SqliteAdminStore _admin;
+    private readonly SqliteTransfer _transfer;
     private bool _initialized;
 
     public SqliteLedgerStore(string databasePath, SqliteStoreOptions options, PayloadOptions payloadOptions, TimeProvider timeProvider)
@@ -36,6 +38,7 @@ public sealed class SqliteLedgerStore : ILedgerStore
         _writer = new SqliteWriter(_writerConnection, payloadOptions, options, timeProvider);
         _reader = new SqliteReader(this, timeProvider);
         _admin = new SqliteAdminStore(this, timeProvider);
+        _transfer = new SqliteTransfer(this, timeProvider);
     }
 
     public string DatabasePath { get; }
@@ -45,6 +48,10 @@ public sealed class SqliteLedgerStore : ILedgerStore
     public ILedgerReader Reader => _reader;
 
     public IAdminStore Admin => _admin;
+
+    public ILedgerTransfer Transfer => _transfer;
+
+    internal SqliteStoreOptions Options => _options;
 
     public string Describe() => "sqlite:" + DatabasePath;
 

@@ -1,0 +1,14 @@
+using RunLedger.Core.Payloads;
+
+namespace RunLedger.Core.Storage.Transfer;
+
+/// <summary>
+/// A stored body exactly as kept: its key (the SHA-256 of the original body, or a random key
+/// when deduplication was off), the original size, whether <see cref="Data"/> holds a
+/// truncation marker, and the encoded bytes.
+/// </summary>
+public sealed record PayloadRecord(byte[] Key, long OriginalSize, bool Truncated, PayloadEncoding Encoding, byte[] Data)
+{
+    /// <summary>The stored JSON text (the body, or its truncation marker).</summary>
+    public string DecodeText() => PayloadCodec.Decode(Encoding, Data);
+}

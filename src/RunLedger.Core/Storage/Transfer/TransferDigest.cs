@@ -1,0 +1,36 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace RunLedger.Core.Storage.Transfer;
+
+/// <summary>
+/// Content checksums of transfer records (SHA-256 of a canonical JSON form). A run's checksum
+/// covers every column and the decoded text of its bodies (with their keys, original sizes and
+/// truncation flags), not the encoded bytes, so two stores that compress differently still agree.
+/// </summary>
+public static class TransferDigest
+{
+    public static byte[] Of(TransferRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var canonical = record switch
+        {
+            RunRecord run => JsonSerializer.Serialize(new RunForm(run with { Input = null, Output = null }, Body(run.Input), Body(run.Output)), LedgerJson.Options),
+            _ => JsonSerializer.Serialize(record, LedgerJson.Options),
+        };
+        return SHA256.HashData(Encoding.UTF8.GetBytes(canonical));
+    }
+
+    private static BodyForm? Body(PayloadRecord? payload) => payload is null
+        ? null
+        : new BodyForm(
+            Convert.ToHexStringLower(payload.Key),
+            payload.OriginalSize,
+            payload.Truncated,
+            Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(payload.DecodeText()))));
+
+    private sealed record RunForm(RunRecord Run, BodyForm? Input, BodyForm? Output);
+
+    private sealed record BodyForm(string Key, long OriginalSize, bool Truncated, string TextSha256);
+}

@@ -1,0 +1,442 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using RunLedger.Core.Payloads;
+using RunLedger.Core.Storage;
+using RunLedger.Core.Storage.Transfer;
+
+namespace RunLedger.Sqlite;
+
+internal sealed partial class SqliteTransfer
+{
+    private const string RunWriteColumns =
+        "project_id, id, session_id, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
+        "input_hash, output_hash, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, reasoning_tokens, " +
+        "total_tokens, cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at";
+
+    private static readonly string InsertRunSql =
+        $"INSERT INTO runs ({RunWriteColumns}) VALUES ({string.Join(", ", RunWriteColumns.Split(", ").Select(c => "@" + c))}) RETURNING seq;";
+
+    private static readonly string UpdateRunSql =
+        $"UPDATE runs SET {string.Join(", ", RunWriteColumns.Split(", ").Skip(2).Select(c => c + " = @" + c))} WHERE seq = @seq;";
+
+    private static readonly string UpsertSessionSql = Upsert(
+        "sessions",
+        ["project_id", "id"],
+        ["name", "started_at", "ended_at", "state", "metadata", "run_count", "failed_count", "input_tokens", "output_tokens", "cost_nanos", "last_run_at", "created_at", "updated_at"]);
+
+    private static readonly string UpsertRollupSql = Upsert(
+        "rollups",
+        ["project_id", "bucket_size", "bucket_start", "kind", "name", "model", "status"],
+        ["count", "errors", "input_tokens", "output_tokens", "cost_nanos", "duration_count", "duration_sum", "duration_min", "duration_max", "histogram"]);
+
+    public Task<ImportResult> ImportAsync(IReadOnlyList<TransferRecord> records, TransferCheckpoint checkpoint, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        return _store.WithWriterAsync(connection => Task.FromResult(Import(connection, records, checkpoint, cancellationToken)));
+    }
+
+    public Task ClearAsync(CancellationToken cancellationToken) => _store.WithWriterAsync(async connection =>
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText =
+            "DELETE FROM runs; INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); DELETE FROM payloads; DELETE FROM events; " +
+            "DELETE FROM sqlite_sequence WHERE name = 'events'; DELETE FROM sessions; DELETE FROM rollups; DELETE FROM api_keys; " +
+            "DELETE FROM projects; DELETE FROM transfer_checkpoints;";
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+    });
+
+    private ImportResult Import(SqliteConnection connection, IReadOnlyList<TransferRecord> records, TransferCheckpoint checkpoint, CancellationToken cancellationToken)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var context = new ImportContext(connection, transaction);
+        int written = 0, skipped = 0;
+        foreach (var record in records)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (record is RollupRangeRecord range)
+            {
+                context.Ranges.Add(range);
+                continue;
+            }
+
+            var changed = record switch
+            {
+                ProjectRecord project => ImportProject(context, project),
+                ApiKeyRecord key => ImportKey(context, key),
+                SessionRecord session => ImportSession(context, session),
+                RunRecord run => ImportRun(context, run),
+                EventRecord e => ImportEvent(context, e),
+                RollupRecord rollup => ImportRollup(context, rollup),
+                _ => throw new ArgumentException($"Unknown transfer record {record.GetType().Name}.", nameof(records)),
+            };
+            written += changed ? 1 : 0;
+            skipped += changed ? 0 : 1;
+        }
+
+        foreach (var range in context.Ranges)
+        {
+            written += RemoveRollupsNotInSource(context, range);
+        }
+
+        var checkpointCommand = context.Command(
+            "INSERT OR REPLACE INTO transfer_checkpoints (source, position, completed, updated_at) VALUES (@source, @position, @completed, @now);");
+        {
+            checkpointCommand.Parameters.AddWithValue("@source", checkpoint.SourceId);
+            checkpointCommand.Parameters.AddWithValue("@position", checkpoint.Position);
+            checkpointCommand.Parameters.AddWithValue("@completed", checkpoint.Completed ? 1 : 0);
+            checkpointCommand.Parameters.AddWithValue("@now", StorageUnits.ToMicros(_time.GetUtcNow()));
+            checkpointCommand.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        return new ImportResult(written, skipped);
+    }
+
+    private static bool ImportProject(ImportContext context, ProjectRecord project)
+    {
+        var command = context.Command("INSERT OR IGNORE INTO projects (name, created_at) VALUES (@name, @created);");
+        command.Parameters.AddWithValue("@name", project.Name);
+        command.Parameters.AddWithValue("@created", project.CreatedAt);
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    private static bool ImportKey(ImportContext context, ApiKeyRecord key)
+    {
+        // Keep the key's id unless the target already uses it for another key.
+        var command = context.Command(
+            "INSERT INTO api_keys (id, project_id, name, prefix, secret_hash, scopes, created_at, revoked_at) " +
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM api_keys WHERE id = @id) THEN NULL ELSE @id END, @project, @name, @prefix, @hash, @scopes, @created, @revoked " +
+            "WHERE NOT EXISTS (SELECT 1 FROM api_keys WHERE secret_hash = @hash);");
+        command.Parameters.AddWithValue("@id", key.Id);
+        command.Parameters.AddWithValue("@project", context.ProjectId(key.Project));
+        command.Parameters.AddWithValue("@name", key.Name);
+        command.Parameters.AddWithValue("@prefix", key.Prefix);
+        command.Parameters.AddWithValue("@hash", key.SecretHash);
+        command.Parameters.AddWithValue("@scopes", key.Scopes);
+        command.Parameters.AddWithValue("@created", key.CreatedAt);
+        command.Parameters.AddWithValue("@revoked", Db(key.RevokedAt));
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    private static bool ImportSession(ImportContext context, SessionRecord session)
+    {
+        var command = context.Command(UpsertSessionSql);
+        command.Parameters.AddWithValue("@project_id", context.ProjectId(session.Project));
+        command.Parameters.AddWithValue("@id", session.Id);
+        command.Parameters.AddWithValue("@name", Db(session.Name));
+        command.Parameters.AddWithValue("@started_at", Db(session.StartedAt));
+        command.Parameters.AddWithValue("@ended_at", Db(session.EndedAt));
+        command.Parameters.AddWithValue("@state", session.State);
+        command.Parameters.AddWithValue("@metadata", Db(session.Metadata));
+        command.Parameters.AddWithValue("@run_count", session.RunCount);
+        command.Parameters.AddWithValue("@failed_count", session.FailedCount);
+        command.Parameters.AddWithValue("@input_tokens", session.InputTokens);
+        command.Parameters.AddWithValue("@output_tokens", session.OutputTokens);
+        command.Parameters.AddWithValue("@cost_nanos", session.CostNanos);
+        command.Parameters.AddWithValue("@last_run_at", Db(session.LastRunAt));
+        command.Parameters.AddWithValue("@created_at", session.CreatedAt);
+        command.Parameters.AddWithValue("@updated_at", session.UpdatedAt);
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    private bool ImportRun(ImportContext context, RunRecord run)
+    {
+        var projectId = context.ProjectId(run.Project);
+        var id = StorageUnits.ToBytes(run.Id);
+        long? seq = null;
+        var select = context.Command("SELECT seq, updated_at FROM runs WHERE project_id = @p AND id = @id;");
+        {
+            select.Parameters.AddWithValue("@p", projectId);
+            select.Parameters.AddWithValue("@id", id);
+            using var reader = select.ExecuteReader();
+            if (reader.Read())
+            {
+                if (reader.GetInt64(1) == run.UpdatedAt)
+                {
+                    return false;
+                }
+
+                seq = reader.GetInt64(0);
+            }
+        }
+
+        ImportPayload(context, run.Input);
+        ImportPayload(context, run.Output);
+        var command = context.Command(seq is null ? InsertRunSql : UpdateRunSql);
+        {
+            BindRun(command, projectId, id, run);
+            if (seq is { } existing)
+            {
+                command.Parameters.AddWithValue("@seq", existing);
+                command.ExecuteNonQuery();
+                var delete = context.Command("DELETE FROM runs_fts WHERE rowid = @seq;");
+                delete.Parameters.AddWithValue("@seq", existing);
+                delete.ExecuteNonQuery();
+            }
+            else
+            {
+                seq = (long)command.ExecuteScalar()!;
+            }
+        }
+
+        IndexText(context, seq.Value, run);
+        return true;
+    }
+
+    private static void ImportPayload(ImportContext context, PayloadRecord? payload)
+    {
+        if (payload is null)
+        {
+            return;
+        }
+
+        var command = context.Command(
+            "INSERT OR IGNORE INTO payloads (hash, original_size, stored_size, encoding, truncated, data) VALUES (@h, @size, @stored, @enc, @trunc, @data);");
+        command.Parameters.AddWithValue("@h", payload.Key);
+        command.Parameters.AddWithValue("@size", payload.OriginalSize);
+        command.Parameters.AddWithValue("@stored", payload.Data.Length);
+        command.Parameters.AddWithValue("@enc", (int)payload.Encoding);
+        command.Parameters.AddWithValue("@trunc", payload.Truncated ? 1 : 0);
+        command.Parameters.AddWithValue("@data", payload.Data);
+        command.ExecuteNonQuery();
+    }
+
+    private static void BindRun(SqliteCommand command, long projectId, byte[] id, RunRecord run)
+    {
+        var p = command.Parameters;
+        p.AddWithValue("@project_id", projectId);
+        p.AddWithValue("@id", id);
+        p.AddWithValue("@session_id", Db(run.SessionId));
+        p.AddWithValue("@parent_id", run.ParentId is { } parent ? StorageUnits.ToBytes(parent) : DBNull.Value);
+        p.AddWithValue("@kind", run.Kind);
+        p.AddWithValue("@name", Db(run.Name));
+        p.AddWithValue("@status", run.Status);
+        p.AddWithValue("@started_at", run.StartedAt);
+        p.AddWithValue("@ended_at", Db(run.EndedAt));
+        p.AddWithValue("@duration_us", run.EndedAt is { } ended ? Math.Max(0, ended - run.StartedAt) : DBNull.Value);
+        p.AddWithValue("@model", Db(run.Model));
+        p.AddWithValue("@provider", Db(run.Provider));
+        p.AddWithValue("@parameters", Db(run.Parameters));
+        p.AddWithValue("@input_hash", Db(run.Input?.Key));
+        p.AddWithValue("@output_hash", Db(run.Output?.Key));
+        p.AddWithValue("@error_type", Db(run.ErrorType));
+        p.AddWithValue("@error_message", Db(run.ErrorMessage));
+        p.AddWithValue("@error_stack", Db(run.ErrorStack));
+        p.AddWithValue("@input_tokens", Db(run.InputTokens));
+        p.AddWithValue("@output_tokens", Db(run.OutputTokens));
+        p.AddWithValue("@cached_tokens", Db(run.CachedTokens));
+        p.AddWithValue("@reasoning_tokens", Db(run.ReasoningTokens));
+        p.AddWithValue("@total_tokens", (run.InputTokens ?? 0) + (run.OutputTokens ?? 0));
+        p.AddWithValue("@cost_nanos", Db(run.CostNanos));
+        p.AddWithValue("@tags", Db(run.Tags));
+        p.AddWithValue("@metadata", Db(run.Metadata));
+        p.AddWithValue("@user_id", Db(run.UserId));
+        p.AddWithValue("@source", run.Source);
+        p.AddWithValue("@pinned", run.Pinned ? 1 : 0);
+        p.AddWithValue("@created_at", run.CreatedAt);
+        p.AddWithValue("@updated_at", run.UpdatedAt);
+    }
+
+    /// <summary>The same full-text row the writer makes: input, output and error text, each cut at the indexing limit.</summary>
+    private void IndexText(ImportContext context, long seq, RunRecord run)
+    {
+        var limit = _store.Options.MaxIndexedChars;
+        var text = new StringBuilder();
+        if (run.Input is { } input)
+        {
+            text.Append(PayloadText.ExtractSearchText(input.DecodeText(), limit));
+        }
+
+        if (run.Output is { } output)
+        {
+            text.Append('\n').Append(PayloadText.ExtractSearchText(output.DecodeText(), limit));
+        }
+
+        if (run.ErrorMessage is { } error)
+        {
+            text.Append('\n').Append(error.Length > limit ? error[..limit] : error);
+        }
+
+        if (text.Length == 0)
+        {
+            return;
+        }
+
+        var command = context.Command("INSERT INTO runs_fts (rowid, body) VALUES (@seq, @body);");
+        command.Parameters.AddWithValue("@seq", seq);
+        command.Parameters.AddWithValue("@body", text.ToString());
+        command.ExecuteNonQuery();
+    }
+
+    private static bool ImportEvent(ImportContext context, EventRecord e)
+    {
+        var command = context.Command(
+            "INSERT OR IGNORE INTO events (id, project_id, type, time, session_id, run_id, name, data, idempotency_key) " +
+            "VALUES (@id, @p, @type, @time, @session, @run, @name, @data, @key);");
+        command.Parameters.AddWithValue("@id", e.Id);
+        command.Parameters.AddWithValue("@p", context.ProjectId(e.Project));
+        command.Parameters.AddWithValue("@type", e.Type);
+        command.Parameters.AddWithValue("@time", e.Time);
+        command.Parameters.AddWithValue("@session", Db(e.SessionId));
+        command.Parameters.AddWithValue("@run", e.RunId is { } run ? StorageUnits.ToBytes(run) : DBNull.Value);
+        command.Parameters.AddWithValue("@name", Db(e.Name));
+        command.Parameters.AddWithValue("@data", Db(e.Data));
+        command.Parameters.AddWithValue("@key", Db(e.IdempotencyKey));
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    private static bool ImportRollup(ImportContext context, RollupRecord rollup)
+    {
+        context.RollupKeys.Add((rollup.Project, RollupKey.Of(rollup)));
+        var command = context.Command(UpsertRollupSql);
+        var p = command.Parameters;
+        p.AddWithValue("@project_id", context.ProjectId(rollup.Project));
+        p.AddWithValue("@bucket_size", rollup.BucketSize);
+        p.AddWithValue("@bucket_start", rollup.BucketStart);
+        p.AddWithValue("@kind", rollup.Kind);
+        p.AddWithValue("@name", rollup.Name);
+        p.AddWithValue("@model", rollup.Model);
+        p.AddWithValue("@status", rollup.Status);
+        p.AddWithValue("@count", rollup.Count);
+        p.AddWithValue("@errors", rollup.Errors);
+        p.AddWithValue("@input_tokens", rollup.InputTokens);
+        p.AddWithValue("@output_tokens", rollup.OutputTokens);
+        p.AddWithValue("@cost_nanos", rollup.CostNanos);
+        p.AddWithValue("@duration_count", rollup.DurationCount);
+        p.AddWithValue("@duration_sum", rollup.DurationSum);
+        p.AddWithValue("@duration_min", Db(rollup.DurationMin));
+        p.AddWithValue("@duration_max", Db(rollup.DurationMax));
+        p.AddWithValue("@histogram", Db(rollup.Histogram));
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    /// <summary>Deletes the target's rollups in the range that the source did not send; returns how many.</summary>
+    private static int RemoveRollupsNotInSource(ImportContext context, RollupRangeRecord range)
+    {
+        var projectId = context.ProjectId(range.Project);
+        var stale = new List<RollupKey>();
+        var select = context.Command(
+            "SELECT bucket_size, bucket_start, kind, name, model, status FROM rollups WHERE project_id = @p" +
+            (range.After is null ? string.Empty : " AND (bucket_size, bucket_start, kind, name, model, status) > (@as, @at, @ak, @an, @am, @ast)") +
+            (range.Through is null ? string.Empty : " AND (bucket_size, bucket_start, kind, name, model, status) <= (@ts, @tt, @tk, @tn, @tm, @tst)") + ";");
+        {
+            select.Parameters.AddWithValue("@p", projectId);
+            BindKey(select, "@a", range.After);
+            BindKey(select, "@t", range.Through);
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                var key = new RollupKey(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5));
+                if (!context.RollupKeys.Contains((range.Project, key)))
+                {
+                    stale.Add(key);
+                }
+            }
+        }
+
+        foreach (var key in stale)
+        {
+            var delete = context.Command(
+                "DELETE FROM rollups WHERE project_id = @p AND bucket_size = @ks AND bucket_start = @kt AND kind = @kk AND name = @kn AND model = @km AND status = @kst;");
+            delete.Parameters.AddWithValue("@p", projectId);
+            BindKey(delete, "@k", key);
+            delete.ExecuteNonQuery();
+        }
+
+        return stale.Count;
+
+        static void BindKey(SqliteCommand command, string prefix, RollupKey? key)
+        {
+            if (key is null)
+            {
+                return;
+            }
+
+            command.Parameters.AddWithValue(prefix + "s", key.BucketSize);
+            command.Parameters.AddWithValue(prefix + "t", key.BucketStart);
+            command.Parameters.AddWithValue(prefix + "k", key.Kind);
+            command.Parameters.AddWithValue(prefix + "n", key.Name);
+            command.Parameters.AddWithValue(prefix + "m", key.Model);
+            command.Parameters.AddWithValue(prefix + "st", key.Status);
+        }
+    }
+
+    /// <summary>
+    /// An insert that replaces the row's values only when one of them differs, so the number of
+    /// changed rows says whether anything was written.
+    /// </summary>
+    private static string Upsert(string table, string[] keys, string[] values)
+    {
+        var columns = keys.Concat(values).ToArray();
+        return $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", columns.Select(c => "@" + c))}) " +
+            $"ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {string.Join(", ", values.Select(c => $"{c} = excluded.{c}"))} " +
+            $"WHERE {string.Join(" OR ", values.Select(c => $"{table}.{c} IS NOT excluded.{c}"))};";
+    }
+
+    /// <summary>
+    /// The connection and transaction of one import, with the project ids resolved so far and
+    /// one prepared command per statement, reused for every record of the page.
+    /// </summary>
+    private sealed class ImportContext(SqliteConnection connection, SqliteTransaction transaction) : IDisposable
+    {
+        private readonly Dictionary<string, long> _projects = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+
+        /// <summary>The rollup ranges the page speaks for, checked once its rollups are written.</summary>
+        public List<RollupRangeRecord> Ranges { get; } = [];
+
+        /// <summary>The rollups the page holds.</summary>
+        public HashSet<(string Project, RollupKey Key)> RollupKeys { get; } = [];
+
+        /// <summary>The command for <paramref name="sql"/>, its parameters cleared; the context disposes it.</summary>
+        public SqliteCommand Command(string sql)
+        {
+            if (_commands.TryGetValue(sql, out var command))
+            {
+                command.Parameters.Clear();
+                return command;
+            }
+
+            command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = sql;
+            _commands[sql] = command;
+            return command;
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in _commands.Values)
+            {
+                command.Dispose();
+            }
+        }
+
+        /// <summary>The target's id of a project, made when the target has none of that name.</summary>
+        public long ProjectId(string name)
+        {
+            if (_projects.TryGetValue(name, out var id))
+            {
+                return id;
+            }
+
+            var insert = Command("INSERT OR IGNORE INTO projects (name, created_at) VALUES (@name, @now);");
+            {
+                insert.Parameters.AddWithValue("@name", name);
+                insert.Parameters.AddWithValue("@now", 0L);
+                insert.ExecuteNonQuery();
+            }
+
+            var select = Command("SELECT id FROM projects WHERE name = @name;");
+            select.Parameters.AddWithValue("@name", name);
+            id = (long)select.ExecuteScalar()!;
+            _projects[name] = id;
+            return id;
+        }
+    }
+}
