@@ -177,7 +177,13 @@ public sealed class TransferCommandTests : IDisposable
         (await backup.RunAsync("backup", "night.db", "--data", data)).ShouldBe(0, backup.Error.ToString());
         backup.Output.ToString().ShouldContain("SQLite database");
         var during = Volatile.Read(ref acknowledged);
-        await Task.Delay(200, TestContext.Current.CancellationToken);
+        // Wait for the next acknowledgement rather than a fixed time: the point is that writes continue.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Volatile.Read(ref acknowledged) <= during && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
         stop.Cancel();
         await writer;
         acknowledged.ShouldBeGreaterThan(during, "the server kept writing while the backup ran");
