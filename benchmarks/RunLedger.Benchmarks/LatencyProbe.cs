@@ -3,7 +3,11 @@ using System.Diagnostics;
 namespace RunLedger.Benchmarks;
 
 /// <summary>Latency of one query: a few warm-up calls, then timed calls one after another.</summary>
-internal sealed record LatencyResult(string Query, int Calls, double P50Ms, double P95Ms, double MeanMs, string? Detail);
+/// <remarks>
+/// CpuMs is this process's CPU time per call (mean): on a machine shared with other work it moves
+/// far less than wall-clock latency, so it shows what a change did when p50/p95 are noisy.
+/// </remarks>
+internal sealed record LatencyResult(string Query, int Calls, double P50Ms, double P95Ms, double MeanMs, double CpuMs, string? Detail);
 
 internal static class LatencyProbe
 {
@@ -22,6 +26,8 @@ internal static class LatencyProbe
         }
 
         var samples = new List<double>();
+        using var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
         var total = Stopwatch.StartNew();
         var clock = new Stopwatch();
         for (var i = 0; i < maxCalls && (i < minCalls || total.Elapsed < limit); i++)
@@ -32,8 +38,10 @@ internal static class LatencyProbe
             samples.Add(clock.Elapsed.TotalMilliseconds);
         }
 
+        process.Refresh();
+        var cpuMs = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds / samples.Count;
         samples.Sort();
-        return new LatencyResult(name, samples.Count, Percentile(samples, 0.50), Percentile(samples, 0.95), samples.Average(), detail);
+        return new LatencyResult(name, samples.Count, Percentile(samples, 0.50), Percentile(samples, 0.95), samples.Average(), cpuMs, detail);
     }
 
     /// <summary>Nearest-rank percentile of sorted samples.</summary>

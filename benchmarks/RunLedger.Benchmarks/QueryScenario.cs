@@ -42,7 +42,7 @@ internal sealed class QueryScenario : IScenario
             foreach (var (name, query, target) in queries.All())
             {
                 var result = await LatencyProbe.MeasureAsync(name, query).ConfigureAwait(false);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-45} p50 {result.P50Ms,8:0.000} ms  p95 {result.P95Ms,8:0.000} ms  ({result.Calls} calls) {result.Detail}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-45} p50 {result.P50Ms,8:0.000} ms  p95 {result.P95Ms,8:0.000} ms  cpu {result.CpuMs,8:0.000} ms  ({result.Calls} calls) {result.Detail}"));
                 results.Add((result, target, target is null ? "" : string.Create(CultureInfo.InvariantCulture, $"p95 < {target} ms")));
             }
 
@@ -73,7 +73,7 @@ internal sealed class QueryScenario : IScenario
             Scenario = "query",
             Title = "Query: latency at " + Fmt.Int(runCount) + " runs",
             Command = "dotnet run -c Release --project benchmarks/RunLedger.Benchmarks -- query" + IngestScenario.Flags(arguments),
-            Columns = ["query", "calls", "p50 ms", "p95 ms", "answer", "target", "verdict"],
+            Columns = ["query", "calls", "p50 ms", "p95 ms", "CPU ms/call", "answer", "target", "verdict"],
         };
         foreach (var (r, target, targetText) in results)
         {
@@ -83,6 +83,7 @@ internal sealed class QueryScenario : IScenario
                 Fmt.Int(r.Calls),
                 Fmt.Number(r.P50Ms, "0.000"),
                 Fmt.Number(r.P95Ms, "0.000"),
+                Fmt.Number(r.CpuMs, "0.000"),
                 r.Detail ?? "",
                 targetText,
                 target is { } t ? (r.P95Ms < t ? "met" : "MISSED") : "-",
@@ -90,6 +91,7 @@ internal sealed class QueryScenario : IScenario
             var key = new string([.. r.Query.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_')]).Trim('_');
             report.Metrics[key + "_p50_ms"] = Math.Round(r.P50Ms, 3);
             report.Metrics[key + "_p95_ms"] = Math.Round(r.P95Ms, 3);
+            report.Metrics[key + "_cpu_ms"] = Math.Round(r.CpuMs, 3);
         }
 
         foreach (var (r, target, targetText) in results.Where(x => x.TargetMs is not null))
@@ -112,7 +114,7 @@ internal sealed class QueryScenario : IScenario
         report.Notes.Add(loadTime is { } t2
             ? string.Create(CultureInfo.InvariantCulture, $"Loading took {t2.TotalSeconds:0} s ({runCount / t2.TotalSeconds:N0} runs/s); the database is kept in benchmarks/.cache (git-ignored, keyed by seed, nights, run count and a hash of the SQLite migrations) and reused by later runs.")
             : "The database was reused from benchmarks/.cache (keyed by seed, nights, run count and a hash of the SQLite migrations); delete that directory to measure loading again.");
-        report.Notes.Add("Each query: 3 warm-up calls, then calls one after another for at least 30 calls and 3 s (at most 2000); run detail and session summary rotate over 100 ids. p50/p95 are nearest-rank over those calls, measured through the store's reader (ILedgerReader) in this process, without HTTP.");
+        report.Notes.Add("Each query: 3 warm-up calls, then calls one after another for at least 30 calls and 3 s (at most 2000); run detail and session summary rotate over 100 ids. p50/p95 are nearest-rank over those calls, measured through the store's reader (ILedgerReader) in this process, without HTTP. CPU ms/call is this process's CPU time over the timed calls divided by their number: it moves much less than latency when the machine is shared.");
         report.Notes.Add("\"Now\" is 8 h 7 min after the newest night started, on no bucket edge, so stats windows are ragged at both ends like a dashboard's \"last 30 days\".");
         report.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"runs for repository X: first page ({PageSize}) of metadata.repository:\"{Repository}\", newest first. The baseline reads and parses one JSON file per run ({Fmt.Int(jsonRuns)} files, the first runs of the same workload, files in the OS cache after the first call) and sorts the matches; median of 3-5 calls."));
         report.Notes.Add("The machine was shared with other builds and tests while measuring; figures are noisy, ratios are measured in one process.");
