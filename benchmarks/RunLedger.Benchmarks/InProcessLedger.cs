@@ -28,6 +28,12 @@ internal sealed class InProcessLedger : IAsyncDisposable
 
     public string DatabasePath { get; }
 
+    /// <summary>The store's read side, for the query scenario.</summary>
+    public Core.Storage.ILedgerReader Reader => _store.Reader;
+
+    /// <summary>The id of the project everything is written to.</summary>
+    public long ProjectId => _projectId;
+
     public static async Task<InProcessLedger> OpenAsync(string directory, PayloadOptions payloads, CancellationToken cancellationToken)
     {
         var ledger = new InProcessLedger(Path.Combine(directory, "runledger.db"), payloads);

@@ -18,25 +18,40 @@ internal sealed partial class PostgresReader
         var toUs = StorageUnits.ToMicros(query.To);
         long? intervalUs = query.Interval is { } interval ? interval.Ticks / 10 : null;
 
-        var bucketSize = StatsAggregation.ChooseRollupBucket(query);
-        var current = bucketSize is { } size
-            ? await AggregateRollupsAsync(connection, projectId, query, size, fromUs, toUs, intervalUs, cancellationToken).ConfigureAwait(false)
-            : await AggregateRunsAsync(connection, projectId, query, dimensions, fromUs, toUs, intervalUs, cancellationToken).ConfigureAwait(false);
+        var plan = StatsAggregation.PlanSegments(query, fromUs, toUs);
+        var current = new StatsAggregation();
+        await AggregateAsync(connection, projectId, query, dimensions, plan, intervalUs, current, cancellationToken).ConfigureAwait(false);
 
         StatsAggregation? previous = null;
         if (query.ComparePrevious)
         {
             var length = toUs - fromUs;
-            previous = bucketSize is { } prevSize
-                ? await AggregateRollupsAsync(connection, projectId, query, prevSize, fromUs - length, fromUs, null, cancellationToken).ConfigureAwait(false)
-                : await AggregateRunsAsync(connection, projectId, query, dimensions, fromUs - length, fromUs, null, cancellationToken).ConfigureAwait(false);
+            previous = new StatsAggregation();
+            var previousPlan = StatsAggregation.PlanSegments(query with { Interval = null }, fromUs - length, fromUs);
+            await AggregateAsync(connection, projectId, query, dimensions, previousPlan, null, previous, cancellationToken).ConfigureAwait(false);
         }
 
-        return current.ToResult(query, previous, bucketSize is not null);
+        return current.ToResult(query, previous, StatsAggregation.SourceOf(plan));
     }
 
-    private async Task<StatsAggregation> AggregateRunsAsync(
-        NpgsqlConnection connection, long projectId, StatsQuery query, (string Name, string? MetadataKey)[] dimensions, long fromUs, long toUs, long? intervalUs, CancellationToken cancellationToken)
+    private async Task AggregateAsync(
+        NpgsqlConnection connection, long projectId, StatsQuery query, (string Name, string? MetadataKey)[] dimensions, IReadOnlyList<StatsSegment> plan, long? intervalUs, StatsAggregation into, CancellationToken cancellationToken)
+    {
+        foreach (var segment in plan)
+        {
+            if (segment.BucketSize is { } size)
+            {
+                await AggregateRollupsAsync(connection, projectId, query, size, segment.FromUs, segment.ToUs, intervalUs, into, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await AggregateRunsAsync(connection, projectId, query, dimensions, segment.FromUs, segment.ToUs, intervalUs, into, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task AggregateRunsAsync(
+        NpgsqlConnection connection, long projectId, StatsQuery query, (string Name, string? MetadataKey)[] dimensions, long fromUs, long toUs, long? intervalUs, StatsAggregation aggregation, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand { Connection = connection };
         var sql = new StringBuilder("SELECT ");
@@ -62,7 +77,6 @@ internal sealed partial class PostgresReader
         AppendFilter(sql, command, query.Filter is null ? null : PostgresFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow()));
         command.CommandText = sql.ToString();
 
-        var aggregation = new StatsAggregation();
         var n = dimensions.Length;
         var values = new string?[n];
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -84,12 +98,10 @@ internal sealed partial class PostgresReader
                 reader.IsDBNull(n + 4) ? 0 : reader.GetInt64(n + 4),
                 reader.IsDBNull(n + 5) ? null : reader.GetInt64(n + 5));
         }
-
-        return aggregation;
     }
 
-    private static async Task<StatsAggregation> AggregateRollupsAsync(
-        NpgsqlConnection connection, long projectId, StatsQuery query, long bucketSize, long fromUs, long toUs, long? intervalUs, CancellationToken cancellationToken)
+    private static async Task AggregateRollupsAsync(
+        NpgsqlConnection connection, long projectId, StatsQuery query, long bucketSize, long fromUs, long toUs, long? intervalUs, StatsAggregation aggregation, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand { Connection = connection };
         var sql = new StringBuilder("SELECT ");
@@ -117,7 +129,6 @@ internal sealed partial class PostgresReader
         }
 
         command.CommandText = sql.ToString();
-        var aggregation = new StatsAggregation();
         var n = query.GroupBy.Count;
         var values = new string?[n];
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -147,7 +158,5 @@ internal sealed partial class PostgresReader
 
             aggregation.AddBucket(query.GroupBy, values, reader.GetInt64(n), intervalUs, bucket);
         }
-
-        return aggregation;
     }
 }

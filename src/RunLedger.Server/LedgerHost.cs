@@ -99,6 +99,7 @@ public static class LedgerHost
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton(stream);
         services.AddHostedService<ChangeFeedService>();
+        services.AddHostedService<NativeHeapTrimmer>();
         services.AddExceptionHandler<StoreUnavailableHandler>();
         services.AddSingleton<KeyBootstrapper>();
         services.AddSingleton<DemoSeeder>();

@@ -23,21 +23,36 @@ internal sealed partial class SqliteReader
         var toUs = StorageUnits.ToMicros(query.To);
         long? intervalUs = query.Interval is { } interval ? interval.Ticks / 10 : null;
 
-        var bucketSize = StatsAggregation.ChooseRollupBucket(query);
-        var current = bucketSize is { } size
-            ? await AggregateRollupsAsync(connection, projectId, query, dimensions, size, fromUs, toUs, intervalUs, cancellationToken).ConfigureAwait(false)
-            : await AggregateRunsAsync(connection, projectId, query, dimensions, fromUs, toUs, intervalUs, cancellationToken).ConfigureAwait(false);
+        var plan = StatsAggregation.PlanSegments(query, fromUs, toUs);
+        var current = new StatsAggregation();
+        await AggregateAsync(connection, projectId, query, dimensions, plan, intervalUs, current, cancellationToken).ConfigureAwait(false);
 
         StatsAggregation? previous = null;
         if (query.ComparePrevious)
         {
             var length = toUs - fromUs;
-            previous = bucketSize is { } prevSize
-                ? await AggregateRollupsAsync(connection, projectId, query, dimensions, prevSize, fromUs - length, fromUs, null, cancellationToken).ConfigureAwait(false)
-                : await AggregateRunsAsync(connection, projectId, query, dimensions, fromUs - length, fromUs, null, cancellationToken).ConfigureAwait(false);
+            previous = new StatsAggregation();
+            var previousPlan = StatsAggregation.PlanSegments(query with { Interval = null }, fromUs - length, fromUs);
+            await AggregateAsync(connection, projectId, query, dimensions, previousPlan, null, previous, cancellationToken).ConfigureAwait(false);
         }
 
-        return current.ToResult(query, previous, bucketSize is not null);
+        return current.ToResult(query, previous, StatsAggregation.SourceOf(plan));
+    }
+
+    private async Task AggregateAsync(
+        SqliteConnection connection, long projectId, StatsQuery query, string[] dimensions, IReadOnlyList<StatsSegment> plan, long? intervalUs, StatsAggregation into, CancellationToken cancellationToken)
+    {
+        foreach (var segment in plan)
+        {
+            if (segment.BucketSize is { } size)
+            {
+                await AggregateRollupsAsync(connection, projectId, query, dimensions, size, segment.FromUs, segment.ToUs, intervalUs, into, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await AggregateRunsAsync(connection, projectId, query, dimensions, segment.FromUs, segment.ToUs, intervalUs, into, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Translates a filter that only compares rollup dimensions; null when it cannot.</summary>
@@ -69,8 +84,8 @@ internal sealed partial class SqliteReader
     private static string MetadataDimension(string path) =>
         $"CASE json_type(r.metadata, {path}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE json_extract(r.metadata, {path}) END";
 
-    private async Task<StatsAggregation> AggregateRunsAsync(
-        SqliteConnection connection, long projectId, StatsQuery query, string[] dimensions, long fromUs, long toUs, long? intervalUs, CancellationToken cancellationToken)
+    private async Task AggregateRunsAsync(
+        SqliteConnection connection, long projectId, StatsQuery query, string[] dimensions, long fromUs, long toUs, long? intervalUs, StatsAggregation aggregation, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         var sql = new StringBuilder("SELECT ");
@@ -87,7 +102,6 @@ internal sealed partial class SqliteReader
         AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow()));
         command.CommandText = sql.ToString();
 
-        var aggregation = new StatsAggregation();
         var values = new string?[dimensions.Length];
         var n = dimensions.Length;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -106,12 +120,10 @@ internal sealed partial class SqliteReader
             long? duration = reader.IsDBNull(n + 5) ? null : reader.GetInt64(n + 5);
             aggregation.AddRun(query.GroupBy, values, startedAt, intervalUs, isError, inputTokens, outputTokens, cost, duration);
         }
-
-        return aggregation;
     }
 
-    private static async Task<StatsAggregation> AggregateRollupsAsync(
-        SqliteConnection connection, long projectId, StatsQuery query, string[] dimensions, long bucketSize, long fromUs, long toUs, long? intervalUs, CancellationToken cancellationToken)
+    private static async Task AggregateRollupsAsync(
+        SqliteConnection connection, long projectId, StatsQuery query, string[] dimensions, long bucketSize, long fromUs, long toUs, long? intervalUs, StatsAggregation aggregation, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         var sql = new StringBuilder("SELECT ");
@@ -132,7 +144,6 @@ internal sealed partial class SqliteReader
         }
 
         command.CommandText = sql.ToString();
-        var aggregation = new StatsAggregation();
         var values = new string?[dimensions.Length];
         var n = dimensions.Length;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -162,7 +173,5 @@ internal sealed partial class SqliteReader
 
             aggregation.AddBucket(query.GroupBy, values, reader.GetInt64(n), intervalUs, bucket);
         }
-
-        return aggregation;
     }
 }

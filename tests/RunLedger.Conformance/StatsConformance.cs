@@ -184,6 +184,66 @@ public abstract class StatsConformance : StoreConformance
         ShouldMatch(stats, stats.Total, runs.Where(r => r.StartedAt >= from && r.StartedAt < to).ToList(), "total");
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(60)]
+    public async Task RaggedWindow_RollupsPlusRuns_EqualsTheAnswerFromTheRuns(int intervalMinutes)
+    {
+        var (store, project, _) = await SeedAsync();
+        var from = Start.AddHours(7).AddMinutes(3).AddSeconds(9).AddTicks(70);
+        var to = Today.AddHours(-5).AddMinutes(-1).AddSeconds(-13);
+        TimeSpan? interval = intervalMinutes == 0 ? null : TimeSpan.FromMinutes(intervalMinutes);
+        var query = new StatsQuery(null, ["model", "status"], interval, from, to, true);
+
+        var mixed = await store.Reader.GetStatsAsync(project, query, Ct);
+        // cost>=0 holds for every seeded run but is no rollup dimension, so only the rows answer it.
+        var rows = await store.Reader.GetStatsAsync(project, query with { Filter = FilterParser.Parse("cost>=0", FilterTarget.Runs) }, Ct);
+
+        mixed.Source.ShouldBe("rollups+runs");
+        rows.Source.ShouldBe("runs");
+        ShouldBeSame(mixed.Total, rows.Total, "total");
+        ShouldBeSame(mixed.PreviousTotal.ShouldNotBeNull(), rows.PreviousTotal.ShouldNotBeNull(), "previous total");
+        mixed.Groups.Select(g => g.Key).ShouldBe(rows.Groups.Select(g => g.Key));
+        for (var i = 0; i < rows.Groups.Count; i++)
+        {
+            var what = string.Join(',', rows.Groups[i].Key.Select(k => k.Key + "=" + k.Value));
+            ShouldBeSame(mixed.Groups[i].Figures, rows.Groups[i].Figures, what);
+            ShouldBeSame(mixed.Groups[i].Previous.ShouldNotBeNull(), rows.Groups[i].Previous.ShouldNotBeNull(), "previous " + what);
+            var mixedSeries = mixed.Groups[i].Series ?? [];
+            var rowSeries = rows.Groups[i].Series ?? [];
+            mixedSeries.Select(p => p.Start).ShouldBe(rowSeries.Select(p => p.Start), what + ": points");
+            for (var p = 0; p < rowSeries.Count; p++)
+            {
+                ShouldBeSame(mixedSeries[p].Figures, rowSeries[p].Figures, what + " at " + rowSeries[p].Start.ToString("O", CultureInfo.InvariantCulture));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The same figures, percentiles included (rollup histograms merge exactly); max only as the
+    /// upper bound rollups keep after runs moved out of a bucket.
+    /// </summary>
+    private static void ShouldBeSame(StatsFigures actual, StatsFigures expected, string what)
+    {
+        actual.Count.ShouldBe(expected.Count, what + ": count");
+        actual.Errors.ShouldBe(expected.Errors, what + ": errors");
+        actual.InputTokens.ShouldBe(expected.InputTokens, what + ": input tokens");
+        actual.OutputTokens.ShouldBe(expected.OutputTokens, what + ": output tokens");
+        actual.CostUsd.ShouldBe(expected.CostUsd, what + ": cost");
+        actual.AvgMs.ShouldBe(expected.AvgMs, what + ": avg");
+        actual.P50Ms.ShouldBe(expected.P50Ms, what + ": p50");
+        actual.P95Ms.ShouldBe(expected.P95Ms, what + ": p95");
+        actual.P99Ms.ShouldBe(expected.P99Ms, what + ": p99");
+        if (expected.MaxMs is { } max)
+        {
+            actual.MaxMs.ShouldNotBeNull(what + ": max").ShouldBeGreaterThanOrEqualTo(max, what + ": max is an upper bound");
+        }
+        else
+        {
+            actual.MaxMs.ShouldBeNull(what + ": max");
+        }
+    }
+
     [Fact]
     public async Task GroupBy_MetadataKey_KeysAreTheValuesAsText()
     {

@@ -127,31 +127,58 @@ public sealed class LatencyHistogram
         }
 
         var total = checked(Count + other.Count);
-        var indexes = new int[_length + other._length];
-        var counts = new long[indexes.Length];
-        int i = 0, j = 0, n = 0;
-        while (i < _length || j < other._length)
+
+        // Stats merge thousands of rollup histograms into a few running totals that soon hold
+        // most of their buckets, so merge in place: count the buckets that are new here, grow
+        // once if needed, then merge from the back so nothing is overwritten before it is read.
+        var added = 0;
+        for (int i = 0, j = 0; j < other._length;)
         {
-            if (j == other._length || (i < _length && _indexes[i] < other._indexes[j]))
+            if (i == _length || other._indexes[j] < _indexes[i])
             {
-                indexes[n] = _indexes[i];
-                counts[n++] = _counts[i++];
+                added++;
+                j++;
             }
-            else if (i == _length || other._indexes[j] < _indexes[i])
+            else if (_indexes[i] < other._indexes[j])
             {
-                indexes[n] = other._indexes[j];
-                counts[n++] = other._counts[j++];
+                i++;
             }
             else
             {
-                indexes[n] = _indexes[i];
-                counts[n++] = checked(_counts[i++] + other._counts[j++]);
+                i++;
+                j++;
             }
         }
 
-        _indexes = indexes;
-        _counts = counts;
-        _length = n;
+        var length = _length + added;
+        if (length > _indexes.Length)
+        {
+            var capacity = Math.Max(length, Math.Min(_indexes.Length * 2, MaxIndex + 1));
+            Array.Resize(ref _indexes, capacity);
+            Array.Resize(ref _counts, capacity);
+        }
+
+        int a = _length - 1, b = other._length - 1, n = length - 1;
+        while (b >= 0)
+        {
+            if (a >= 0 && _indexes[a] > other._indexes[b])
+            {
+                _indexes[n] = _indexes[a];
+                _counts[n--] = _counts[a--];
+            }
+            else if (a >= 0 && _indexes[a] == other._indexes[b])
+            {
+                _indexes[n] = _indexes[a];
+                _counts[n--] = checked(_counts[a--] + other._counts[b--]);
+            }
+            else
+            {
+                _indexes[n] = other._indexes[b];
+                _counts[n--] = other._counts[b--];
+            }
+        }
+
+        _length = length;
         Count = total;
     }
 

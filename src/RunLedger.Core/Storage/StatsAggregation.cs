@@ -72,7 +72,7 @@ public sealed class StatsAggregation
     }
 
     /// <summary>The answer: groups by count (then key), at most 1000, beside the previous period when there is one.</summary>
-    public StatsResult ToResult(StatsQuery query, StatsAggregation? previous, bool fromRollups)
+    public StatsResult ToResult(StatsQuery query, StatsAggregation? previous, string source)
     {
         ArgumentNullException.ThrowIfNull(query);
         var series = query.Interval is not null;
@@ -100,7 +100,7 @@ public sealed class StatsAggregation
             Total = Total.ToFigures(),
             PreviousTotal = previous?.Total.ToFigures(),
             Groups = groups,
-            Source = fromRollups ? "rollups" : "runs",
+            Source = source,
         };
     }
 
@@ -133,32 +133,71 @@ public sealed class StatsAggregation
     }
 
     /// <summary>
-    /// The rollup bucket size (seconds) that answers the query exactly, or null when only the
-    /// rows can: the filter and grouping use only rollup dimensions and every boundary falls on
-    /// a bucket edge.
+    /// How to answer runs started in [<paramref name="fromUs"/>, <paramref name="toUs"/>): the
+    /// biggest rollup buckets that fit inside the window, smaller buckets towards its edges, and
+    /// the runs themselves only for the ragged ends shorter than the smallest bucket. Rollup rows
+    /// hold exact counts, sums and histograms, so the parts add up to the same figures the rows
+    /// give. Only the runs answer when the grouping or filter needs something a rollup row does
+    /// not carry; with an interval, only buckets that divide it are used so every bucket falls in
+    /// one point.
     /// </summary>
-    public static long? ChooseRollupBucket(StatsQuery query)
+    public static IReadOnlyList<StatsSegment> PlanSegments(StatsQuery query, long fromUs, long toUs)
     {
         ArgumentNullException.ThrowIfNull(query);
+        if (toUs <= fromUs)
+        {
+            return [new StatsSegment(fromUs, Math.Max(fromUs, toUs), null)];
+        }
+
         if (!query.GroupBy.All(RollupDimensions.Contains) || (query.Filter is not null && TranslateRollupFilter(query.Filter, (_, _, _) => string.Empty) is null))
         {
-            return null;
+            return [new StatsSegment(fromUs, toUs, null)];
         }
 
-        var fromUs = StorageUnits.ToMicros(query.From);
-        var toUs = StorageUnits.ToMicros(query.To);
         long? intervalUs = query.Interval is { } interval ? interval.Ticks / 10 : null;
-        var length = toUs - fromUs;
-        foreach (var size in RollupDeltas.BucketSizes.Reverse())
+        var sizes = RollupDeltas.BucketSizes
+            .Where(size => intervalUs is not { } step || step % (size * 1_000_000) == 0)
+            .OrderDescending()
+            .ToArray();
+        var segments = new List<StatsSegment>();
+        Plan(fromUs, toUs, sizes, segments);
+        return segments;
+    }
+
+    private static void Plan(long fromUs, long toUs, ReadOnlySpan<long> sizes, List<StatsSegment> segments)
+    {
+        if (fromUs >= toUs)
         {
-            var sizeUs = size * 1_000_000;
-            if (fromUs % sizeUs == 0 && toUs % sizeUs == 0 && (intervalUs is null || intervalUs % sizeUs == 0) && (!query.ComparePrevious || length % sizeUs == 0))
-            {
-                return size;
-            }
+            return;
         }
 
-        return null;
+        if (sizes.IsEmpty)
+        {
+            segments.Add(new StatsSegment(fromUs, toUs, null));
+            return;
+        }
+
+        var sizeUs = sizes[0] * 1_000_000;
+        var first = RollupDeltas.BucketStart(fromUs, sizeUs) == fromUs ? fromUs : RollupDeltas.BucketStart(fromUs, sizeUs) + sizeUs;
+        var last = RollupDeltas.BucketStart(toUs, sizeUs);
+        if (first >= last)
+        {
+            Plan(fromUs, toUs, sizes[1..], segments);
+            return;
+        }
+
+        Plan(fromUs, first, sizes[1..], segments);
+        segments.Add(new StatsSegment(first, last, sizes[0]));
+        Plan(last, toUs, sizes[1..], segments);
+    }
+
+    /// <summary>"rollups", "runs" or "rollups+runs": what a plan reads.</summary>
+    public static string SourceOf(IReadOnlyList<StatsSegment> segments)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        var rollups = segments.Any(s => s.BucketSize is not null);
+        var runs = segments.Any(s => s.BucketSize is null);
+        return rollups && runs ? "rollups+runs" : rollups ? "rollups" : "runs";
     }
 
     /// <summary>

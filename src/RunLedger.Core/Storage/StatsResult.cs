@@ -17,7 +17,11 @@ public sealed record StatsResult
 
     public required IReadOnlyList<StatsGroup> Groups { get; init; }
 
-    /// <summary>"rollups" when answered from the pre-aggregated buckets, "runs" when from the rows.</summary>
+    /// <summary>
+    /// "rollups" when answered from the pre-aggregated buckets, "runs" when from the rows,
+    /// "rollups+runs" when whole buckets answered the inside of the window and the rows its
+    /// ragged edges (the figures are the same either way).
+    /// </summary>
     public required string Source { get; init; }
 }
 
