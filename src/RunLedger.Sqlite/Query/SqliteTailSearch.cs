@@ -10,8 +10,8 @@ namespace RunLedger.Sqlite.Query;
 /// <c>fts_progress.indexed_seq</c>, normally the last commit or two). A SQL function rebuilds a
 /// run's search text from its stored bodies exactly as the indexer would and matches the words as
 /// one phrase with the rules of the <c>unicode61 remove_diacritics 2</c> tokenizer of
-/// <c>runs_fts</c>: letters, digits and private-use characters make words, case and Latin
-/// diacritics are ignored, whole words only.
+/// <c>runs_fts</c> (learned from SQLite itself): letters, digits and private-use characters make
+/// words, case and Latin diacritics are ignored, whole words only.
 /// </summary>
 internal static class SqliteTailSearch
 {
@@ -54,22 +54,34 @@ internal static class SqliteTailSearch
         return false;
     }
 
-    /// <summary>The words of a text, folded: lower case, Latin diacritics removed.</summary>
+    /// <summary>
+    /// How the tokenizer treats each BMP character: null for a separator, "" for a character it
+    /// drops, else the folded character. Learned once from SQLite's own tokenizer (an in-memory
+    /// FTS5 table and its fts5vocab), so the folding is exactly SQLite's.
+    /// </summary>
+    private static readonly Lazy<string?[]> Fold = new(LearnFolding);
+
+    /// <summary>The words of a text as <c>runs_fts</c> sees them.</summary>
     public static List<string> Words(string text)
     {
+        var fold = Fold.Value;
         var words = new List<string>();
         var word = new StringBuilder();
-        foreach (var rune in text.Normalize(NormalizationForm.FormD).EnumerateRunes())
+        foreach (var rune in text.EnumerateRunes())
         {
-            var category = Rune.GetUnicodeCategory(rune);
-            if (category == UnicodeCategory.NonSpacingMark)
+            string? folded;
+            if (rune.IsBmp)
             {
-                continue; // a diacritic: dropped, the word goes on
+                folded = fold[rune.Value];
+            }
+            else
+            {
+                folded = IsWordCategory(Rune.GetUnicodeCategory(rune)) ? rune.ToString() : null;
             }
 
-            if (IsWordCategory(category))
+            if (folded is not null)
             {
-                word.Append(Rune.ToLowerInvariant(rune).ToString());
+                word.Append(folded);
             }
             else if (word.Length > 0)
             {
@@ -84,6 +96,65 @@ internal static class SqliteTailSearch
         }
 
         return words;
+    }
+
+    private static string?[] LearnFolding()
+    {
+        // One document of "q<c>q" probes: a word character gives one term "q<folded>q"; a
+        // separator splits the probe into the terms "q" and "q".
+        var probes = new StringBuilder(0x10000 * 4);
+        var chars = new List<char>(0x10000);
+        for (var c = 1; c <= 0xFFFF; c++)
+        {
+            if (c is >= 0xD800 and <= 0xDFFF)
+            {
+                continue;
+            }
+
+            chars.Add((char)c);
+            probes.Append('q').Append((char)c).Append("q ");
+        }
+
+        using var connection = new SqliteConnection("Data Source=:memory:");
+        connection.Open();
+        using (var create = connection.CreateCommand())
+        {
+            create.CommandText =
+                "CREATE VIRTUAL TABLE probe USING fts5(body, tokenize='unicode61 remove_diacritics 2'); " +
+                "CREATE VIRTUAL TABLE probe_terms USING fts5vocab(probe, 'instance'); " +
+                "INSERT INTO probe (rowid, body) VALUES (1, $body);";
+            create.Parameters.AddWithValue("$body", probes.ToString());
+            create.ExecuteNonQuery();
+        }
+
+        var terms = new List<string>(chars.Count + 1024);
+        using (var select = connection.CreateCommand())
+        {
+            select.CommandText = "SELECT term FROM probe_terms ORDER BY offset;";
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                terms.Add(reader.GetString(0));
+            }
+        }
+
+        var fold = new string?[0x10000];
+        var t = 0;
+        foreach (var c in chars)
+        {
+            var term = terms[t];
+            if (term == "q")
+            {
+                t += 2; // "q", "q": a separator
+                fold[c] = null;
+                continue;
+            }
+
+            fold[c] = term[1..^1];
+            t++;
+        }
+
+        return fold;
     }
 
     private static bool IsWordCategory(UnicodeCategory category) => category is
