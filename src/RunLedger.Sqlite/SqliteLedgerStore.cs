@@ -75,6 +75,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore
         await ExecuteAsync(_writerConnection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout={_options.BusyTimeoutMs};"), cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(_writerConnection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA cache_size=-{_options.CacheSizeMb * 1024};"), cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(_writerConnection, "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF;", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(_writerConnection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA wal_autocheckpoint={_options.WalAutoCheckpointPages};"), cancellationToken).ConfigureAwait(false);
         await SqliteMigrator.MigrateAsync(_writerConnection, cancellationToken).ConfigureAwait(false);
         _writer.Start();
         _initialized = true;
