@@ -55,8 +55,16 @@ internal sealed class HttpLedger : IAsyncDisposable
         return items;
     }
 
+    private bool _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         foreach (var client in _clients)
         {
             client.Dispose();

@@ -62,7 +62,12 @@ internal static class SqliteFilterCompiler
             var p = Add(Target == FilterTarget.Runs ? ToFtsPhrase(text) : text);
             return Target switch
             {
-                FilterTarget.Runs => $"r.seq IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH {p})",
+                // Runs above fts_progress.indexed_seq are not in runs_fts yet (indexing follows the
+                // commit): they are matched by their bodies with the same word rules.
+                FilterTarget.Runs => $"(r.seq IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH {p}) OR " +
+                    $"(r.seq > (SELECT indexed_seq FROM fts_progress WHERE id = 1) AND {SqliteTailSearch.FunctionName}({Add(text)}, " +
+                    "(SELECT encoding FROM payloads WHERE hash = r.input_hash), (SELECT data FROM payloads WHERE hash = r.input_hash), " +
+                    "(SELECT encoding FROM payloads WHERE hash = r.output_hash), (SELECT data FROM payloads WHERE hash = r.output_hash), r.error_message)))",
                 FilterTarget.Events => $"instr(lower(e.data), lower({p})) > 0",
                 _ => $"instr(lower(s.name), lower({p})) > 0",
             };
