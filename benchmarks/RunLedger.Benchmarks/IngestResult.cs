@@ -4,4 +4,10 @@ namespace RunLedger.Benchmarks;
 internal sealed record IngestResult(string Contender, int BatchSize, int Runs, TimeSpan Elapsed, bool Extrapolated)
 {
     public double RunsPerSecond => Runs / Elapsed.TotalSeconds;
+
+    /// <summary>CPU time of this process during the timed section, when measured.</summary>
+    public TimeSpan? ClientCpu { get; init; }
+
+    /// <summary>Client CPU microseconds per run, when measured.</summary>
+    public double? CpuMicrosPerRun => ClientCpu is { } cpu ? cpu.TotalMicroseconds / Runs : null;
 }
