@@ -8,6 +8,12 @@ internal sealed record IngestResult(string Contender, int BatchSize, int Runs, T
     /// <summary>CPU time of this process during the timed section, when measured.</summary>
     public TimeSpan? ClientCpu { get; init; }
 
+    /// <summary>CPU time of the database server during the timed section, when measured.</summary>
+    public TimeSpan? ServerCpu { get; init; }
+
+    /// <summary>Server CPU microseconds per run, when measured.</summary>
+    public double? ServerCpuMicrosPerRun => ServerCpu is { } cpu ? cpu.TotalMicroseconds / Runs : null;
+
     /// <summary>Client CPU microseconds per run, when measured.</summary>
     public double? CpuMicrosPerRun => ClientCpu is { } cpu ? cpu.TotalMicroseconds / Runs : null;
 }

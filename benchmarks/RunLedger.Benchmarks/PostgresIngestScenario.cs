@@ -40,7 +40,7 @@ internal sealed class PostgresIngestScenario : IScenario
             for (var i = 0; i < RawTries; i++)
             {
                 var database = await server.CreateDatabaseAsync(cancellationToken).ConfigureAwait(false);
-                tries.Add(await RawPostgresCopy.RunAsync(flat, batch, server.ConnectionString(database), cancellationToken).ConfigureAwait(false));
+                tries.Add(await RawPostgresCopy.RunAsync(flat, batch, server.ConnectionString(database), server.ProcessId, cancellationToken).ConfigureAwait(false));
             }
 
             results.Add(Report(tries.OrderBy(r => r.Elapsed).ElementAt(RawTries / 2)));
@@ -49,13 +49,13 @@ internal sealed class PostgresIngestScenario : IScenario
         foreach (var batch in BatchSizes)
         {
             var database = await server.CreateDatabaseAsync(cancellationToken).ConfigureAwait(false);
-            results.Add(Report(await InProcessAsync(data, batch, server.ConnectionString(database), cancellationToken).ConfigureAwait(false)));
+            results.Add(Report(await InProcessAsync(data, batch, server.ConnectionString(database), server.ProcessId, cancellationToken).ConfigureAwait(false)));
         }
 
         foreach (var batch in BatchSizes)
         {
             var database = await server.CreateDatabaseAsync(cancellationToken).ConfigureAwait(false);
-            results.Add(Report(await HttpAsync(data, batch, server.ConnectionString(database), cancellationToken).ConfigureAwait(false)));
+            results.Add(Report(await HttpAsync(data, batch, server.ConnectionString(database), server.ProcessId, cancellationToken).ConfigureAwait(false)));
         }
 
         return BuildReport(arguments, runCount, settings, server.IsExternal, results);
@@ -65,7 +65,7 @@ internal sealed class PostgresIngestScenario : IScenario
     private static async Task WarmUpAsync(PostgresServer server, WorkloadData data, List<FlatRun> flat, CancellationToken cancellationToken)
     {
         var count = Math.Min(500, flat.Count);
-        await RawPostgresCopy.RunAsync([.. flat.Take(count)], 100, server.ConnectionString(await server.CreateDatabaseAsync(cancellationToken).ConfigureAwait(false)), cancellationToken).ConfigureAwait(false);
+        await RawPostgresCopy.RunAsync([.. flat.Take(count)], 100, server.ConnectionString(await server.CreateDatabaseAsync(cancellationToken).ConfigureAwait(false)), null, cancellationToken).ConfigureAwait(false);
         await using var ledger = await InProcessLedger.OpenPostgresAsync(
             server.ConnectionString(await server.CreateDatabaseAsync(cancellationToken).ConfigureAwait(false)), new PayloadOptions(), cancellationToken).ConfigureAwait(false);
         foreach (var sessions in data.SessionBatches())
@@ -83,11 +83,11 @@ internal sealed class PostgresIngestScenario : IScenario
     {
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"  {result.Contender,-44} batch {result.BatchSize,5}: {result.RunsPerSecond,10:N0} runs/s ({result.Runs} runs in {result.Elapsed.TotalSeconds:0.00} s, client CPU {result.CpuMicrosPerRun:N0} µs/run)"));
+            $"  {result.Contender,-44} batch {result.BatchSize,5}: {result.RunsPerSecond,10:N0} runs/s ({result.Runs} runs in {result.Elapsed.TotalSeconds:0.00} s, client CPU {result.CpuMicrosPerRun:N0} µs/run, server CPU {result.ServerCpuMicrosPerRun:N0} µs/run)"));
         return result;
     }
 
-    private static async Task<IngestResult> InProcessAsync(WorkloadData data, int batchSize, string connectionString, CancellationToken cancellationToken)
+    private static async Task<IngestResult> InProcessAsync(WorkloadData data, int batchSize, string connectionString, int? serverProcessId, CancellationToken cancellationToken)
     {
         await using var ledger = await InProcessLedger.OpenPostgresAsync(connectionString, new PayloadOptions(), cancellationToken).ConfigureAwait(false);
         foreach (var sessions in data.SessionBatches())
@@ -97,13 +97,15 @@ internal sealed class PostgresIngestScenario : IScenario
 
         var batches = data.RunBatches(batchSize);
         var cpu = CpuClock.Start();
+        var serverCpu = ServerCpuClock.Start(serverProcessId);
         var (elapsed, written) = await Benchmarks.Submitters.RunAsync(batches, Submitters, (_, request) => ledger.SubmitAsync(request, cancellationToken)).ConfigureAwait(false);
         var used = cpu.Elapsed;
+        var serverUsed = serverCpu?.Elapsed;
         Check(written, data.Runs.Count);
-        return new IngestResult("RunLedger PostgreSQL in-process (pipeline)", batchSize, data.Runs.Count, elapsed, Extrapolated: false) { ClientCpu = used };
+        return new IngestResult("RunLedger PostgreSQL in-process (pipeline)", batchSize, data.Runs.Count, elapsed, Extrapolated: false) { ClientCpu = used, ServerCpu = serverUsed };
     }
 
-    private static async Task<IngestResult> HttpAsync(WorkloadData data, int batchSize, string connectionString, CancellationToken cancellationToken)
+    private static async Task<IngestResult> HttpAsync(WorkloadData data, int batchSize, string connectionString, int? serverProcessId, CancellationToken cancellationToken)
     {
         using var dir = new TempDirectory("http-pg");
         await using var ledger = await HttpLedger.StartAsync(dir.Path, Submitters, cancellationToken, store: connectionString).ConfigureAwait(false);
@@ -114,10 +116,12 @@ internal sealed class PostgresIngestScenario : IScenario
 
         var bodies = data.RunBatches(batchSize).Select(r => (Body: HttpLedger.Serialize(r), Count: r.Runs!.Count)).ToList();
         var cpu = CpuClock.Start();
+        var serverCpu = ServerCpuClock.Start(serverProcessId);
         var (elapsed, written) = await Benchmarks.Submitters.RunAsync(bodies, Submitters, (client, item) => ledger.PostAsync(client, item.Body, item.Count, cancellationToken)).ConfigureAwait(false);
         var used = cpu.Elapsed;
+        var serverUsed = serverCpu?.Elapsed;
         Check(written, data.Runs.Count);
-        return new IngestResult("RunLedger PostgreSQL HTTP (POST /v1/ingest)", batchSize, data.Runs.Count, elapsed, Extrapolated: false) { ClientCpu = used };
+        return new IngestResult("RunLedger PostgreSQL HTTP (POST /v1/ingest)", batchSize, data.Runs.Count, elapsed, Extrapolated: false) { ClientCpu = used, ServerCpu = serverUsed };
     }
 
     private static async Task<string> ServerSettingsAsync(PostgresServer server, CancellationToken cancellationToken)
@@ -149,7 +153,7 @@ internal sealed class PostgresIngestScenario : IScenario
             Scenario = "ingest-postgres",
             Title = "Ingest on PostgreSQL: durable runs per second",
             Command = "dotnet run -c Release --project benchmarks/RunLedger.Benchmarks -- ingest-postgres" + IngestScenario.Flags(arguments),
-            Columns = ["contender", "batch", "runs", "seconds", "runs/s", "client CPU µs/run", "vs raw COPY (same batch)"],
+            Columns = ["contender", "batch", "runs", "seconds", "runs/s", "client CPU µs/run", "server CPU µs/run", "vs raw COPY (same batch)"],
         };
 
         double Raw(int batch) => results.First(r => r.Contender.StartsWith("raw", StringComparison.Ordinal) && r.BatchSize == batch).RunsPerSecond;
@@ -163,6 +167,7 @@ internal sealed class PostgresIngestScenario : IScenario
                 Fmt.Seconds(r.Elapsed),
                 Fmt.Rate(r.RunsPerSecond),
                 r.CpuMicrosPerRun is { } cpu ? Fmt.Number(cpu, "N0") : "-",
+                r.ServerCpuMicrosPerRun is { } serverCpu ? Fmt.Number(serverCpu, "N0") : "-",
                 Fmt.Percent(r.RunsPerSecond / Raw(r.BatchSize)),
             ]);
             var key = r.Contender.StartsWith("raw", StringComparison.Ordinal) ? "raw_copy"
@@ -171,6 +176,11 @@ internal sealed class PostgresIngestScenario : IScenario
             if (r.CpuMicrosPerRun is { } micros)
             {
                 report.Metrics[string.Create(CultureInfo.InvariantCulture, $"{key}_b{r.BatchSize}_client_cpu_us_per_run")] = Math.Round(micros, 1);
+            }
+
+            if (r.ServerCpuMicrosPerRun is { } serverMicros)
+            {
+                report.Metrics[string.Create(CultureInfo.InvariantCulture, $"{key}_b{r.BatchSize}_server_cpu_us_per_run")] = Math.Round(serverMicros, 1);
             }
         }
 
@@ -187,7 +197,7 @@ internal sealed class PostgresIngestScenario : IScenario
             + ". Every contender commits durably (synchronous_commit on) into a fresh database on the same server.");
         report.Notes.Add("Raw COPY stores a simplified runs table (bodies as text, no indexes, no compression, no full-text vector) with one binary COPY and one transaction per batch on one connection: the engine's limit for this row shape. It runs three times (a fresh database each); the table shows the median.");
         report.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"RunLedger in-process and HTTP use {Submitters} concurrent submitters in front of one writer (group commit); the store keeps its indexes, partitions, payload table, rollups, sessions, events and full-text vector in the same transaction. HTTP request bodies are serialized before timing."));
-        report.Notes.Add("Client CPU is this process's CPU time during the timed section (RunLedger's work, or the raw driver's); the server's own CPU is not counted. The machine has 2 cores shared by client and server.");
+        report.Notes.Add("Client CPU is this process's CPU time during the timed section (RunLedger's work or the raw driver's, including the thread pool's spinning while it waits for the server). Server CPU is the PostgreSQL server's processes (postmaster, backends, background writer, WAL writer, checkpointer) from /proc, for a throwaway server only. Client and server share the machine's cores.");
         return report;
     }
 }

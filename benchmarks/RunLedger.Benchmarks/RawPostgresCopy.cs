@@ -22,7 +22,7 @@ internal static class RawPostgresCopy
         "COPY runs (id, session_id, parent_id, kind, name, status, started_at, ended_at, model, provider, parameters, input, " +
         "output, error, input_tokens, output_tokens, cost_usd, tags, metadata, user_id) FROM STDIN (FORMAT BINARY)";
 
-    public static async Task<IngestResult> RunAsync(IReadOnlyList<FlatRun> runs, int batchSize, string connectionString, CancellationToken cancellationToken)
+    public static async Task<IngestResult> RunAsync(IReadOnlyList<FlatRun> runs, int batchSize, string connectionString, int? serverProcessId, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -32,6 +32,7 @@ internal static class RawPostgresCopy
         }
 
         var cpu = CpuClock.Start();
+        var serverCpu = ServerCpuClock.Start(serverProcessId);
         var clock = Stopwatch.StartNew();
         for (var start = 0; start < runs.Count; start += batchSize)
         {
@@ -51,7 +52,7 @@ internal static class RawPostgresCopy
         }
 
         clock.Stop();
-        return new IngestResult("raw PostgreSQL (binary COPY)", batchSize, runs.Count, clock.Elapsed, Extrapolated: false) { ClientCpu = cpu.Elapsed };
+        return new IngestResult("raw PostgreSQL (binary COPY)", batchSize, runs.Count, clock.Elapsed, Extrapolated: false) { ClientCpu = cpu.Elapsed, ServerCpu = serverCpu?.Elapsed };
     }
 
     private static async Task WriteAsync(NpgsqlBinaryImporter importer, FlatRun run, CancellationToken cancellationToken)

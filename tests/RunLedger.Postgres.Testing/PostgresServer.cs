@@ -45,6 +45,22 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>The TCP port the server listens on.</summary>
     public int Port => _baseConnection.Port;
 
+    /// <summary>The process id of the throwaway server's postmaster (from <c>postmaster.pid</c>); null for an external server or when it is not running.</summary>
+    public int? ProcessId
+    {
+        get
+        {
+            var file = _directory is null ? null : Path.Combine(DataDirectory, "postmaster.pid");
+            if (file is null || !File.Exists(file))
+            {
+                return null;
+            }
+
+            using var reader = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+            return int.TryParse(reader.ReadLine(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+        }
+    }
+
     /// <summary>The server's log file (throwaway servers only).</summary>
     public string? LogPath => _directory is null ? null : Path.Combine(_directory, "postgres.log");
 
