@@ -16,7 +16,7 @@ internal sealed partial class PostgresTransfer
         "cost_nanos, tags, metadata, metadata_json, user_id, source, pinned, created_at, updated_at, search";
 
     private static readonly string InsertRunSql =
-        $"INSERT INTO runs ({RunColumns}) VALUES ({string.Join(", ", RunColumns.Split(", ").Select(c => c == "metadata_json" ? "@metadata_json::jsonb" : "@" + c))})";
+        $"INSERT INTO runs ({RunColumns}) VALUES ({string.Join(", ", RunColumns.Split(", ").Select(c => c switch { "metadata_json" => "@metadata_json::jsonb", "search" => "@search::tsvector", _ => "@" + c }))})";
 
     private static readonly string[] SessionValues =
         ["name", "started_at", "ended_at", "state", "metadata", "metadata_json", "run_count", "failed_count", "input_tokens", "output_tokens", "cost_nanos", "last_run_at", "created_at", "updated_at"];
@@ -239,13 +239,13 @@ internal sealed partial class PostgresTransfer
         p.AddWithValue("pinned", run.Pinned);
         p.AddWithValue("created_at", run.CreatedAt);
         p.AddWithValue("updated_at", run.UpdatedAt);
-        Add(p, "search", NpgsqlDbType.TsVector, SearchVector(run));
+        Add(p, "search", NpgsqlDbType.Text, SearchVector(run)?.ToString());
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return true;
     }
 
     /// <summary>The same search words the writer stores: input, output and error text, each cut at the indexing limit.</summary>
-    private NpgsqlTsVector? SearchVector(RunRecord run)
+    private SearchVector? SearchVector(RunRecord run)
     {
         var limit = _store.Options.MaxIndexedChars;
         var text = new StringBuilder();
