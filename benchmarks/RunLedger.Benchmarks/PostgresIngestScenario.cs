@@ -197,7 +197,7 @@ internal sealed class PostgresIngestScenario : IScenario
             + ". Every contender commits durably (synchronous_commit on) into a fresh database on the same server.");
         report.Notes.Add("Raw COPY stores a simplified runs table (bodies as text, no indexes, no compression, no full-text vector) with one binary COPY and one transaction per batch on one connection: the engine's limit for this row shape. It runs three times (a fresh database each); the table shows the median.");
         report.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"RunLedger in-process and HTTP use {Submitters} concurrent submitters in front of one writer (group commit); the store keeps its indexes, partitions, payload table, rollups, sessions, events and full-text vector in the same transaction. HTTP request bodies are serialized before timing."));
-        report.Notes.Add("Client CPU is this process's CPU time during the timed section (RunLedger's work or the raw driver's, including the thread pool's spinning while it waits for the server). Server CPU is the PostgreSQL server's processes (postmaster, backends, background writer, WAL writer, checkpointer) from /proc, for a throwaway server only. Client and server share the machine's cores.");
+        report.Notes.Add("Client CPU is this process's CPU time during the timed section: RunLedger's work (validation, merge, hashing, compression, search vector, Npgsql) or the raw driver's, with the runtime's own share (GC, thread pool). Server CPU is the PostgreSQL server's processes (postmaster, backends, background writer, WAL writer, checkpointer) from /proc, for a throwaway server only. Client and server share the machine's cores.");
         return report;
     }
 }
