@@ -10,4 +10,10 @@ internal sealed record IngestResult(string Contender, int BatchSize, int Runs, T
 
     /// <summary>Process CPU microseconds per run: steadier than the rate on a shared machine.</summary>
     public double CpuMicrosPerRun => Cpu.TotalMicroseconds / Runs;
+
+    /// <summary>CPU time of the database server during the timed section, when measured (PostgreSQL).</summary>
+    public TimeSpan? ServerCpu { get; init; }
+
+    /// <summary>Server CPU microseconds per run, when measured.</summary>
+    public double? ServerCpuMicrosPerRun => ServerCpu is { } cpu ? cpu.TotalMicroseconds / Runs : null;
 }
