@@ -93,11 +93,13 @@ internal sealed partial class SqliteWriter
             }
         }
 
-        // Closing: index whatever the last groups committed.
+        // Closing: index whatever the last groups committed (what fails is indexed at the next start).
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            CatchUpIndex();
+            while (IndexChunkOrKeep())
+            {
+            }
         }
         finally
         {
@@ -112,10 +114,10 @@ internal sealed partial class SqliteWriter
         {
             return IndexChunkNow() == IndexChunk;
         }
-        catch (SqliteException)
+        catch (Exception ex) when (ex is SqliteException or InvalidDataException)
         {
-            // The database is in trouble (disk full, I/O error); search still finds these runs by
-            // scanning them, and the next commit signals another try.
+            // The database is in trouble (disk full, I/O error, a damaged body); search still
+            // finds these runs by scanning them, and the next commit signals another try.
             return false;
         }
     }
@@ -154,7 +156,10 @@ internal sealed partial class SqliteWriter
         {
             foreach (var text in texts)
             {
-                _pendingTexts[text.Seq] = text;
+                if (!_groupStaleTexts.Contains(text.Seq))
+                {
+                    _pendingTexts[text.Seq] = text;
+                }
             }
         }
 

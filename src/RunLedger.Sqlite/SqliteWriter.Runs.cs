@@ -133,8 +133,10 @@ internal sealed partial class SqliteWriter
             }
             else
             {
-                // Not indexed yet: the indexer reads the new bodies back instead of a stale text.
+                // Not indexed yet: the indexer reads the new bodies back instead of a stale text
+                // (queued by an earlier group, or by this group if it inserted the run).
                 _pendingTexts.Remove(row.Seq);
+                _groupStaleTexts.Add(row.Seq);
             }
         }
 

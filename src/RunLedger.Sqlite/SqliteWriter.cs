@@ -24,6 +24,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
     private readonly RollupDeltas _groupRollups = new();
     private readonly RollupDeltas _batchRollups = new();
     private readonly List<PendingText> _groupTexts = [];
+    private readonly HashSet<long> _groupStaleTexts = [];
     private Commands? _commands;
 
     public SqliteWriter(SqliteConnection connection, PayloadOptions payloadOptions, SqliteStoreOptions storeOptions, TimeProvider time)
@@ -96,6 +97,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         var results = new BatchResult[batches.Count];
         _groupRollups.Clear();
         _groupTexts.Clear();
+        _groupStaleTexts.Clear();
         using var transaction = _connection.BeginTransaction(deferred: false);
         Cmd.Bind(transaction);
         try

@@ -92,6 +92,32 @@ public sealed class SqliteFtsIndexingTests
         f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'words'").ShouldBe(1);
     }
 
+    [Fact]
+    public async Task Write_RunInsertedAndUpdatedInOneBatch_IsIndexedWithItsLastBodies()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var id = Guid.CreateVersion7();
+        var batch = new WriteBatch
+        {
+            ProjectId = project.Id,
+            Source = "test",
+            ReceivedAt = StoreFixture.Day,
+            Runs =
+            [
+                new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("stale words") },
+                new RunWrite { Id = id, Input = RawJson.FromString("fresh words") },
+            ],
+        };
+        var results = await f.Store.Writer.WriteAsync([f.Store.Writer.Prepare(batch)], default);
+        results[0].Error.ShouldBeNull();
+        await WaitUntilIndexedAsync(f);
+
+        (await SearchAsync(f, project.Id, "\"stale\"")).ShouldBeEmpty();
+        (await SearchAsync(f, project.Id, "\"fresh words\"")).ShouldBe([id]);
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'stale'").ShouldBe(0);
+    }
+
     private static async Task<Guid[]> WriteSampleRunsAsync(StoreFixture f, long projectId)
     {
         Guid[] ids = [Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7()];
