@@ -2,14 +2,18 @@ using System.Globalization;
 
 namespace RunLedger.Benchmarks;
 
-/// <summary>The command line: a scenario name, <c>--runs N</c> and <c>--quick</c>.</summary>
-internal sealed record BenchmarkArguments(string? Scenario, int? Runs, bool Quick)
+/// <summary>
+/// The command line: a scenario name, <c>--runs N</c>, <c>--quick</c> and <c>--postgres CONNECTION</c>
+/// (an existing PostgreSQL server for the PostgreSQL scenarios instead of a throwaway one).
+/// </summary>
+internal sealed record BenchmarkArguments(string? Scenario, int? Runs, bool Quick, string? Postgres = null)
 {
     public static BenchmarkArguments Parse(IReadOnlyList<string> args)
     {
         string? scenario = null;
         int? runs = null;
         var quick = false;
+        string? postgres = null;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -27,6 +31,16 @@ internal sealed record BenchmarkArguments(string? Scenario, int? Runs, bool Quic
                 runs = n;
                 i++;
             }
+            else if (arg == "--postgres")
+            {
+                if (i + 1 >= args.Count || string.IsNullOrWhiteSpace(args[i + 1]))
+                {
+                    throw new FormatException("--postgres needs a connection string ('Host=...;Username=...') or a postgres:// URL.");
+                }
+
+                postgres = args[i + 1];
+                i++;
+            }
             else if (arg.StartsWith("--", StringComparison.Ordinal))
             {
                 throw new FormatException($"Unknown option '{arg}'.");
@@ -41,7 +55,7 @@ internal sealed record BenchmarkArguments(string? Scenario, int? Runs, bool Quic
             }
         }
 
-        return new BenchmarkArguments(scenario, runs, quick);
+        return new BenchmarkArguments(scenario, runs, quick, postgres);
     }
 
     /// <summary>The run count: <c>--runs</c> if given, else the quick or full default.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 
 namespace RunLedger.Benchmarks;
@@ -17,7 +16,7 @@ internal static class EfCoreIngest
 
         using var context = new RunsContext(options);
         context.ChangeTracker.AutoDetectChangesEnabled = true;
-        var clock = Stopwatch.StartNew();
+        var clock = CpuClock.StartNew();
         foreach (var run in runs)
         {
             context.Runs.Add(Copy(run));
@@ -25,8 +24,7 @@ internal static class EfCoreIngest
             context.ChangeTracker.Clear();
         }
 
-        clock.Stop();
-        return new IngestResult("EF Core SaveChanges per run", 1, runs.Count, clock.Elapsed, extrapolated);
+        return new IngestResult("EF Core SaveChanges per run", 1, runs.Count, clock.Elapsed, extrapolated, clock.Cpu);
     }
 
     // A fresh entity per save, as an application would build one from a request.

@@ -20,9 +20,10 @@ internal sealed class HttpLedger : IAsyncDisposable
         _app = app;
     }
 
-    public static async Task<HttpLedger> StartAsync(string directory, int clients, CancellationToken cancellationToken)
+    /// <param name="store">The store location (see <c>--store</c>); null for SQLite in <paramref name="directory"/>.</param>
+    public static async Task<HttpLedger> StartAsync(string directory, int clients, CancellationToken cancellationToken, string? store = null)
     {
-        var options = new ServerOptions { DataDirectory = directory, Urls = "http://127.0.0.1:0" };
+        var options = new ServerOptions { DataDirectory = directory, Urls = "http://127.0.0.1:0", Store = store };
         options.Arguments.Add("--RUNLEDGER_BOOTSTRAP_KEY=" + Key);
         var app = LedgerHost.Build(options, builder => builder.Logging.ClearProviders());
         await LedgerHost.StartAsync(app, cancellationToken, TextWriter.Null).ConfigureAwait(false);
@@ -55,8 +56,16 @@ internal sealed class HttpLedger : IAsyncDisposable
         return items;
     }
 
+    private bool _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         foreach (var client in _clients)
         {
             client.Dispose();

@@ -2,31 +2,35 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using RunLedger.Core.Ingest;
 using RunLedger.Core.Payloads;
+using RunLedger.Core.Storage;
+using RunLedger.Postgres;
 using RunLedger.Sqlite;
 
 namespace RunLedger.Benchmarks;
 
 /// <summary>
-/// RunLedger's store and ingest pipeline wired as the server wires them, without HTTP:
-/// <see cref="SqliteLedgerStore"/> (WAL, synchronous=FULL by default) behind one <see cref="IngestPipeline"/>.
+/// RunLedger's store and ingest pipeline wired as the server wires them, without HTTP: a store
+/// (<see cref="SqliteLedgerStore"/>, WAL and synchronous=FULL by default, or <see cref="PostgresLedgerStore"/>)
+/// behind one <see cref="IngestPipeline"/>.
 /// </summary>
 internal sealed class InProcessLedger : IAsyncDisposable
 {
-    private readonly SqliteLedgerStore _store;
+    private readonly ILedgerStore _store;
     private readonly IngestPipeline _pipeline;
     private readonly IngestValidator _validator;
     private long _projectId;
 
-    private InProcessLedger(string databasePath, PayloadOptions payloads)
+    private InProcessLedger(ILedgerStore store, string? databasePath)
     {
         var ingest = new IngestOptions();
         DatabasePath = databasePath;
-        _store = new SqliteLedgerStore(databasePath, new SqliteStoreOptions(), payloads, TimeProvider.System);
+        _store = store;
         _pipeline = new IngestPipeline(_store.Writer, ingest, new LedgerChangeNotifier(), NullLogger<IngestPipeline>.Instance);
         _validator = new IngestValidator(ingest);
     }
 
-    public string DatabasePath { get; }
+    /// <summary>The SQLite file (null on PostgreSQL).</summary>
+    public string? DatabasePath { get; }
 
     /// <summary>The store's read side, for the query scenario.</summary>
     public Core.Storage.ILedgerReader Reader => _store.Reader;
@@ -34,9 +38,19 @@ internal sealed class InProcessLedger : IAsyncDisposable
     /// <summary>The id of the project everything is written to.</summary>
     public long ProjectId => _projectId;
 
-    public static async Task<InProcessLedger> OpenAsync(string directory, PayloadOptions payloads, CancellationToken cancellationToken)
+    /// <summary>A fresh SQLite ledger in <paramref name="directory"/>.</summary>
+    public static Task<InProcessLedger> OpenAsync(string directory, PayloadOptions payloads, CancellationToken cancellationToken)
     {
-        var ledger = new InProcessLedger(Path.Combine(directory, "runledger.db"), payloads);
+        var path = Path.Combine(directory, "runledger.db");
+        return StartAsync(new InProcessLedger(new SqliteLedgerStore(path, new SqliteStoreOptions(), payloads, TimeProvider.System), path), cancellationToken);
+    }
+
+    /// <summary>A ledger on the (empty) PostgreSQL database named by <paramref name="connectionString"/>.</summary>
+    public static Task<InProcessLedger> OpenPostgresAsync(string connectionString, PayloadOptions payloads, CancellationToken cancellationToken) =>
+        StartAsync(new InProcessLedger(new PostgresLedgerStore(connectionString, new PostgresStoreOptions(), payloads, TimeProvider.System), null), cancellationToken);
+
+    private static async Task<InProcessLedger> StartAsync(InProcessLedger ledger, CancellationToken cancellationToken)
+    {
         await ledger._store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         ledger._projectId = (await ledger._store.Admin.GetOrCreateProjectAsync("default", cancellationToken).ConfigureAwait(false)).Id;
         ledger._pipeline.Start();
@@ -59,6 +73,11 @@ internal sealed class InProcessLedger : IAsyncDisposable
     /// <summary>Closes the ledger, checkpoints the WAL into the database and returns db + wal bytes.</summary>
     public async Task<long> CloseAndMeasureAsync()
     {
+        if (DatabasePath is null)
+        {
+            throw new InvalidOperationException("Only a SQLite ledger has a file to measure.");
+        }
+
         await DisposeAsync().ConfigureAwait(false);
         using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString()))
         {

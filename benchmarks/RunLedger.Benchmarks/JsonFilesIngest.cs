@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using RunLedger.Core;
 using RunLedger.Core.Ingest;
@@ -13,7 +12,7 @@ internal static class JsonFilesIngest
 {
     public static IngestResult Run(IReadOnlyList<RunPayload> runs, string directory, bool extrapolated)
     {
-        var clock = Stopwatch.StartNew();
+        var clock = CpuClock.StartNew();
         foreach (var run in runs)
         {
             var path = Path.Combine(directory, run.Id + ".json");
@@ -22,7 +21,6 @@ internal static class JsonFilesIngest
             stream.Flush(flushToDisk: true);
         }
 
-        clock.Stop();
-        return new IngestResult("JSON file per run (write + fsync)", 1, runs.Count, clock.Elapsed, extrapolated);
+        return new IngestResult("JSON file per run (write + fsync)", 1, runs.Count, clock.Elapsed, extrapolated, clock.Cpu);
     }
 }

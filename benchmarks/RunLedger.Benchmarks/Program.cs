@@ -3,7 +3,7 @@ using System.Globalization;
 namespace RunLedger.Benchmarks;
 
 /// <summary>
-/// <c>dotnet run -c Release --project benchmarks/RunLedger.Benchmarks -- &lt;scenario&gt; [--runs N] [--quick]</c>.
+/// <c>dotnet run -c Release --project benchmarks/RunLedger.Benchmarks -- &lt;scenario&gt; [--runs N] [--quick] [--postgres CONNECTION]</c>.
 /// Each scenario runs its baselines and RunLedger on the same data in this process, prints a table
 /// and writes <c>benchmarks/results/&lt;scenario&gt;.md</c> and <c>.json</c>.
 /// </summary>
@@ -11,7 +11,7 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        IReadOnlyList<IScenario> scenarios = [new IngestScenario(), new StorageScenario(), new QueryScenario(), new MemoryScenario()];
+        IReadOnlyList<IScenario> scenarios = [new IngestScenario(), new StorageScenario(), new QueryScenario(), new MemoryScenario(), new PostgresIngestScenario()];
         BenchmarkArguments arguments;
         try
         {
@@ -53,11 +53,11 @@ internal static class Program
 
     private static void PrintUsage(IReadOnlyList<IScenario> scenarios)
     {
-        Console.Error.WriteLine("usage: RunLedger.Benchmarks <scenario> [--runs N] [--quick]");
+        Console.Error.WriteLine("usage: RunLedger.Benchmarks <scenario> [--runs N] [--quick] [--postgres CONNECTION]");
         Console.Error.WriteLine("scenarios:");
         foreach (var scenario in scenarios)
         {
-            Console.Error.WriteLine($"  {scenario.Name,-10} {scenario.Description}");
+            Console.Error.WriteLine($"  {scenario.Name,-16} {scenario.Description}");
         }
     }
 }

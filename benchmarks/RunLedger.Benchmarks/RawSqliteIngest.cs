@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 
 namespace RunLedger.Benchmarks;
@@ -32,7 +31,7 @@ internal static class RawSqliteIngest
         var parameters = Names.Select(n => insert.Parameters.Add(new SqliteParameter("@" + n, null))).ToArray();
         insert.Prepare();
 
-        var clock = Stopwatch.StartNew();
+        var clock = CpuClock.StartNew();
         for (var start = 0; start < runs.Count; start += batchSize)
         {
             using var transaction = connection.BeginTransaction();
@@ -47,8 +46,7 @@ internal static class RawSqliteIngest
             transaction.Commit();
         }
 
-        clock.Stop();
-        return new IngestResult("raw SQLite (prepared INSERT)", batchSize, runs.Count, clock.Elapsed, Extrapolated: false);
+        return new IngestResult("raw SQLite (prepared INSERT)", batchSize, runs.Count, clock.Elapsed, Extrapolated: false, clock.Cpu);
     }
 
     /// <summary>A connection with the same durability as RunLedger's store: WAL, synchronous=FULL.</summary>

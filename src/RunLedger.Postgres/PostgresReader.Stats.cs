@@ -3,6 +3,7 @@ using System.Text;
 using Npgsql;
 using RunLedger.Core.Rollups;
 using RunLedger.Core.Storage;
+using RunLedger.Core.Query;
 using RunLedger.Postgres.Query;
 
 namespace RunLedger.Postgres;

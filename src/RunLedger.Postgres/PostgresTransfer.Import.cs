@@ -16,7 +16,7 @@ internal sealed partial class PostgresTransfer
         "cost_nanos, tags, metadata, metadata_json, user_id, source, pinned, created_at, updated_at, search";
 
     private static readonly string InsertRunSql =
-        $"INSERT INTO runs ({RunColumns}) VALUES ({string.Join(", ", RunColumns.Split(", ").Select(c => c == "metadata_json" ? "@metadata_json::jsonb" : "@" + c))})";
+        $"INSERT INTO runs ({RunColumns}) VALUES ({string.Join(", ", RunColumns.Split(", ").Select(c => c switch { "metadata_json" => "@metadata_json::jsonb", "search" => "@search::tsvector", _ => "@" + c }))})";
 
     private static readonly string[] SessionValues =
         ["name", "started_at", "ended_at", "state", "metadata", "metadata_json", "run_count", "failed_count", "input_tokens", "output_tokens", "cost_nanos", "last_run_at", "created_at", "updated_at"];
@@ -28,7 +28,7 @@ internal sealed partial class PostgresTransfer
 
     private static readonly string UpsertSessionSql = Upsert("sessions", ["project_id", "id"], SessionValues, "metadata_json");
 
-    private static readonly string UpsertRollupSql = Upsert("rollups", RollupKeys, RollupValues, null);
+    private static readonly string UpsertRollupsSql = Upsert("rollups", RollupKeys, RollupValues, null, fromArrays: true);
 
     public async Task<ImportResult> ImportAsync(IReadOnlyList<TransferRecord> records, TransferCheckpoint checkpoint, CancellationToken cancellationToken)
     {
@@ -40,9 +40,23 @@ internal sealed partial class PostgresTransfer
         var context = new ImportContext(connection);
         int written = 0, skipped = 0;
         long maxEventId = 0;
+        var group = new List<TransferRecord>();
         foreach (var record in records)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (record is RunRecord or EventRecord or RollupRecord)
+            {
+                if (group.Count > 0 && group[0].GetType() != record.GetType())
+                {
+                    await FlushAsync().ConfigureAwait(false);
+                }
+
+                group.Add(record);
+                maxEventId = record is EventRecord ev ? Math.Max(maxEventId, ev.Id) : maxEventId;
+                continue;
+            }
+
+            await FlushAsync().ConfigureAwait(false);
             if (record is RollupRangeRecord range)
             {
                 context.Ranges.Add(range);
@@ -54,15 +68,13 @@ internal sealed partial class PostgresTransfer
                 ProjectRecord project => await ImportProjectAsync(context, project, cancellationToken).ConfigureAwait(false),
                 ApiKeyRecord key => await ImportKeyAsync(context, key, cancellationToken).ConfigureAwait(false),
                 SessionRecord session => await ImportSessionAsync(context, session, cancellationToken).ConfigureAwait(false),
-                RunRecord run => await ImportRunAsync(context, run, cancellationToken).ConfigureAwait(false),
-                EventRecord e => await ImportEventAsync(context, e, cancellationToken).ConfigureAwait(false),
-                RollupRecord rollup => await ImportRollupAsync(context, rollup, cancellationToken).ConfigureAwait(false),
                 _ => throw new ArgumentException($"Unknown transfer record {record.GetType().Name}.", nameof(records)),
             };
             written += changed ? 1 : 0;
             skipped += changed ? 0 : 1;
-            maxEventId = record is EventRecord ev ? Math.Max(maxEventId, ev.Id) : maxEventId;
         }
+
+        await FlushAsync().ConfigureAwait(false);
 
         foreach (var range in context.Ranges)
         {
@@ -98,6 +110,25 @@ internal sealed partial class PostgresTransfer
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         _store.Partitions.MarkKnown(context.CreatedPartitions);
         return new ImportResult(written, skipped);
+
+        // Consecutive runs, events or rollups go to the database together.
+        async Task FlushAsync()
+        {
+            if (group.Count == 0)
+            {
+                return;
+            }
+
+            var changed = group[0] switch
+            {
+                RunRecord => await ImportRunsAsync(context, [.. group.Cast<RunRecord>()], cancellationToken).ConfigureAwait(false),
+                EventRecord => await ImportEventsAsync(context, [.. group.Cast<EventRecord>()], cancellationToken).ConfigureAwait(false),
+                _ => await ImportRollupsAsync(context, [.. group.Cast<RollupRecord>()], cancellationToken).ConfigureAwait(false),
+            };
+            written += changed;
+            skipped += group.Count - changed;
+            group.Clear();
+        }
     }
 
     private static async Task<bool> ImportProjectAsync(ImportContext context, ProjectRecord project, CancellationToken cancellationToken)
@@ -239,13 +270,13 @@ internal sealed partial class PostgresTransfer
         p.AddWithValue("pinned", run.Pinned);
         p.AddWithValue("created_at", run.CreatedAt);
         p.AddWithValue("updated_at", run.UpdatedAt);
-        Add(p, "search", NpgsqlDbType.TsVector, SearchVector(run));
+        Add(p, "search", NpgsqlDbType.Text, SearchVector(run)?.ToString());
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return true;
     }
 
     /// <summary>The same search words the writer stores: input, output and error text, each cut at the indexing limit.</summary>
-    private NpgsqlTsVector? SearchVector(RunRecord run)
+    private SearchVector? SearchVector(RunRecord run)
     {
         var limit = _store.Options.MaxIndexedChars;
         var text = new StringBuilder();
@@ -280,63 +311,53 @@ internal sealed partial class PostgresTransfer
         return command;
     }
 
-    private async Task<bool> ImportEventAsync(ImportContext context, EventRecord e, CancellationToken cancellationToken)
+    /// <summary>Upserts a page's rollups in one statement; returns how many rows were added or changed.</summary>
+    private static async Task<int> ImportRollupsAsync(ImportContext context, List<RollupRecord> rollups, CancellationToken cancellationToken)
     {
-        var projectId = await context.ProjectIdAsync(e.Project, cancellationToken).ConfigureAwait(false);
-        await using (var exists = new NpgsqlCommand(
-            "SELECT EXISTS (SELECT 1 FROM events WHERE project_id = @p AND id = @id) OR EXISTS (SELECT 1 FROM event_keys WHERE project_id = @p AND idempotency_key = @key)",
-            context.Connection))
+        var projectIds = new long[rollups.Count];
+        for (var i = 0; i < rollups.Count; i++)
         {
-            exists.Parameters.AddWithValue("p", projectId);
-            exists.Parameters.AddWithValue("id", e.Id);
-            Add(exists, "key", NpgsqlDbType.Text, e.IdempotencyKey);
-            if ((bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
-            {
-                return false;
-            }
+            projectIds[i] = await context.ProjectIdAsync(rollups[i].Project, cancellationToken).ConfigureAwait(false);
+            context.RollupKeys.Add((rollups[i].Project, RollupKey.Of(rollups[i])));
         }
 
-        await context.EnsurePartitionAsync(_store.Partitions, "events", e.Time, cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(
-            "INSERT INTO events (id, project_id, type, time, session_id, run_id, name, data, idempotency_key) VALUES (@id, @p, @type, @time, @session, @run, @name, @data, @key)" +
-            (e.IdempotencyKey is null ? string.Empty : "; INSERT INTO event_keys (project_id, idempotency_key, event_id) VALUES (@p, @key, @id)"),
-            context.Connection);
-        command.Parameters.AddWithValue("id", e.Id);
-        command.Parameters.AddWithValue("p", projectId);
-        command.Parameters.AddWithValue("type", e.Type);
-        command.Parameters.AddWithValue("time", e.Time);
-        Add(command, "session", NpgsqlDbType.Text, e.SessionId);
-        Add(command, "run", NpgsqlDbType.Uuid, e.RunId);
-        Add(command, "name", NpgsqlDbType.Text, e.Name);
-        Add(command, "data", NpgsqlDbType.Text, e.Data);
-        Add(command, "key", NpgsqlDbType.Text, e.IdempotencyKey);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return true;
+        if (rollups.Select((r, i) => (projectIds[i], RollupKey.Of(r))).Distinct().Count() < rollups.Count)
+        {
+            // One statement may not change a row twice: a key repeated in the page goes one by one, in order.
+            var changed = 0;
+            foreach (var (rollup, i) in rollups.Select((r, i) => (r, i)))
+            {
+                changed += await UpsertRollupsAsync(context, [rollup], [projectIds[i]], cancellationToken).ConfigureAwait(false);
+            }
+
+            return changed;
+        }
+
+        return await UpsertRollupsAsync(context, rollups, projectIds, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<bool> ImportRollupAsync(ImportContext context, RollupRecord rollup, CancellationToken cancellationToken)
+    private static async Task<int> UpsertRollupsAsync(ImportContext context, List<RollupRecord> rollups, long[] projectIds, CancellationToken cancellationToken)
     {
-        context.RollupKeys.Add((rollup.Project, RollupKey.Of(rollup)));
-        await using var command = new NpgsqlCommand(UpsertRollupSql, context.Connection);
+        await using var command = new NpgsqlCommand(UpsertRollupsSql, context.Connection);
         var p = command.Parameters;
-        p.AddWithValue("project_id", await context.ProjectIdAsync(rollup.Project, cancellationToken).ConfigureAwait(false));
-        p.AddWithValue("bucket_size", rollup.BucketSize);
-        p.AddWithValue("bucket_start", rollup.BucketStart);
-        p.AddWithValue("kind", rollup.Kind);
-        p.AddWithValue("name", rollup.Name);
-        p.AddWithValue("model", rollup.Model);
-        p.AddWithValue("status", rollup.Status);
-        p.AddWithValue("count", rollup.Count);
-        p.AddWithValue("errors", rollup.Errors);
-        p.AddWithValue("input_tokens", rollup.InputTokens);
-        p.AddWithValue("output_tokens", rollup.OutputTokens);
-        p.AddWithValue("cost_nanos", rollup.CostNanos);
-        p.AddWithValue("duration_count", rollup.DurationCount);
-        p.AddWithValue("duration_sum", rollup.DurationSum);
-        Add(command, "duration_min", NpgsqlDbType.Bigint, rollup.DurationMin);
-        Add(command, "duration_max", NpgsqlDbType.Bigint, rollup.DurationMax);
-        Add(command, "histogram", NpgsqlDbType.Bytea, rollup.Histogram);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        p.AddWithValue("project_id", projectIds);
+        p.AddWithValue("bucket_size", rollups.Select(r => r.BucketSize).ToArray());
+        p.AddWithValue("bucket_start", rollups.Select(r => r.BucketStart).ToArray());
+        p.AddWithValue("kind", NpgsqlDbType.Array | NpgsqlDbType.Text, rollups.Select(r => r.Kind).ToArray());
+        p.AddWithValue("name", NpgsqlDbType.Array | NpgsqlDbType.Text, rollups.Select(r => r.Name).ToArray());
+        p.AddWithValue("model", NpgsqlDbType.Array | NpgsqlDbType.Text, rollups.Select(r => r.Model).ToArray());
+        p.AddWithValue("status", NpgsqlDbType.Array | NpgsqlDbType.Text, rollups.Select(r => r.Status).ToArray());
+        p.AddWithValue("count", rollups.Select(r => r.Count).ToArray());
+        p.AddWithValue("errors", rollups.Select(r => r.Errors).ToArray());
+        p.AddWithValue("input_tokens", rollups.Select(r => r.InputTokens).ToArray());
+        p.AddWithValue("output_tokens", rollups.Select(r => r.OutputTokens).ToArray());
+        p.AddWithValue("cost_nanos", rollups.Select(r => r.CostNanos).ToArray());
+        p.AddWithValue("duration_count", rollups.Select(r => r.DurationCount).ToArray());
+        p.AddWithValue("duration_sum", rollups.Select(r => r.DurationSum).ToArray());
+        p.AddWithValue("duration_min", NpgsqlDbType.Array | NpgsqlDbType.Bigint, rollups.Select(r => r.DurationMin).ToArray());
+        p.AddWithValue("duration_max", NpgsqlDbType.Array | NpgsqlDbType.Bigint, rollups.Select(r => r.DurationMax).ToArray());
+        p.AddWithValue("histogram", NpgsqlDbType.Array | NpgsqlDbType.Bytea, rollups.Select(r => r.Histogram).ToArray());
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes the target's rollups in the range that the source did not send; returns how many.</summary>
@@ -399,12 +420,16 @@ internal sealed partial class PostgresTransfer
 
     /// <summary>
     /// An insert that replaces the row's values only when one of them differs, so the number of
-    /// changed rows says whether anything was written.
+    /// changed rows says whether anything was written; <paramref name="fromArrays"/> takes the rows
+    /// from one array parameter per column (no JSON column then).
     /// </summary>
-    private static string Upsert(string table, string[] keys, string[] values, string? jsonColumn)
+    private static string Upsert(string table, string[] keys, string[] values, string? jsonColumn, bool fromArrays = false)
     {
         var columns = keys.Concat(values).ToArray();
-        return $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", columns.Select(c => c == jsonColumn ? $"@{c}::jsonb" : "@" + c))}) " +
+        var source = fromArrays
+            ? $"SELECT * FROM unnest({string.Join(", ", columns.Select(c => "@" + c))})"
+            : $"VALUES ({string.Join(", ", columns.Select(c => c == jsonColumn ? $"@{c}::jsonb" : "@" + c))})";
+        return $"INSERT INTO {table} ({string.Join(", ", columns)}) {source} " +
             $"ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {string.Join(", ", values.Select(c => $"{c} = excluded.{c}"))} " +
             $"WHERE {string.Join(" OR ", values.Where(c => c != jsonColumn).Select(c => $"{table}.{c} IS DISTINCT FROM excluded.{c}"))}";
     }

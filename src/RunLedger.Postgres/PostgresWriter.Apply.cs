@@ -157,7 +157,7 @@ internal sealed partial class PostgresWriter
             "model = @model, provider = @provider, parameters = @parameters, input_hash = @input, output_hash = @output, error_type = @etype, error_message = @emessage, " +
             "error_stack = @estack, input_tokens = @itok, output_tokens = @otok, cached_tokens = @ctok, reasoning_tokens = @rtok, total_tokens = @ttok, cost_nanos = @cost, " +
             "tags = @tags, metadata = @metadata, metadata_json = @json::jsonb, user_id = @user, source = @source, pinned = @pinned, updated_at = @updated" +
-            (pending.Reindex ? ", search = @search" : string.Empty) +
+            (pending.Reindex ? ", search = @search::tsvector" : string.Empty) +
             " WHERE project_id = @p AND started_at = @started AND id = @id");
         var row = pending.Row;
         var p = command.Parameters;
@@ -194,7 +194,7 @@ internal sealed partial class PostgresWriter
         p.AddWithValue("updated", row.UpdatedAt);
         if (pending.Reindex)
         {
-            Nullable(p, "search", NpgsqlDbType.TsVector, pending.Search);
+            Nullable(p, "search", NpgsqlDbType.Text, pending.Search?.ToString());
         }
 
         return command;
@@ -236,7 +236,7 @@ internal sealed partial class PostgresWriter
         await importer.WriteAsync(row.Pinned, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
         await importer.WriteAsync(row.CreatedAt, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
         await importer.WriteAsync(row.UpdatedAt, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-        await WriteAsync(importer, pending.Search, NpgsqlDbType.TsVector, cancellationToken).ConfigureAwait(false);
+        await WriteSearchAsync(importer, pending.Search, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task WriteEventsAsync(NpgsqlConnection connection, BatchContext context, long[] ids, CancellationToken cancellationToken)
@@ -284,6 +284,15 @@ internal sealed partial class PostgresWriter
             await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Writes the search column of a binary COPY row in tsvector's binary form, built directly from the
+    /// words (see <see cref="SearchVector.ToBinary"/>). A binary COPY field is its length and the type's
+    /// binary bytes, which the server hands to the column type's receive function; the bytes are written
+    /// as bytea because Npgsql offers no tsvector value that skips parsing its text form.
+    /// </summary>
+    internal static Task WriteSearchAsync(NpgsqlBinaryImporter importer, SearchVector? search, CancellationToken cancellationToken) =>
+        search is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(search.ToBinary(), NpgsqlDbType.Bytea, cancellationToken);
 
     private static Task WriteAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
         where T : class =>

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
-using NpgsqlTypes;
 using RunLedger.Core.Ingest;
 using RunLedger.Core.Payloads;
 using RunLedger.Core.Rollups;
@@ -374,7 +373,7 @@ internal sealed partial class PostgresWriter
 
         public bool Reindex { get; set; }
 
-        public NpgsqlTsVector? Search { get; set; }
+        public SearchVector? Search { get; set; }
 
         /// <summary>Its start time changed, so it moves to another partition (deleted and inserted again).</summary>
         public bool Moved => StoredStartedAt is { } stored && stored != Row.StartedAt;

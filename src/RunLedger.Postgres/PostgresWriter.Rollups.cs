@@ -8,7 +8,8 @@ internal sealed partial class PostgresWriter
 {
     /// <summary>
     /// Adds the group's rollup deltas to the stored rows: one query reads every touched row, the
-    /// figures are merged in memory (histograms are a Core format), one round trip writes them.
+    /// figures are merged in memory (histograms are a Core format), one round trip of two set-based
+    /// statements (upsert the remaining rows, delete the emptied ones) writes them.
     /// Safe between replicas because the group holds <see cref="EventOrderLockKey"/>.
     /// </summary>
     private static async Task FlushRollupsAsync(NpgsqlConnection connection, RollupDeltas deltas, CancellationToken cancellationToken)
@@ -28,13 +29,7 @@ internal sealed partial class PostgresWriter
             "AND u.kind = k.kind AND u.name = k.name AND u.model = k.model AND u.status = k.status",
             connection))
         {
-            select.Parameters.AddWithValue("p", items.Select(i => i.Key.ProjectId).ToArray());
-            select.Parameters.AddWithValue("size", items.Select(i => i.Key.BucketSize).ToArray());
-            select.Parameters.AddWithValue("start", items.Select(i => i.Key.BucketStart).ToArray());
-            select.Parameters.AddWithValue("kind", NpgsqlDbType.Array | NpgsqlDbType.Text, items.Select(i => i.Key.Kind).ToArray());
-            select.Parameters.AddWithValue("name", NpgsqlDbType.Array | NpgsqlDbType.Text, items.Select(i => i.Key.Name).ToArray());
-            select.Parameters.AddWithValue("model", NpgsqlDbType.Array | NpgsqlDbType.Text, items.Select(i => i.Key.Model).ToArray());
-            select.Parameters.AddWithValue("status", NpgsqlDbType.Array | NpgsqlDbType.Text, items.Select(i => i.Key.Status).ToArray());
+            AddKeys(select.Parameters, [.. items.Select(i => i.Key)]);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -59,49 +54,69 @@ internal sealed partial class PostgresWriter
             }
         }
 
-        await using var batch = new NpgsqlBatch(connection);
+        var upserts = new List<(RollupKey Key, RollupFigures Figures)>(items.Count);
+        var deletes = new List<RollupKey>();
         foreach (var (key, delta) in items)
         {
             var figures = stored.GetValueOrDefault(key) ?? new RollupFigures();
-            NpgsqlBatchCommand command;
-            if (!figures.ApplyDelta(delta))
+            if (figures.ApplyDelta(delta))
             {
-                command = new NpgsqlBatchCommand(
-                    "DELETE FROM rollups WHERE project_id = @p AND bucket_size = @size AND bucket_start = @start AND kind = @kind AND name = @name AND model = @model AND status = @status");
+                upserts.Add((key, figures));
             }
             else
             {
-                command = new NpgsqlBatchCommand(
-                    "INSERT INTO rollups (project_id, bucket_size, bucket_start, kind, name, model, status, count, errors, input_tokens, output_tokens, cost_nanos, " +
-                    "duration_count, duration_sum, duration_min, duration_max, histogram) VALUES (@p, @size, @start, @kind, @name, @model, @status, @count, @errors, " +
-                    "@itok, @otok, @cost, @dcount, @dsum, @dmin, @dmax, @hist) ON CONFLICT (project_id, bucket_size, bucket_start, kind, name, model, status) DO UPDATE SET " +
-                    "count = excluded.count, errors = excluded.errors, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, " +
-                    "cost_nanos = excluded.cost_nanos, duration_count = excluded.duration_count, duration_sum = excluded.duration_sum, " +
-                    "duration_min = excluded.duration_min, duration_max = excluded.duration_max, histogram = excluded.histogram");
-                var values = command.Parameters;
-                values.AddWithValue("count", figures.Count);
-                values.AddWithValue("errors", figures.Errors);
-                values.AddWithValue("itok", figures.InputTokens);
-                values.AddWithValue("otok", figures.OutputTokens);
-                values.AddWithValue("cost", figures.CostNanos);
-                values.AddWithValue("dcount", figures.DurationCount);
-                values.AddWithValue("dsum", figures.DurationSum);
-                Nullable(values, "dmin", NpgsqlDbType.Bigint, figures.DurationCount == 0 ? null : figures.DurationMin);
-                Nullable(values, "dmax", NpgsqlDbType.Bigint, figures.DurationCount == 0 ? null : figures.DurationMax);
-                Nullable(values, "hist", NpgsqlDbType.Bytea, figures.Histogram.IsEmpty ? null : figures.Histogram.ToBytes());
+                deletes.Add(key);
             }
+        }
 
-            var p = command.Parameters;
-            p.AddWithValue("p", key.ProjectId);
-            p.AddWithValue("size", key.BucketSize);
-            p.AddWithValue("start", key.BucketStart);
-            p.AddWithValue("kind", key.Kind);
-            p.AddWithValue("name", key.Name);
-            p.AddWithValue("model", key.Model);
-            p.AddWithValue("status", key.Status);
+        // One statement each for the rows that remain and the rows that emptied, however many there are.
+        await using var batch = new NpgsqlBatch(connection);
+        if (upserts.Count > 0)
+        {
+            var command = new NpgsqlBatchCommand(
+                "INSERT INTO rollups (project_id, bucket_size, bucket_start, kind, name, model, status, count, errors, input_tokens, output_tokens, cost_nanos, " +
+                "duration_count, duration_sum, duration_min, duration_max, histogram) " +
+                "SELECT * FROM unnest(@p, @size, @start, @kind, @name, @model, @status, @count, @errors, @itok, @otok, @cost, @dcount, @dsum, @dmin, @dmax, @hist) " +
+                "ON CONFLICT (project_id, bucket_size, bucket_start, kind, name, model, status) DO UPDATE SET " +
+                "count = excluded.count, errors = excluded.errors, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, " +
+                "cost_nanos = excluded.cost_nanos, duration_count = excluded.duration_count, duration_sum = excluded.duration_sum, " +
+                "duration_min = excluded.duration_min, duration_max = excluded.duration_max, histogram = excluded.histogram");
+            var values = command.Parameters;
+            AddKeys(values, [.. upserts.Select(u => u.Key)]);
+            values.AddWithValue("count", upserts.Select(u => u.Figures.Count).ToArray());
+            values.AddWithValue("errors", upserts.Select(u => u.Figures.Errors).ToArray());
+            values.AddWithValue("itok", upserts.Select(u => u.Figures.InputTokens).ToArray());
+            values.AddWithValue("otok", upserts.Select(u => u.Figures.OutputTokens).ToArray());
+            values.AddWithValue("cost", upserts.Select(u => u.Figures.CostNanos).ToArray());
+            values.AddWithValue("dcount", upserts.Select(u => u.Figures.DurationCount).ToArray());
+            values.AddWithValue("dsum", upserts.Select(u => u.Figures.DurationSum).ToArray());
+            values.AddWithValue("dmin", NpgsqlDbType.Array | NpgsqlDbType.Bigint, upserts.Select(u => u.Figures.DurationCount == 0 ? (long?)null : u.Figures.DurationMin).ToArray());
+            values.AddWithValue("dmax", NpgsqlDbType.Array | NpgsqlDbType.Bigint, upserts.Select(u => u.Figures.DurationCount == 0 ? (long?)null : u.Figures.DurationMax).ToArray());
+            values.AddWithValue("hist", NpgsqlDbType.Array | NpgsqlDbType.Bytea, upserts.Select(u => u.Figures.Histogram.IsEmpty ? null : u.Figures.Histogram.ToBytes()).ToArray());
+            batch.BatchCommands.Add(command);
+        }
+
+        if (deletes.Count > 0)
+        {
+            var command = new NpgsqlBatchCommand(
+                "DELETE FROM rollups u USING unnest(@p, @size, @start, @kind, @name, @model, @status) AS k(project_id, bucket_size, bucket_start, kind, name, model, status) " +
+                "WHERE u.project_id = k.project_id AND u.bucket_size = k.bucket_size AND u.bucket_start = k.bucket_start " +
+                "AND u.kind = k.kind AND u.name = k.name AND u.model = k.model AND u.status = k.status");
+            AddKeys(command.Parameters, deletes);
             batch.BatchCommands.Add(command);
         }
 
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void AddKeys(NpgsqlParameterCollection parameters, IReadOnlyList<RollupKey> keys)
+    {
+        parameters.AddWithValue("p", keys.Select(k => k.ProjectId).ToArray());
+        parameters.AddWithValue("size", keys.Select(k => k.BucketSize).ToArray());
+        parameters.AddWithValue("start", keys.Select(k => k.BucketStart).ToArray());
+        parameters.AddWithValue("kind", NpgsqlDbType.Array | NpgsqlDbType.Text, keys.Select(k => k.Kind).ToArray());
+        parameters.AddWithValue("name", NpgsqlDbType.Array | NpgsqlDbType.Text, keys.Select(k => k.Name).ToArray());
+        parameters.AddWithValue("model", NpgsqlDbType.Array | NpgsqlDbType.Text, keys.Select(k => k.Model).ToArray());
+        parameters.AddWithValue("status", NpgsqlDbType.Array | NpgsqlDbType.Text, keys.Select(k => k.Status).ToArray());
     }
 }

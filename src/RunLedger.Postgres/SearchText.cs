@@ -1,5 +1,4 @@
 using System.Text;
-using NpgsqlTypes;
 
 namespace RunLedger.Postgres;
 
@@ -20,13 +19,13 @@ namespace RunLedger.Postgres;
 internal static class SearchText
 {
     /// <summary>Longest lexeme PostgreSQL accepts, in bytes (2 KiB less one).</summary>
-    private const int MaxLexemeBytes = 2046;
+    internal const int MaxLexemeBytes = 2046;
 
     /// <summary>Highest word position a tsvector stores; later words share it.</summary>
-    private const int MaxPosition = 16383;
+    internal const int MaxPosition = 16383;
 
     /// <summary>Most positions a tsvector keeps per lexeme.</summary>
-    private const int MaxPositionsPerLexeme = 255;
+    internal const int MaxPositionsPerLexeme = 255;
 
     private const string Accented = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿāăąćĉċčďēĕėęěĝğġģĥĩīĭįĵķĺļľńņňōŏőŕŗřśŝşšţťũūŭůűųŵŷźżž";
     private const string Plain = "aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzz";
@@ -77,49 +76,50 @@ internal static class SearchText
         }
     }
 
-    /// <summary>The tsvector of a run's text: each word with its positions.</summary>
-    public static NpgsqlTsVector? ToVector(string text)
+    /// <summary>
+    /// The tsvector of a run's text: each word with its positions (at most <see cref="MaxPositionsPerLexeme"/>,
+    /// the last word position repeated past <see cref="MaxPosition"/>), words longer than PostgreSQL accepts
+    /// left out; null when the text has no words.
+    /// </summary>
+    public static SearchVector? ToVector(string text)
     {
-        var positions = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        var position = 0;
-        foreach (var word in Words(text))
+        ArgumentNullException.ThrowIfNull(text);
+        var builder = new SearchVector.Builder(text.Length);
+        Span<char> word = text.Length <= 1024 ? stackalloc char[text.Length] : new char[text.Length];
+        var length = 0;
+        for (var i = 0; i < text.Length; i++)
         {
-            position = Math.Min(position + 1, MaxPosition);
-            if (Encoding.UTF8.GetByteCount(word) > MaxLexemeBytes)
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
             {
+                if (char.IsLetterOrDigit(text, i))
+                {
+                    word[length++] = c;
+                    word[length++] = text[i + 1];
+                }
+                else
+                {
+                    builder.Add(word[..length]);
+                    length = 0;
+                }
+
+                i++;
                 continue;
             }
 
-            if (!positions.TryGetValue(word, out var list))
+            if (char.IsLetterOrDigit(c))
             {
-                list = [];
-                positions[word] = list;
+                word[length++] = Fold(char.ToLowerInvariant(c));
             }
-
-            if (list.Count < MaxPositionsPerLexeme && (list.Count == 0 || list[^1] != position))
+            else if (char.GetUnicodeCategory(c) is not (System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.SpacingCombiningMark))
             {
-                list.Add(position);
+                builder.Add(word[..length]);
+                length = 0;
             }
         }
 
-        if (positions.Count == 0)
-        {
-            return null;
-        }
-
-        // Words hold only letters and digits, so the text form needs no escaping.
-        var vector = new StringBuilder();
-        foreach (var (word, list) in positions)
-        {
-            vector.Append('\'').Append(word).Append("':").AppendJoin(',', list).Append(' ');
-        }
-
-        // Parse is marked unreliable for arbitrary text (quoting, weights, dictionaries); this text
-        // is only quoted letters and digits with positions, which it reads exactly, and a parsed
-        // vector can go through binary COPY where a ::tsvector cast cannot.
-#pragma warning disable CS0618
-        return NpgsqlTsVector.Parse(vector.ToString());
-#pragma warning restore CS0618
+        builder.Add(word[..length]);
+        return builder.Build();
     }
 
     /// <summary>

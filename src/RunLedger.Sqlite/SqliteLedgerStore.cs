@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using RunLedger.Core.Payloads;
+using RunLedger.Sqlite.Query;
 using RunLedger.Core.Storage;
 using RunLedger.Core.Storage.Transfer;
 
@@ -74,8 +75,9 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore
         await ExecuteAsync(_writerConnection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout={_options.BusyTimeoutMs};"), cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(_writerConnection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA cache_size=-{_options.CacheSizeMb * 1024};"), cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(_writerConnection, "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF;", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(_writerConnection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA wal_autocheckpoint={_options.WalAutoCheckpointPages};"), cancellationToken).ConfigureAwait(false);
         await SqliteMigrator.MigrateAsync(_writerConnection, cancellationToken).ConfigureAwait(false);
-        _writer.Prepare();
+        _writer.Start();
         _initialized = true;
     }
 
@@ -90,6 +92,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore
             await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        SqliteTailSearch.Register(connection, _options.MaxIndexedChars);
         return connection;
     }
 
@@ -108,6 +111,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore
 
     public async ValueTask DisposeAsync()
     {
+        await _writer.StopIndexerAsync().ConfigureAwait(false);
         _writer.Dispose();
         await _writerConnection.DisposeAsync().ConfigureAwait(false);
         SqliteConnection.ClearAllPools();

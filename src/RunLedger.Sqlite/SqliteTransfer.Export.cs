@@ -108,46 +108,20 @@ internal sealed partial class SqliteTransfer
 
     public async Task<IReadOnlyList<RollupRecord>> ExportRollupsAsync(string project, RollupRecord? after, int limit, CancellationToken cancellationToken)
     {
-        var condition = after is null
-            ? string.Empty
-            : "AND (bucket_size, bucket_start, kind, name, model, status) > (@size, @start, @kind, @name, @model, @status) ";
+        var condition = after is null ? string.Empty : $"AND {RollupRows.After} ";
         return await QueryAsync(
-            $"SELECT {RollupColumns} FROM rollups WHERE project_id = (SELECT id FROM projects WHERE name = @project) {condition}" +
-            "ORDER BY bucket_size, bucket_start, kind, name, model, status LIMIT @limit;",
+            $"SELECT {RollupRows.Columns} FROM rollups WHERE project_id = (SELECT id FROM projects WHERE name = @project) {condition}" +
+            $"ORDER BY {RollupRows.Order} LIMIT @limit;",
             c =>
             {
                 c.Parameters.AddWithValue("@project", project);
                 c.Parameters.AddWithValue("@limit", limit);
                 if (after is not null)
                 {
-                    c.Parameters.AddWithValue("@size", after.BucketSize);
-                    c.Parameters.AddWithValue("@start", after.BucketStart);
-                    c.Parameters.AddWithValue("@kind", after.Kind);
-                    c.Parameters.AddWithValue("@name", after.Name);
-                    c.Parameters.AddWithValue("@model", after.Model);
-                    c.Parameters.AddWithValue("@status", after.Status);
+                    RollupRows.BindAfter(c, after);
                 }
             },
-            r => new RollupRecord
-            {
-                Project = project,
-                BucketSize = r.GetInt64(0),
-                BucketStart = r.GetInt64(1),
-                Kind = r.GetString(2),
-                Name = r.GetString(3),
-                Model = r.GetString(4),
-                Status = r.GetString(5),
-                Count = r.GetInt64(6),
-                Errors = r.GetInt64(7),
-                InputTokens = r.GetInt64(8),
-                OutputTokens = r.GetInt64(9),
-                CostNanos = r.GetInt64(10),
-                DurationCount = r.GetInt64(11),
-                DurationSum = r.GetInt64(12),
-                DurationMin = Long(r, 13),
-                DurationMax = Long(r, 14),
-                Histogram = Bytes(r, 15),
-            },
+            r => RollupRows.Read(r, project),
             cancellationToken).ConfigureAwait(false);
     }
 

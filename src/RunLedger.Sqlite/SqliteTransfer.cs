@@ -20,10 +20,6 @@ internal sealed partial class SqliteTransfer : ILedgerTransfer
         "s.id, s.name, s.started_at, s.ended_at, s.state, s.metadata, s.run_count, s.failed_count, s.input_tokens, s.output_tokens, " +
         "s.cost_nanos, s.last_run_at, s.created_at, s.updated_at";
 
-    private const string RollupColumns =
-        "bucket_size, bucket_start, kind, name, model, status, count, errors, input_tokens, output_tokens, cost_nanos, " +
-        "duration_count, duration_sum, duration_min, duration_max, histogram";
-
     private readonly SqliteLedgerStore _store;
     private readonly TimeProvider _time;
 

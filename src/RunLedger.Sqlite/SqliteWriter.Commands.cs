@@ -18,7 +18,7 @@ internal sealed partial class SqliteWriter
                 "input_hash, output_hash, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, reasoning_tokens, total_tokens, " +
                 "cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at) VALUES (@p, @id, @session, @parent, @kind, @name, @status, " +
                 "@started, @ended, @duration, @model, @provider, @parameters, @input, @output, @etype, @emessage, @estack, @itok, @otok, @ctok, @rtok, " +
-                "@ttok, @cost, @tags, @metadata, @user, @source, @pinned, @created, @updated) RETURNING seq;",
+                "@ttok, @cost, @tags, @metadata, @user, @source, @pinned, @created, @updated) ON CONFLICT (project_id, id) DO NOTHING RETURNING seq;",
                 RunParameters);
             UpdateRun = Make(
                 connection,
@@ -28,10 +28,9 @@ internal sealed partial class SqliteWriter
                 "cached_tokens = @ctok, reasoning_tokens = @rtok, total_tokens = @ttok, cost_nanos = @cost, tags = @tags, metadata = @metadata, " +
                 "user_id = @user, source = @source, pinned = @pinned, updated_at = @updated WHERE seq = @seq;",
                 [.. RunParameters, "@seq"]);
-            PayloadExists = Make(connection, "SELECT 1 FROM payloads WHERE hash = @h;", "@h");
             InsertPayload = Make(
                 connection,
-                "INSERT OR IGNORE INTO payloads (hash, original_size, stored_size, encoding, truncated, data) VALUES (@h, @size, @stored, @enc, @trunc, @data);",
+                "INSERT INTO payloads (hash, original_size, stored_size, encoding, truncated, data) VALUES (@h, @size, @stored, @enc, @trunc, @data) ON CONFLICT (hash) DO NOTHING;",
                 "@h", "@size", "@stored", "@enc", "@trunc", "@data");
             SelectPayload = Make(connection, "SELECT encoding, data FROM payloads WHERE hash = @h;", "@h");
             FtsDelete = Make(connection, "DELETE FROM runs_fts WHERE rowid = @seq;", "@seq");
@@ -60,9 +59,9 @@ internal sealed partial class SqliteWriter
                 "UPDATE sessions SET run_count = run_count + @runs, failed_count = failed_count + @failed, input_tokens = input_tokens + @itok, " +
                 "output_tokens = output_tokens + @otok, cost_nanos = cost_nanos + @cost, " +
                 "last_run_at = CASE WHEN @last IS NULL THEN last_run_at WHEN last_run_at IS NULL OR last_run_at < @last THEN @last ELSE last_run_at END, " +
-                "started_at = CASE WHEN @last IS NOT NULL AND (started_at IS NULL OR started_at > @last) THEN @last ELSE started_at END, " +
+                "started_at = CASE WHEN @first IS NOT NULL AND (started_at IS NULL OR started_at > @first) THEN @first ELSE started_at END, " +
                 "updated_at = @now WHERE project_id = @p AND id = @id;",
-                "@p", "@id", "@runs", "@failed", "@itok", "@otok", "@cost", "@last", "@now");
+                "@p", "@id", "@runs", "@failed", "@itok", "@otok", "@cost", "@first", "@last", "@now");
             SelectRollup = Make(
                 connection,
                 "SELECT count, errors, input_tokens, output_tokens, cost_nanos, duration_count, duration_sum, duration_min, duration_max, histogram " +
@@ -94,8 +93,6 @@ internal sealed partial class SqliteWriter
         public SqliteCommand InsertRun { get; }
 
         public SqliteCommand UpdateRun { get; }
-
-        public SqliteCommand PayloadExists { get; }
 
         public SqliteCommand InsertPayload { get; }
 

@@ -8,10 +8,76 @@ namespace RunLedger.Sqlite;
 
 internal sealed partial class SqliteWriter
 {
-    private void WriteRun(BatchContext context, RunWrite write)
+    /// <summary>
+    /// Encodes the bodies of a batch's runs (hash, truncation, compression) and their search text.
+    /// Runs on the submitting thread, in parallel with other submitters and the writer.
+    /// </summary>
+    public WriteBatch Prepare(WriteBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Runs.Count == 0 || batch.PreparedRuns is not null)
+        {
+            return batch;
+        }
+
+        var prepared = new PreparedBodies[batch.Runs.Count];
+        for (var i = 0; i < prepared.Length; i++)
+        {
+            var run = batch.Runs[i];
+            var error = run.Error?.Message;
+            prepared[i] = new PreparedBodies(
+                run.Input is { } input ? Encode(input.Text) : null,
+                run.Output is { } output ? Encode(output.Text) : null,
+                PayloadText.RunSearchText(run.Input?.Text, run.Output?.Text, error, _storeOptions.MaxIndexedChars),
+                error);
+        }
+
+        return batch with { PreparedRuns = prepared };
+    }
+
+    private EncodedPayload Encode(string json)
+    {
+        var utf8 = Encoding.UTF8.GetBytes(json);
+        return PayloadCodec.Encode(utf8, SHA256.HashData(utf8), _payloadOptions);
+    }
+
+    private void WriteRun(BatchContext context, RunWrite write, PreparedBodies? prepared)
     {
         var cmd = Cmd;
         var idBytes = StorageUnits.ToBytes(write.Id);
+        var inputBody = write.Input is { } sentInput ? prepared?.Input ?? Encode(sentInput.Text) : null;
+        var outputBody = write.Output is { } sentOutput ? prepared?.Output ?? Encode(sentOutput.Text) : null;
+        var inputKey = inputBody is null ? null : PayloadKey(inputBody);
+        var outputKey = outputBody is null ? null : PayloadKey(outputBody);
+
+        // A new run is the common case: insert it outright and fall back to read-merge-update only
+        // when the id is already stored (or when the write alone is not a valid new run).
+        var fresh = RunMerge.NewRow(write, context.Batch.Source, context.NowMicros, context.ReceivedMicros);
+        if (RunMerge.Merge(fresh, write) is null)
+        {
+            fresh.InputHash = inputKey;
+            fresh.OutputHash = outputKey;
+            fresh.UpdatedAt = context.NowMicros;
+            BindRun(cmd.InsertRun, context.ProjectId, idBytes, fresh);
+            if (cmd.InsertRun.ExecuteScalar() is long seq)
+            {
+                fresh.Seq = seq;
+                StorePayload(inputKey, inputBody);
+                StorePayload(outputKey, outputBody);
+                var text = prepared is { SearchText: { } prepText } && string.Equals(prepared.SearchError, fresh.ErrorMessage, StringComparison.Ordinal) ? prepText : null;
+                if (text is not null)
+                {
+                    context.NewTexts.Add(new PendingText(seq, write.Id, text));
+                }
+
+                ApplyRunToSession(context, null, fresh);
+                _batchRollups.ApplyRun(context.ProjectId, null, fresh);
+                WriteRunEvent(context, null, fresh);
+                context.Written++;
+                return;
+            }
+        }
+
         RunRow? existing = null;
         Set(cmd.SelectRun, "@p", context.ProjectId);
         Set(cmd.SelectRun, "@id", idBytes);
@@ -31,39 +97,45 @@ internal sealed partial class SqliteWriter
             return;
         }
 
-        var bodiesChanged = existing is null;
-        if (write.Input is { } input)
-        {
-            var hash = StorePayload(input.Text);
-            bodiesChanged |= existing?.InputHash is null || !hash.AsSpan().SequenceEqual(existing.InputHash);
-            row.InputHash = hash;
-        }
-
-        if (write.Output is { } output)
-        {
-            var hash = StorePayload(output.Text);
-            bodiesChanged |= existing?.OutputHash is null || !hash.AsSpan().SequenceEqual(existing.OutputHash);
-            row.OutputHash = hash;
-        }
-
-        bodiesChanged |= existing is not null && !string.Equals(existing.ErrorMessage, row.ErrorMessage, StringComparison.Ordinal);
-        row.UpdatedAt = context.NowMicros;
-
-        var command = existing is null ? cmd.InsertRun : cmd.UpdateRun;
-        BindRun(command, context.ProjectId, idBytes, row);
         if (existing is null)
         {
-            row.Seq = (long)command.ExecuteScalar()!;
+            // Merge accepted what it refused as a new run a moment ago: cannot happen, but never write half a run.
+            throw new InvalidOperationException($"Run {write.Id} could be neither inserted nor updated.");
         }
-        else
+
+        var bodiesChanged = false;
+        if (inputKey is not null)
         {
-            Set(command, "@seq", row.Seq);
-            command.ExecuteNonQuery();
+            StorePayload(inputKey, inputBody);
+            bodiesChanged |= existing.InputHash is null || !inputKey.AsSpan().SequenceEqual(existing.InputHash);
+            row.InputHash = inputKey;
         }
+
+        if (outputKey is not null)
+        {
+            StorePayload(outputKey, outputBody);
+            bodiesChanged |= existing.OutputHash is null || !outputKey.AsSpan().SequenceEqual(existing.OutputHash);
+            row.OutputHash = outputKey;
+        }
+
+        bodiesChanged |= !string.Equals(existing.ErrorMessage, row.ErrorMessage, StringComparison.Ordinal);
+        row.UpdatedAt = context.NowMicros;
+
+        BindRun(cmd.UpdateRun, context.ProjectId, idBytes, row);
+        Set(cmd.UpdateRun, "@seq", row.Seq);
+        cmd.UpdateRun.ExecuteNonQuery();
 
         if (bodiesChanged)
         {
-            IndexText(row, write, existing is not null);
+            if (row.Seq <= _indexedSeq)
+            {
+                IndexText(row, write);
+            }
+            else
+            {
+                // Not indexed yet: the indexer reads the new bodies back instead of a stale text.
+                _pendingTexts.Remove(row.Seq);
+            }
         }
 
         ApplyRunToSession(context, existing, row);
@@ -107,25 +179,19 @@ internal sealed partial class SqliteWriter
         Set(command, "@updated", row.UpdatedAt);
     }
 
-    /// <summary>
-    /// Stores a body once per SHA-256 of its text. A body already stored is not compressed again.
-    /// </summary>
-    private byte[] StorePayload(string json)
+    /// <summary>The key a body is stored under: its SHA-256, or a random key when deduplication is off.</summary>
+    private byte[] PayloadKey(EncodedPayload encoded) =>
+        _payloadOptions.Deduplicate ? encoded.Hash : RandomNumberGenerator.GetBytes(32);
+
+    /// <summary>Stores a body once per key; a body already stored is left as is.</summary>
+    private void StorePayload(byte[]? key, EncodedPayload? encoded)
     {
-        var cmd = Cmd;
-        var utf8 = Encoding.UTF8.GetBytes(json);
-        var hash = SHA256.HashData(utf8);
-        if (_payloadOptions.Deduplicate)
+        if (key is null || encoded is null)
         {
-            Set(cmd.PayloadExists, "@h", hash);
-            if (cmd.PayloadExists.ExecuteScalar() is not null)
-            {
-                return hash;
-            }
+            return;
         }
 
-        var encoded = PayloadCodec.Encode(utf8, hash, _payloadOptions);
-        var key = _payloadOptions.Deduplicate ? encoded.Hash : RandomNumberGenerator.GetBytes(32);
+        var cmd = Cmd;
         Set(cmd.InsertPayload, "@h", key);
         Set(cmd.InsertPayload, "@size", encoded.OriginalSize);
         Set(cmd.InsertPayload, "@stored", encoded.Data.Length);
@@ -133,7 +199,6 @@ internal sealed partial class SqliteWriter
         Set(cmd.InsertPayload, "@trunc", encoded.Truncated ? 1 : 0);
         Set(cmd.InsertPayload, "@data", encoded.Data);
         cmd.InsertPayload.ExecuteNonQuery();
-        return key;
     }
 
     private string? LoadPayloadText(byte[]? hash)
@@ -149,15 +214,12 @@ internal sealed partial class SqliteWriter
         return reader.Read() ? PayloadCodec.Decode((PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1)) : null;
     }
 
-    /// <summary>Replaces the run's row in the full-text index with its input, output and error text.</summary>
-    private void IndexText(RunRow row, RunWrite write, bool replace)
+    /// <summary>Replaces an indexed run's row in the full-text index with its input, output and error text.</summary>
+    private void IndexText(RunRow row, RunWrite write)
     {
         var cmd = Cmd;
-        if (replace)
-        {
-            Set(cmd.FtsDelete, "@seq", row.Seq);
-            cmd.FtsDelete.ExecuteNonQuery();
-        }
+        Set(cmd.FtsDelete, "@seq", row.Seq);
+        cmd.FtsDelete.ExecuteNonQuery();
 
         var text = PayloadText.RunSearchText(
             write.Input?.Text ?? LoadPayloadText(row.InputHash),

@@ -83,6 +83,11 @@ internal sealed partial class SqliteWriter
 
     private void EnsureSession(BatchContext context, string sessionId, long startedAt)
     {
+        if (!context.EnsuredSessions.Add(sessionId))
+        {
+            return;
+        }
+
         var cmd = Cmd;
         Set(cmd.InsertSession, "@p", context.ProjectId);
         Set(cmd.InsertSession, "@id", sessionId);
@@ -99,19 +104,53 @@ internal sealed partial class SqliteWriter
         }
     }
 
-    private void UpdateSessionTotals(BatchContext context, string sessionId, long runs, long failed, long inputTokens, long outputTokens, long cost, long? lastRunAt)
+    /// <summary>Adds one run's change to the batch's total for a session; written once per batch.</summary>
+    private static void UpdateSessionTotals(BatchContext context, string sessionId, long runs, long failed, long inputTokens, long outputTokens, long cost, long? lastRunAt)
+    {
+        ref var delta = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(context.SessionDeltas, sessionId, out _);
+        delta.Runs += runs;
+        delta.Failed += failed;
+        delta.InputTokens += inputTokens;
+        delta.OutputTokens += outputTokens;
+        delta.Cost += cost;
+        if (lastRunAt is { } at)
+        {
+            delta.First = delta.First is { } first ? Math.Min(first, at) : at;
+            delta.Last = delta.Last is { } last ? Math.Max(last, at) : at;
+        }
+    }
+
+    private void FlushSessionTotals(BatchContext context)
     {
         var cmd = Cmd.SessionTotals;
-        Set(cmd, "@p", context.ProjectId);
-        Set(cmd, "@id", sessionId);
-        Set(cmd, "@runs", runs);
-        Set(cmd, "@failed", failed);
-        Set(cmd, "@itok", inputTokens);
-        Set(cmd, "@otok", outputTokens);
-        Set(cmd, "@cost", cost);
-        Set(cmd, "@last", lastRunAt);
-        Set(cmd, "@now", context.NowMicros);
-        cmd.ExecuteNonQuery();
+        foreach (var (sessionId, delta) in context.SessionDeltas)
+        {
+            Set(cmd, "@p", context.ProjectId);
+            Set(cmd, "@id", sessionId);
+            Set(cmd, "@runs", delta.Runs);
+            Set(cmd, "@failed", delta.Failed);
+            Set(cmd, "@itok", delta.InputTokens);
+            Set(cmd, "@otok", delta.OutputTokens);
+            Set(cmd, "@cost", delta.Cost);
+            Set(cmd, "@first", delta.First);
+            Set(cmd, "@last", delta.Last);
+            Set(cmd, "@now", context.NowMicros);
+            cmd.ExecuteNonQuery();
+        }
+
+        context.SessionDeltas.Clear();
+    }
+
+    /// <summary>How one batch changes one session's totals.</summary>
+    private struct SessionDelta
+    {
+        public long Runs;
+        public long Failed;
+        public long InputTokens;
+        public long OutputTokens;
+        public long Cost;
+        public long? First;
+        public long? Last;
     }
 
     private void WriteClientEvent(BatchContext context, EventWrite write)

@@ -8,9 +8,11 @@ namespace RunLedger.Sqlite;
 
 /// <summary>
 /// Writes batches on the single writer connection. One group of batches is one transaction
-/// (group commit); each batch runs inside a savepoint so a failing batch rolls back alone.
-/// Runs, their events, session totals and rollups change in the same transaction, so the
-/// projections never disagree with the event log.
+/// (group commit); when a batch fails, the group is redone with a savepoint per batch so the
+/// failing one rolls back alone. Runs, their events, session totals and rollups change in the
+/// same transaction, so the projections never disagree with the event log. Bodies arrive encoded
+/// (<see cref="Prepare(WriteBatch)"/> runs on the submitting threads) and new runs are added to the
+/// full-text index after commit (see <c>SqliteWriter.Fts.cs</c>).
 /// </summary>
 internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
 {
@@ -21,6 +23,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly RollupDeltas _groupRollups = new();
     private readonly RollupDeltas _batchRollups = new();
+    private readonly List<PendingText> _groupTexts = [];
     private Commands? _commands;
 
     public SqliteWriter(SqliteConnection connection, PayloadOptions payloadOptions, SqliteStoreOptions storeOptions, TimeProvider time)
@@ -33,8 +36,12 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
 
     private Commands Cmd => _commands ?? throw new InvalidOperationException("The store is not initialized.");
 
-    /// <summary>Builds the prepared statements once the schema exists.</summary>
-    public void Prepare() => _commands ??= new Commands(_connection);
+    /// <summary>Builds the prepared statements once the schema exists and starts the indexer.</summary>
+    public void Start()
+    {
+        _commands ??= new Commands(_connection);
+        StartIndexer();
+    }
 
     public async Task<IReadOnlyList<BatchResult>> WriteAsync(IReadOnlyList<WriteBatch> batches, CancellationToken cancellationToken)
     {
@@ -55,7 +62,17 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            return await action(_connection).ConfigureAwait(false);
+            // The action may write runs and their index rows itself (an import) or remove runs (a
+            // clear): index everything first, and afterwards take what it left as indexed.
+            CatchUpIndex();
+            try
+            {
+                return await action(_connection).ConfigureAwait(false);
+            }
+            finally
+            {
+                AdoptIndexAfterExclusive();
+            }
         }
         finally
         {
@@ -65,22 +82,44 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
 
     private BatchResult[] WriteGroup(IReadOnlyList<WriteBatch> batches)
     {
+        // Optimistic first: no savepoint per batch. Only if a batch fails is the group redone with
+        // a savepoint around each batch, so the failing one still rolls back alone.
+        return TryWriteGroup(batches, savepoints: false) ?? TryWriteGroup(batches, savepoints: true)!;
+    }
+
+    /// <summary>
+    /// Writes and commits the group; null when a batch failed and <paramref name="savepoints"/>
+    /// was false (the whole group was rolled back, to be redone with savepoints).
+    /// </summary>
+    private BatchResult[]? TryWriteGroup(IReadOnlyList<WriteBatch> batches, bool savepoints)
+    {
         var results = new BatchResult[batches.Count];
         _groupRollups.Clear();
+        _groupTexts.Clear();
         using var transaction = _connection.BeginTransaction(deferred: false);
         Cmd.Bind(transaction);
         try
         {
             for (var i = 0; i < batches.Count; i++)
             {
-                var savepoint = "b" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                transaction.Save(savepoint);
+                var savepoint = savepoints ? "b" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+                if (savepoint is not null)
+                {
+                    transaction.Save(savepoint);
+                }
+
                 _batchRollups.Clear();
+                var context = new BatchContext(batches[i], StorageUnits.ToMicros(_time.GetUtcNow()));
                 try
                 {
-                    var outcome = WriteBatch(batches[i]);
-                    transaction.Release(savepoint);
+                    var outcome = WriteBatch(context);
+                    if (savepoint is not null)
+                    {
+                        transaction.Release(savepoint);
+                    }
+
                     _batchRollups.MoveTo(_groupRollups);
+                    _groupTexts.AddRange(context.NewTexts);
                     results[i] = new BatchResult(outcome, null);
                 }
                 catch (SqliteException ex) when (IsFatal(ex))
@@ -89,6 +128,14 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
                 }
                 catch (Exception ex) when (ex is SqliteException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
                 {
+                    if (savepoint is null)
+                    {
+                        RollBack(transaction);
+                        _groupRollups.Clear();
+                        _groupTexts.Clear();
+                        return null;
+                    }
+
                     transaction.Rollback(savepoint);
                     transaction.Release(savepoint);
                     results[i] = new BatchResult(null, ex);
@@ -101,19 +148,29 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         catch
         {
             _groupRollups.Clear();
-            try
-            {
-                transaction.Rollback();
-            }
-            catch (SqliteException)
-            {
-                // The connection may already have rolled back (e.g. disk full); nothing was committed.
-            }
-
+            _groupTexts.Clear();
+            RollBack(transaction);
             throw;
         }
 
+        QueueForIndexing(_groupTexts);
         return results;
+    }
+
+    private static void RollBack(SqliteTransaction transaction)
+    {
+        try
+        {
+            transaction.Rollback();
+        }
+        catch (SqliteException)
+        {
+            // The connection may already have rolled back (e.g. disk full); nothing was committed.
+        }
+        catch (InvalidOperationException)
+        {
+            // Already rolled back.
+        }
     }
 
     /// <summary>Errors that mean the database itself is in trouble: the whole group fails (503).</summary>
@@ -121,19 +178,21 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         5 /* BUSY */ or 6 /* LOCKED */ or 7 /* NOMEM */ or 8 /* READONLY */ or 10 /* IOERR */ or
         11 /* CORRUPT */ or 13 /* FULL */ or 14 /* CANTOPEN */ or 26 /* NOTADB */;
 
-    private WriteOutcome WriteBatch(WriteBatch batch)
+    private WriteOutcome WriteBatch(BatchContext context)
     {
-        var context = new BatchContext(batch, StorageUnits.ToMicros(_time.GetUtcNow()));
+        var batch = context.Batch;
         foreach (var session in batch.Sessions)
         {
             WriteSession(context, session);
         }
 
-        foreach (var run in batch.Runs)
+        var prepared = batch.PreparedRuns is { } list && list.Count == batch.Runs.Count ? list : null;
+        for (var i = 0; i < batch.Runs.Count; i++)
         {
-            WriteRun(context, run);
+            WriteRun(context, batch.Runs[i], prepared?[i]);
         }
 
+        FlushSessionTotals(context);
         foreach (var e in batch.Events)
         {
             WriteClientEvent(context, e);
@@ -164,5 +223,14 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         public int Written { get; set; }
 
         public List<RejectedItem> Rejected { get; } = [];
+
+        /// <summary>Sessions this batch made sure exist (once per session, not once per run).</summary>
+        public HashSet<string> EnsuredSessions { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Session totals this batch changes, applied once per session at its end.</summary>
+        public Dictionary<string, SessionDelta> SessionDeltas { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>New runs and their search text, for the indexer once the group is committed.</summary>
+        public List<PendingText> NewTexts { get; } = [];
     }
 }

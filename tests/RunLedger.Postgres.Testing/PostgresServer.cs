@@ -28,13 +28,15 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly NpgsqlConnectionStringBuilder _baseConnection;
     private readonly List<string> _createdDatabases = [];
     private readonly Lock _gate = new();
+    private readonly bool _durable;
     private bool _running;
 
-    private PostgresServer(string? binDirectory, string? directory, NpgsqlConnectionStringBuilder baseConnection)
+    private PostgresServer(string? binDirectory, string? directory, NpgsqlConnectionStringBuilder baseConnection, bool durable)
     {
         _binDirectory = binDirectory;
         _directory = directory;
         _baseConnection = baseConnection;
+        _durable = durable;
     }
 
     /// <summary>True when the server was named by <see cref="EnvironmentVariable"/> rather than started here.</summary>
@@ -42,6 +44,22 @@ public sealed class PostgresServer : IAsyncDisposable
 
     /// <summary>The TCP port the server listens on.</summary>
     public int Port => _baseConnection.Port;
+
+    /// <summary>The process id of the throwaway server's postmaster (from <c>postmaster.pid</c>); null for an external server or when it is not running.</summary>
+    public int? ProcessId
+    {
+        get
+        {
+            var file = _directory is null ? null : Path.Combine(DataDirectory, "postmaster.pid");
+            if (file is null || !File.Exists(file))
+            {
+                return null;
+            }
+
+            using var reader = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+            return int.TryParse(reader.ReadLine(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+        }
+    }
 
     /// <summary>The server's log file (throwaway servers only).</summary>
     public string? LogPath => _directory is null ? null : Path.Combine(_directory, "postgres.log");
@@ -52,13 +70,22 @@ public sealed class PostgresServer : IAsyncDisposable
     /// Starts a throwaway server, or connects to the one named by <see cref="EnvironmentVariable"/>.
     /// Throws <see cref="InvalidOperationException"/> with the install command when the binaries are missing.
     /// </summary>
-    public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default) =>
+        StartAsync(existing: null, durable: false, cancellationToken);
+
+    /// <summary>
+    /// Connects to <paramref name="existing"/> (a connection string) when given, else to the server named by
+    /// <see cref="EnvironmentVariable"/>, else starts a throwaway server. A throwaway server runs with
+    /// <c>fsync=off</c> for speed unless <paramref name="durable"/> is true (benchmarks measure commits
+    /// that reach the disk, as a production server's do).
+    /// </summary>
+    public static async Task<PostgresServer> StartAsync(string? existing, bool durable, CancellationToken cancellationToken = default)
     {
-        var external = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        var external = string.IsNullOrWhiteSpace(existing) ? Environment.GetEnvironmentVariable(EnvironmentVariable) : existing;
         if (!string.IsNullOrWhiteSpace(external))
         {
             var builder = new NpgsqlConnectionStringBuilder(external);
-            var server = new PostgresServer(null, null, builder) { _running = true };
+            var server = new PostgresServer(null, null, builder, durable) { _running = true };
             await server.WaitUntilAcceptingAsync(cancellationToken).ConfigureAwait(false);
             return server;
         }
@@ -75,7 +102,7 @@ public sealed class PostgresServer : IAsyncDisposable
             Pooling = true,
             Timeout = 15,
         };
-        var started = new PostgresServer(bin, directory, connection);
+        var started = new PostgresServer(bin, directory, connection, durable);
         try
         {
             if (RunningAsRoot)
@@ -148,8 +175,8 @@ public sealed class PostgresServer : IAsyncDisposable
             "-c port=" + Port.ToString(CultureInfo.InvariantCulture),
             "-c unix_socket_directories=" + _directory,
             "-c max_connections=300",
-            "-c fsync=off",
-            "-c full_page_writes=off",
+            _durable ? "-c fsync=on" : "-c fsync=off",
+            _durable ? "-c full_page_writes=on" : "-c full_page_writes=off",
             "-c shared_buffers=128MB");
         await RunPostgresToolAsync(
             "pg_ctl",

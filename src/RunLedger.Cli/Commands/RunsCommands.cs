@@ -17,37 +17,14 @@ internal static class RunsCommands
         return command;
     }
 
-    private static Command CreateList(CliHost host, GlobalOptions globals)
-    {
-        var filter = CommonOptions.FilterWords();
-        var limit = CommonOptions.Limit(50, 100_000, "How many runs to show, newest first");
-        var all = new Option<bool>("--all") { Description = "Follow the pages to the last matching run (ignores --limit)" };
-        var command = new Command("list", "List runs newest first, optionally filtered") { filter, limit, all };
-
-        CommandRunner.SetClientAction(command, host, globals, async (context, cancellationToken) =>
-        {
-            var query = CommonOptions.JoinFilter(context.ParseResult.GetValue(filter));
-            int? max = context.ParseResult.GetValue(all) ? null : context.ParseResult.GetValue(limit);
-            var collected = await Paging.CollectAsync((size, after) => context.Client.ListRunsAsync(query, size, after, cancellationToken), max).ConfigureAwait(false);
-            var runs = collected.Items;
-            var cursor = collected.NextCursor;
-
-            if (context.Json)
-            {
-                context.WriteJson(collected);
-                return ExitCodes.Ok;
-            }
-
-            RunRenderer.RenderList(context.Console, runs, context.Now);
-            if (cursor is not null)
-            {
-                context.Console.WriteLine("More runs match; add --all or a larger --limit to see them.");
-            }
-
-            return ExitCodes.Ok;
-        });
-        return command;
-    }
+    private static Command CreateList(CliHost host, GlobalOptions globals) => ListCommand.Create(
+        host,
+        globals,
+        ("runs", "run"),
+        defaultLimit: 50,
+        "List runs newest first, optionally filtered",
+        (context, query, size, after, cancellationToken) => context.Client.ListRunsAsync(query, size, after, cancellationToken),
+        (context, items) => RunRenderer.RenderList(context.Console, items, context.Now));
 
     private static Command CreateShow(CliHost host, GlobalOptions globals)
     {

@@ -17,37 +17,14 @@ internal static class SessionsCommands
         return command;
     }
 
-    private static Command CreateList(CliHost host, GlobalOptions globals)
-    {
-        var filter = CommonOptions.FilterWords();
-        var limit = CommonOptions.Limit(30, 100_000, "How many sessions to show, newest first");
-        var all = new Option<bool>("--all") { Description = "Follow the pages to the last matching session (ignores --limit)" };
-        var command = new Command("list", "List sessions newest first, with their totals") { filter, limit, all };
-
-        CommandRunner.SetClientAction(command, host, globals, async (context, cancellationToken) =>
-        {
-            var query = CommonOptions.JoinFilter(context.ParseResult.GetValue(filter));
-            int? max = context.ParseResult.GetValue(all) ? null : context.ParseResult.GetValue(limit);
-            var collected = await Paging.CollectAsync((size, after) => context.Client.ListSessionsAsync(query, size, after, cancellationToken), max).ConfigureAwait(false);
-            var sessions = collected.Items;
-            var cursor = collected.NextCursor;
-
-            if (context.Json)
-            {
-                context.WriteJson(collected);
-                return ExitCodes.Ok;
-            }
-
-            SessionRenderer.RenderList(context.Console, sessions, context.Now);
-            if (cursor is not null)
-            {
-                context.Console.WriteLine("More sessions match; add --all or a larger --limit to see them.");
-            }
-
-            return ExitCodes.Ok;
-        });
-        return command;
-    }
+    private static Command CreateList(CliHost host, GlobalOptions globals) => ListCommand.Create(
+        host,
+        globals,
+        ("sessions", "session"),
+        defaultLimit: 30,
+        "List sessions newest first, with their totals",
+        (context, query, size, after, cancellationToken) => context.Client.ListSessionsAsync(query, size, after, cancellationToken),
+        (context, items) => SessionRenderer.RenderList(context.Console, items, context.Now));
 
     private static Command CreateShow(CliHost host, GlobalOptions globals)
     {

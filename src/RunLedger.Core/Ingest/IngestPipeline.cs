@@ -50,7 +50,8 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             throw new InvalidOperationException("The ingest pipeline has not been started.");
         }
 
-        var pending = new Pending(batch);
+        // Encode bodies here, on the submitting thread, so the single writer only writes.
+        var pending = new Pending(_writer.Prepare(batch));
         if (!_queue.Writer.TryWrite(pending))
         {
             throw new IngestUnavailableException(

@@ -102,6 +102,12 @@ public sealed record WriteBatch
 
     public IReadOnlyList<EventWrite> Events { get; init; } = [];
 
+    /// <summary>
+    /// Bodies of <see cref="Runs"/> already encoded by <see cref="Storage.ILedgerWriter.Prepare"/>,
+    /// one per run in the same order; null when the batch was not prepared.
+    /// </summary>
+    public IReadOnlyList<PreparedBodies>? PreparedRuns { get; init; }
+
     public int Count => Sessions.Count + Runs.Count + Events.Count;
 }
 

@@ -104,6 +104,91 @@ public sealed class PostgresTransferTests(PostgresFixture fixture) : IDisposable
         verify.RunsIdentical.ShouldBe(120);
     }
 
+    [Fact]
+    public async Task Import_PagesWithRepeatsAndChanges_CountAndStoreExactlyAsSqliteDoesRecordByRecord()
+    {
+        var first = Guid.CreateVersion7();
+        var second = Guid.CreateVersion7();
+        var night = StorageUnits.ToMicros(NightStart);
+        var nextMonth = StorageUnits.ToMicros(NightStart.AddDays(20));
+        TransferRecord[][] pages =
+        [
+            [
+                new ProjectRecord("default", night),
+                Run(first, night, updatedAt: night, "refund please"),
+                Run(first, night + 5, updatedAt: night + 9, "refund policy changed"), // the same run again, changed
+                Event(1, night, key: null),
+                Event(1, night, key: null), // the same event id again
+                Event(2, night, key: "k"),
+                Event(3, night, key: "k"), // a key taken by the previous event
+                Rollup(night, count: 1),
+                Rollup(night, count: 2), // the same rollup again, changed
+            ],
+            [
+                Run(first, nextMonth, updatedAt: night + 20, "moved to another month"), // changed and moved partition
+                Run(second, night, updatedAt: night, "second run"),
+                Event(4, night, key: "other"),
+            ],
+            [
+                Run(second, night, updatedAt: night, "second run"), // unchanged
+                Event(2, night, key: "k"), // already there
+                Rollup(night, count: 2), // unchanged
+            ],
+        ];
+
+        await using var sqlite = await OpenSqliteAsync("import.db");
+        await using var pg = await PgStore.OpenAsync(fixture.Server);
+        for (var i = 0; i < pages.Length; i++)
+        {
+            var checkpoint = new TransferCheckpoint("test-source", i.ToString(System.Globalization.CultureInfo.InvariantCulture), i == pages.Length - 1);
+            var expected = await sqlite.Transfer.ImportAsync(pages[i], checkpoint, TestContext.Current.CancellationToken);
+            var actual = await pg.Store.Transfer.ImportAsync(pages[i], checkpoint, TestContext.Current.CancellationToken);
+            actual.ShouldBe(expected, $"page {i}");
+        }
+
+        var verify = await VerifyAsync(sqlite.Transfer, pg.Store.Transfer);
+        verify.Differences.ShouldBeEmpty();
+        (await pg.ScalarAsync("SELECT count(*) FROM runs")).ShouldBe(2);
+        (await pg.ScalarAsync($"SELECT count(*) FROM run_ids WHERE started_at = {nextMonth}")).ShouldBe(1);
+        (await pg.ScalarAsync("SELECT count(*) FROM runs WHERE search @@ 'moved <-> to <-> another'::tsquery")).ShouldBe(1);
+        (await pg.ScalarAsync("SELECT count(*) FROM runs WHERE search @@ 'refund'::tsquery")).ShouldBe(0);
+        (await pg.ScalarAsync("SELECT count(*) FROM events")).ShouldBe(3);
+        (await pg.ScalarAsync("SELECT sum(count) FROM rollups")).ShouldBe(2);
+
+        static RunRecord Run(Guid id, long startedAt, long updatedAt, string input) => new()
+        {
+            Project = "default",
+            Id = id,
+            Kind = "llm",
+            Status = "succeeded",
+            Source = "api",
+            StartedAt = startedAt,
+            CreatedAt = startedAt,
+            UpdatedAt = updatedAt,
+            Input = Body(input),
+        };
+
+        static PayloadRecord Body(string text)
+        {
+            var encoded = PayloadCodec.Encode(System.Text.Json.JsonSerializer.Serialize(text), new PayloadOptions());
+            return new PayloadRecord(encoded.Hash, encoded.OriginalSize, encoded.Truncated, encoded.Encoding, encoded.Data);
+        }
+
+        static EventRecord Event(long id, long time, string? key) => new() { Id = id, Project = "default", Type = "custom", Time = time, IdempotencyKey = key };
+
+        static RollupRecord Rollup(long bucketStart, long count) => new()
+        {
+            Project = "default",
+            BucketSize = 300_000_000,
+            BucketStart = bucketStart,
+            Kind = "llm",
+            Name = "",
+            Model = "",
+            Status = "succeeded",
+            Count = count,
+        };
+    }
+
     private async Task<SqliteLedgerStore> OpenSqliteAsync(string file, PayloadOptions? payloads = null)
     {
         Directory.CreateDirectory(_directory);

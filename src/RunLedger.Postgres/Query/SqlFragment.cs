@@ -1,7 +1,0 @@
-namespace RunLedger.Postgres.Query;
-
-/// <summary>
-/// A parameterized SQL boolean expression (for a WHERE clause) and its parameters, named
-/// <c>@q0</c>, <c>@q1</c>, ...
-/// </summary>
-internal sealed record SqlFragment(string Sql, IReadOnlyList<KeyValuePair<string, object?>> Parameters);

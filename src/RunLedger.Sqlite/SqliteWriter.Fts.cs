@@ -1,0 +1,253 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using RunLedger.Core.Payloads;
+using RunLedger.Core.Storage;
+
+namespace RunLedger.Sqlite;
+
+/// <summary>
+/// Full-text indexing after commit. The commit path only inserts runs; a background loop then adds
+/// new runs to <c>runs_fts</c> in large chunks and moves <c>fts_progress.indexed_seq</c> forward in
+/// the same transaction. Search also matches the runs above that mark by their bodies (see
+/// <c>SqliteTailSearch</c>), so a run is searchable as soon as it is acknowledged. The text of new
+/// runs is kept from <see cref="Prepare(RunLedger.Core.Ingest.WriteBatch)"/>; after a restart the
+/// indexer reads it back from the stored bodies.
+/// </summary>
+internal sealed partial class SqliteWriter
+{
+    /// <summary>Most runs indexed in one transaction, so the writer is never kept waiting long.</summary>
+    private const int IndexChunk = 2_000;
+
+    /// <summary>
+    /// How long the indexer lets commits accumulate before it indexes them: fewer, larger index
+    /// transactions and FTS5 segments (so fewer merges). Search covers the wait by scanning the tail.
+    /// </summary>
+    private static readonly TimeSpan IndexDelay = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Most texts held in memory for the indexer; beyond it, the indexer reads bodies back.</summary>
+    private const int MaxPendingTexts = 100_000;
+
+    private readonly Dictionary<long, PendingText> _pendingTexts = [];
+    private readonly Channel<bool> _indexSignal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+        SingleReader = true,
+    });
+
+    private Task? _indexLoop;
+
+    /// <summary>Runs with seq up to this are in runs_fts. Read and changed under the writer gate only.</summary>
+    private long _indexedSeq;
+
+    private void StartIndexer()
+    {
+        if (_indexLoop is not null)
+        {
+            return;
+        }
+
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = "SELECT indexed_seq FROM fts_progress WHERE id = 1;";
+            _indexedSeq = (long)command.ExecuteScalar()!;
+        }
+
+        _indexLoop = Task.Run(IndexLoopAsync);
+
+        // Runs committed before a crash or stop may be waiting.
+        _indexSignal.Writer.TryWrite(true);
+    }
+
+    /// <summary>Indexes what is left and stops the loop (on close).</summary>
+    public async Task StopIndexerAsync()
+    {
+        _indexSignal.Writer.TryComplete();
+        if (_indexLoop is not null)
+        {
+            await _indexLoop.ConfigureAwait(false);
+        }
+    }
+
+    private async Task IndexLoopAsync()
+    {
+        while (await _indexSignal.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            _indexSignal.Reader.TryRead(out _);
+            if (!_indexSignal.Reader.Completion.IsCompleted)
+            {
+                await Task.Delay(IndexDelay).ConfigureAwait(false);
+            }
+
+            var more = true;
+            while (more)
+            {
+                await _gate.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    more = IndexChunkOrKeep();
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+        }
+
+        // Closing: index whatever the last groups committed.
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            CatchUpIndex();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>One chunk; true when there may be more. A failure leaves the runs for the next signal.</summary>
+    private bool IndexChunkOrKeep()
+    {
+        try
+        {
+            return IndexChunkNow() == IndexChunk;
+        }
+        catch (SqliteException)
+        {
+            // The database is in trouble (disk full, I/O error); search still finds these runs by
+            // scanning them, and the next commit signals another try.
+            return false;
+        }
+    }
+
+    /// <summary>Indexes every run above the mark. Caller holds the gate.</summary>
+    private void CatchUpIndex()
+    {
+        if (_commands is null)
+        {
+            return;
+        }
+
+        while (IndexChunkNow() == IndexChunk)
+        {
+        }
+    }
+
+    /// <summary>After an exclusive action: every run it left is indexed (an import indexes its own runs).</summary>
+    private void AdoptIndexAfterExclusive()
+    {
+        if (_commands is null)
+        {
+            return;
+        }
+
+        _pendingTexts.Clear();
+        using var command = _connection.CreateCommand();
+        command.CommandText = "UPDATE fts_progress SET indexed_seq = (SELECT coalesce(max(seq), 0) FROM runs) WHERE id = 1 RETURNING indexed_seq;";
+        _indexedSeq = (long)command.ExecuteScalar()!;
+    }
+
+    /// <summary>Hands the texts of a committed group's new runs to the indexer and wakes it.</summary>
+    private void QueueForIndexing(List<PendingText> texts)
+    {
+        if (texts.Count > 0 && _pendingTexts.Count < MaxPendingTexts)
+        {
+            foreach (var text in texts)
+            {
+                _pendingTexts[text.Seq] = text;
+            }
+        }
+
+        texts.Clear();
+        _indexSignal.Writer.TryWrite(true);
+    }
+
+    /// <summary>Indexes up to one chunk of runs above the mark in one transaction; returns how many.</summary>
+    private int IndexChunkNow()
+    {
+        var cmd = Cmd;
+        SetSynchronous(IndexSynchronous);
+        try
+        {
+            return IndexChunkInTransaction(cmd);
+        }
+        finally
+        {
+            SetSynchronous(_storeOptions.Synchronous);
+        }
+    }
+
+    /// <summary>
+    /// Index commits need not reach the disk on their own: the index is derived data and
+    /// indexed_seq moves in the same transaction, so after a power cut the indexer redoes what was
+    /// lost (WAL keeps the database consistent). The next durable commit syncs them anyway.
+    /// </summary>
+    private const string IndexSynchronous = "NORMAL";
+
+    private void SetSynchronous(string level)
+    {
+        using var pragma = _connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous=" + level.ToUpperInvariant() + ";";
+        pragma.ExecuteNonQuery();
+    }
+
+    private int IndexChunkInTransaction(Commands cmd)
+    {
+        using var transaction = _connection.BeginTransaction(deferred: false);
+        cmd.Bind(transaction);
+        var rows = new List<(long Seq, Guid Id, byte[]? Input, byte[]? Output, string? Error)>();
+        using (var select = _connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText =
+                "SELECT seq, id, input_hash, output_hash, error_message FROM runs " +
+                "WHERE seq > (SELECT indexed_seq FROM fts_progress WHERE id = 1) ORDER BY seq LIMIT @n;";
+            select.Parameters.AddWithValue("@n", IndexChunk);
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                rows.Add((
+                    reader.GetInt64(0),
+                    new Guid((byte[])reader.GetValue(1), bigEndian: true),
+                    reader.IsDBNull(2) ? null : (byte[])reader.GetValue(2),
+                    reader.IsDBNull(3) ? null : (byte[])reader.GetValue(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4)));
+            }
+        }
+
+        if (rows.Count == 0)
+        {
+            transaction.Commit();
+            return 0;
+        }
+
+        foreach (var (seq, id, input, output, error) in rows)
+        {
+            var text = _pendingTexts.Remove(seq, out var pending) && pending.Id == id
+                ? pending.Text
+                : PayloadText.RunSearchText(LoadPayloadText(input), LoadPayloadText(output), error, _storeOptions.MaxIndexedChars);
+            if (text.Length > 0)
+            {
+                Set(cmd.FtsInsert, "@seq", seq);
+                Set(cmd.FtsInsert, "@body", text);
+                cmd.FtsInsert.ExecuteNonQuery();
+            }
+        }
+
+        var last = rows[^1].Seq;
+        using (var progress = _connection.CreateCommand())
+        {
+            progress.Transaction = transaction;
+            progress.CommandText = "UPDATE fts_progress SET indexed_seq = @seq WHERE id = 1;";
+            progress.Parameters.AddWithValue("@seq", last);
+            progress.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        _indexedSeq = last;
+        return rows.Count;
+    }
+
+    /// <summary>A new run's search text, waiting for the indexer.</summary>
+    private readonly record struct PendingText(long Seq, Guid Id, string Text);
+}

@@ -1,0 +1,81 @@
+using Microsoft.Data.Sqlite;
+using RunLedger.Core.Payloads;
+using RunLedger.Sqlite.Query;
+
+namespace RunLedger.Sqlite.Tests.Query;
+
+/// <summary>
+/// The tail matcher must agree with <c>runs_fts</c>: a run not yet indexed is found by exactly the
+/// phrases that find it once it is indexed. Checked against a real FTS5 table with the same tokenizer.
+/// </summary>
+public sealed class SqliteTailSearchTests
+{
+    private static readonly string[] Pool =
+    [
+        "refund", "Refund", "REFUNDS", "policy", "crème", "Brûlée", "ÉCOLE", "e\u0301cole", "naïve", "Straße", "São", "Paulo",
+        "Ελληνικά", "ελληνικα", "日本語", "テスト", "x42", "2026", "gpt-4o", "don't", "Ça", "va", "ﬁle", "Ünïcödé", "ñandú", "Øre", "æble",
+    ];
+
+    private static readonly string[] Separators = [" ", ", ", "-", ".", "\n", "'", "  ", "/", "_", "\t"];
+
+    [Fact]
+    public void Matches_AgreesWithFts5_OnSeededRandomTextsAndPhrases()
+    {
+        var random = new Random(7);
+        using var connection = new SqliteConnection("Data Source=:memory:");
+        connection.Open();
+        Execute(connection, "CREATE VIRTUAL TABLE t USING fts5(body, content='', tokenize='unicode61 remove_diacritics 2');");
+        var docs = new List<string>();
+        for (var i = 0; i < 200; i++)
+        {
+            var words = Enumerable.Range(0, random.Next(1, 12)).Select(_ => Pool[random.Next(Pool.Length)] + Separators[random.Next(Separators.Length)]);
+            var doc = string.Concat(words);
+            docs.Add(doc);
+            using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO t (rowid, body) VALUES ($id, $body);";
+            insert.Parameters.AddWithValue("$id", i + 1);
+            insert.Parameters.AddWithValue("$body", PayloadText.RunSearchText(null, null, doc, 64 * 1024));
+            insert.ExecuteNonQuery();
+        }
+
+        var checkedPhrases = 0;
+        for (var q = 0; q < 150; q++)
+        {
+            var phrase = string.Join(Separators[random.Next(Separators.Length)], Enumerable.Range(0, random.Next(1, 3)).Select(_ => Pool[random.Next(Pool.Length)]));
+            var expected = new HashSet<long>();
+            using (var select = connection.CreateCommand())
+            {
+                select.CommandText = "SELECT rowid FROM t WHERE t MATCH $q;";
+                select.Parameters.AddWithValue("$q", SqliteFilterCompiler.ToFtsPhrase(phrase));
+                using var reader = select.ExecuteReader();
+                while (reader.Read())
+                {
+                    expected.Add(reader.GetInt64(0));
+                }
+            }
+
+            var actual = docs.Select((doc, i) => (doc, id: (long)i + 1)).Where(d => SqliteTailSearch.Matches(phrase, null, null, d.doc, 64 * 1024)).Select(d => d.id).ToHashSet();
+            actual.ShouldBe(expected, ignoreOrder: true, customMessage: "phrase: " + phrase);
+            checkedPhrases += expected.Count > 0 ? 1 : 0;
+        }
+
+        checkedPhrases.ShouldBeGreaterThan(50);
+    }
+
+    [Theory]
+    [InlineData("refund policy", "Our REFUND Policy.", true)]
+    [InlineData("policy refund", "Our refund policy", false)]
+    [InlineData("refund", "refunds", false)]
+    [InlineData("creme brulee", "Crème brûlée", true)]
+    [InlineData("ecole", "e\u0301cole", true)]
+    [InlineData("", "anything", false)]
+    public void Matches_WholeWordsInOrder_CaseAndLatinDiacriticsIgnored(string phrase, string text, bool matches) =>
+        SqliteTailSearch.Matches(phrase, null, null, text, 1000).ShouldBe(matches);
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

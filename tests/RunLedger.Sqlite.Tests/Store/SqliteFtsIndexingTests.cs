@@ -1,0 +1,152 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using RunLedger.Core.Ingest;
+using RunLedger.Core.Model;
+using RunLedger.Core.Query;
+using RunLedger.Core.Storage;
+
+namespace RunLedger.Sqlite.Tests.Store;
+
+/// <summary>
+/// Full-text indexing follows the commit (fts_progress.indexed_seq); search must not notice:
+/// runs above the mark are found by their bodies, with the same results the index gives.
+/// </summary>
+public sealed class SqliteFtsIndexingTests
+{
+    private static readonly string[] Searches =
+    [
+        "\"refund policy\"", "\"REFUND\"", "\"policy refund\"", "\"creme brulee\"", "\"Rückerstattung\"", "\"ruckerstattung\"",
+        "\"rück\"", "\"timeout upstream\"", "\"assistant\"", "\"nothing-like-this\"",
+    ];
+
+    [Fact]
+    public async Task Search_RunsNotYetIndexed_FindsWhatTheIndexFinds()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var ids = await WriteSampleRunsAsync(f, project.Id);
+        await WaitUntilIndexedAsync(f);
+        var indexed = await SearchAllAsync(f, project.Id);
+        indexed["\"refund policy\""].ShouldBe([ids[0]]);
+        indexed["\"timeout upstream\""].ShouldBe([ids[2]]);
+
+        // Take the index away as if the indexer had not run yet: every run is in the tail.
+        Execute(f, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'refund'").ShouldBe(0);
+        var tail = await SearchAllAsync(f, project.Id);
+        foreach (var search in Searches)
+        {
+            tail[search].ShouldBe(indexed[search], ignoreOrder: true, customMessage: search);
+        }
+
+        // Opening the store indexes what was left, and the results stay the same.
+        await f.ReopenAsync();
+        await WaitUntilIndexedAsync(f);
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'refund'").ShouldBe(1);
+        var reindexed = await SearchAllAsync(f, project.Id);
+        foreach (var search in Searches)
+        {
+            reindexed[search].ShouldBe(indexed[search], ignoreOrder: true, customMessage: search);
+        }
+    }
+
+    [Fact]
+    public async Task Search_RightAfterEachAcknowledgement_FindsTheRun()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        await using var pipeline = new IngestPipeline(f.Store.Writer, new IngestOptions(), new LedgerChangeNotifier(), NullLogger<IngestPipeline>.Instance);
+        pipeline.Start();
+        for (var i = 0; i < 30; i++)
+        {
+            var word = "marker" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var id = Guid.CreateVersion7();
+            var batch = new WriteBatch
+            {
+                ProjectId = project.Id,
+                Source = "test",
+                ReceivedAt = StoreFixture.Day,
+                Runs = [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("please find " + word), Output = RawJson.FromString("ok") }],
+            };
+            (await pipeline.SubmitAsync(batch, default)).Written.ShouldBe(1);
+            (await SearchAsync(f, project.Id, "\"" + word + "\"")).ShouldBe([id]);
+        }
+
+        await WaitUntilIndexedAsync(f);
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'please'").ShouldBe(30);
+    }
+
+    [Fact]
+    public async Task Write_IndexedRunGetsNewBodies_IndexFollowsAndTailDoesNotDuplicate()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var id = Guid.CreateVersion7();
+        await f.WriteAsync(project.Id, [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("first words") }]);
+        await WaitUntilIndexedAsync(f);
+        await f.WriteAsync(project.Id, [new RunWrite { Id = id, Input = RawJson.FromString("second words") }]);
+        await WaitUntilIndexedAsync(f);
+
+        (await SearchAsync(f, project.Id, "\"first\"")).ShouldBeEmpty();
+        (await SearchAsync(f, project.Id, "\"second words\"")).ShouldBe([id]);
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'words'").ShouldBe(1);
+    }
+
+    private static async Task<Guid[]> WriteSampleRunsAsync(StoreFixture f, long projectId)
+    {
+        Guid[] ids = [Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7()];
+        await f.WriteAsync(projectId,
+        [
+            new RunWrite { Id = ids[0], Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("What is your refund policy?"), Output = RawJson.FromString("Refunds within 30 days.") },
+            new RunWrite { Id = ids[1], Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = new RawJson("""[{"role":"system","content":"You are an assistant."},{"role":"user","content":"Crème Brûlée recipe"}]"""), Output = RawJson.FromString("Die Rückerstattung dauert.") },
+        ]);
+        await f.WriteAsync(projectId,
+        [
+            new RunWrite { Id = ids[2], Kind = RunKind.Tool, StartedAt = StoreFixture.Day, Status = RunStatus.Failed, Error = new RunError { Type = "Timeout", Message = "Timeout: upstream did not answer" } },
+            new RunWrite { Id = ids[3], Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString(new string('x', 300) + " assistant " + string.Concat(Enumerable.Repeat("padding ", 200))) },
+        ]);
+        return ids;
+    }
+
+    private static async Task<Dictionary<string, Guid[]>> SearchAllAsync(StoreFixture f, long projectId)
+    {
+        var results = new Dictionary<string, Guid[]>(StringComparer.Ordinal);
+        foreach (var search in Searches)
+        {
+            results[search] = await SearchAsync(f, projectId, search);
+        }
+
+        return results;
+    }
+
+    private static async Task<Guid[]> SearchAsync(StoreFixture f, long projectId, string filter)
+    {
+        var page = await f.Store.Reader.QueryRunsAsync(projectId, new RunQuery(FilterParser.Parse(filter, FilterTarget.Runs), 100, null), default);
+        return [.. page.Items.Select(r => r.Id)];
+    }
+
+    /// <summary>Waits for the background indexer to reach the newest run (not a timing assertion).</summary>
+    private static async Task WaitUntilIndexedAsync(StoreFixture f)
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            if (f.Scalar("SELECT (SELECT indexed_seq FROM fts_progress) >= (SELECT coalesce(max(seq), 0) FROM runs)") == 1)
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("The indexer did not catch up within 30 s.");
+    }
+
+    private static void Execute(StoreFixture f, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={f.DatabasePath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
