@@ -67,12 +67,11 @@ internal sealed partial class SqliteWriter
                 "SELECT count, errors, input_tokens, output_tokens, cost_nanos, duration_count, duration_sum, duration_min, duration_max, histogram " +
                 "FROM rollups WHERE project_id = @p AND bucket_size = @size AND bucket_start = @start AND kind = @kind AND name = @name AND model = @model AND status = @status;",
                 RollupKeyParameters);
-            UpsertRollup = Make(
+            UpsertRollup = MakeRaw(
                 connection,
                 "INSERT OR REPLACE INTO rollups (project_id, bucket_size, bucket_start, kind, name, model, status, count, errors, input_tokens, output_tokens, " +
-                "cost_nanos, duration_count, duration_sum, duration_min, duration_max, histogram) VALUES (@p, @size, @start, @kind, @name, @model, @status, " +
-                "@count, @errors, @itok, @otok, @cost, @dcount, @dsum, @dmin, @dmax, @hist);",
-                [.. RollupKeyParameters, "@count", "@errors", "@itok", "@otok", "@cost", "@dcount", "@dsum", "@dmin", "@dmax", "@hist"]);
+                "cost_nanos, duration_count, duration_sum, duration_min, duration_max, histogram) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, " +
+                "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17);");
             DeleteRollup = Make(
                 connection,
                 "DELETE FROM rollups WHERE project_id = @p AND bucket_size = @size AND bucket_start = @start AND kind = @kind AND name = @name AND model = @model AND status = @status;",
@@ -124,7 +123,8 @@ internal sealed partial class SqliteWriter
 
         public SqliteCommand SelectRollup { get; }
 
-        public SqliteCommand UpsertRollup { get; }
+        /// <summary>Parameters by position: the seven key columns, then count, errors, input and output tokens, cost, duration count, sum, min, max, histogram.</summary>
+        public RawStatement UpsertRollup { get; }
 
         public SqliteCommand DeleteRollup { get; }
 

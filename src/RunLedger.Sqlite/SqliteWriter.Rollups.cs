@@ -59,17 +59,23 @@ internal sealed partial class SqliteWriter
             }
 
             var upsert = cmd.UpsertRollup;
-            BindRollupKey(upsert, key);
-            Set(upsert, "@count", stored.Count);
-            Set(upsert, "@errors", stored.Errors);
-            Set(upsert, "@itok", stored.InputTokens);
-            Set(upsert, "@otok", stored.OutputTokens);
-            Set(upsert, "@cost", stored.CostNanos);
-            Set(upsert, "@dcount", stored.DurationCount);
-            Set(upsert, "@dsum", stored.DurationSum);
-            Set(upsert, "@dmin", stored.DurationMin);
-            Set(upsert, "@dmax", stored.DurationMax);
-            Set(upsert, "@hist", stored.Histogram.IsEmpty ? null : stored.Histogram.ToBytes());
+            upsert.Bind(1, key.ProjectId);
+            upsert.Bind(2, key.BucketSize);
+            upsert.Bind(3, key.BucketStart);
+            upsert.Bind(4, key.Kind);
+            upsert.Bind(5, key.Name);
+            upsert.Bind(6, key.Model);
+            upsert.Bind(7, key.Status);
+            upsert.Bind(8, stored.Count);
+            upsert.Bind(9, stored.Errors);
+            upsert.Bind(10, stored.InputTokens);
+            upsert.Bind(11, stored.OutputTokens);
+            upsert.Bind(12, stored.CostNanos);
+            upsert.Bind(13, stored.DurationCount);
+            upsert.Bind(14, stored.DurationSum);
+            upsert.Bind(15, stored.DurationMin);
+            upsert.Bind(16, stored.DurationMax);
+            upsert.Bind(17, stored.Histogram.IsEmpty ? null : stored.Histogram.ToBytes());
             upsert.ExecuteNonQuery();
         }
 
