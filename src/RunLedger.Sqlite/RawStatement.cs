@@ -38,7 +38,11 @@ internal sealed class RawStatement : IDisposable
 
     public void Bind(int position, string? value) => Check(value is null ? raw.sqlite3_bind_null(_statement, position) : raw.sqlite3_bind_text(_statement, position, value));
 
-    public void Bind(int position, byte[]? value) => Check(value is null ? raw.sqlite3_bind_null(_statement, position) : raw.sqlite3_bind_blob(_statement, position, value));
+    /// <summary>Binds a blob; an empty array stays an empty blob, not NULL.</summary>
+    public void Bind(int position, byte[]? value) => Check(
+        value is null ? raw.sqlite3_bind_null(_statement, position)
+        : value.Length == 0 ? raw.sqlite3_bind_zeroblob(_statement, position, 0)
+        : raw.sqlite3_bind_blob(_statement, position, value));
 
     /// <summary>Runs the statement; the first column of its first row as a number, or null when it returned no row.</summary>
     public long? ExecuteScalarInt64()
