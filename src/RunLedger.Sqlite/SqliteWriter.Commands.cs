@@ -8,18 +8,19 @@ internal sealed partial class SqliteWriter
     private sealed class Commands : IDisposable
     {
         private readonly List<SqliteCommand> _all = [];
+        private readonly List<RawStatement> _raw = [];
 
         public Commands(SqliteConnection connection)
         {
             SelectRun = Make(connection, $"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND id = @id;", "@p", "@id");
-            InsertRun = Make(
+            InsertRun = MakeRaw(
                 connection,
                 "INSERT INTO runs (project_id, id, session_id, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
                 "input_hash, output_hash, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, reasoning_tokens, total_tokens, " +
                 "cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at) VALUES (@p, @id, @session, @parent, @kind, @name, @status, " +
                 "@started, @ended, @duration, @model, @provider, @parameters, @input, @output, @etype, @emessage, @estack, @itok, @otok, @ctok, @rtok, " +
-                "@ttok, @cost, @tags, @metadata, @user, @source, @pinned, @created, @updated) ON CONFLICT (project_id, id) DO NOTHING RETURNING seq;",
-                RunParameters);
+                "@ttok, @cost, @tags, @metadata, @user, @source, @pinned, @created, @updated) ON CONFLICT (project_id, id) DO NOTHING RETURNING seq;");
+            InsertRunPositions = [.. RunParameters.Select(InsertRun.Position)];
             UpdateRun = Make(
                 connection,
                 "UPDATE runs SET session_id = @session, parent_id = @parent, kind = @kind, name = @name, status = @status, started_at = @started, " +
@@ -28,18 +29,17 @@ internal sealed partial class SqliteWriter
                 "cached_tokens = @ctok, reasoning_tokens = @rtok, total_tokens = @ttok, cost_nanos = @cost, tags = @tags, metadata = @metadata, " +
                 "user_id = @user, source = @source, pinned = @pinned, updated_at = @updated WHERE seq = @seq;",
                 [.. RunParameters, "@seq"]);
-            InsertPayload = Make(
+            InsertPayload = MakeRaw(
                 connection,
-                "INSERT INTO payloads (hash, original_size, stored_size, encoding, truncated, data) VALUES (@h, @size, @stored, @enc, @trunc, @data) ON CONFLICT (hash) DO NOTHING;",
-                "@h", "@size", "@stored", "@enc", "@trunc", "@data");
+                "INSERT INTO payloads (hash, original_size, stored_size, encoding, truncated, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (hash) DO NOTHING;");
+            DataVersion = MakeRaw(connection, "PRAGMA data_version;");
             SelectPayload = Make(connection, "SELECT encoding, data FROM payloads WHERE hash = @h;", "@h");
             FtsDelete = Make(connection, "DELETE FROM runs_fts WHERE rowid = @seq;", "@seq");
-            FtsInsert = Make(connection, "INSERT INTO runs_fts (rowid, body) VALUES (@seq, @body);", "@seq", "@body");
-            InsertEvent = Make(
+            FtsInsert = MakeRaw(connection, "INSERT INTO runs_fts (rowid, body) VALUES (?1, ?2);");
+            InsertEvent = MakeRaw(
                 connection,
                 "INSERT OR IGNORE INTO events (project_id, type, time, session_id, run_id, name, data, idempotency_key) " +
-                "VALUES (@p, @type, @time, @session, @run, @name, @data, @key) RETURNING id;",
-                "@p", "@type", "@time", "@session", "@run", "@name", "@data", "@key");
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id;");
             SelectSession = Make(
                 connection,
                 "SELECT name, started_at, ended_at, state, metadata FROM sessions WHERE project_id = @p AND id = @id;",
@@ -67,19 +67,18 @@ internal sealed partial class SqliteWriter
                 "SELECT count, errors, input_tokens, output_tokens, cost_nanos, duration_count, duration_sum, duration_min, duration_max, histogram " +
                 "FROM rollups WHERE project_id = @p AND bucket_size = @size AND bucket_start = @start AND kind = @kind AND name = @name AND model = @model AND status = @status;",
                 RollupKeyParameters);
-            UpsertRollup = Make(
+            UpsertRollup = MakeRaw(
                 connection,
                 "INSERT OR REPLACE INTO rollups (project_id, bucket_size, bucket_start, kind, name, model, status, count, errors, input_tokens, output_tokens, " +
-                "cost_nanos, duration_count, duration_sum, duration_min, duration_max, histogram) VALUES (@p, @size, @start, @kind, @name, @model, @status, " +
-                "@count, @errors, @itok, @otok, @cost, @dcount, @dsum, @dmin, @dmax, @hist);",
-                [.. RollupKeyParameters, "@count", "@errors", "@itok", "@otok", "@cost", "@dcount", "@dsum", "@dmin", "@dmax", "@hist"]);
+                "cost_nanos, duration_count, duration_sum, duration_min, duration_max, histogram) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, " +
+                "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17);");
             DeleteRollup = Make(
                 connection,
                 "DELETE FROM rollups WHERE project_id = @p AND bucket_size = @size AND bucket_start = @start AND kind = @kind AND name = @name AND model = @model AND status = @status;",
                 RollupKeyParameters);
         }
 
-        private static readonly string[] RunParameters =
+        internal static readonly string[] RunParameters =
         [
             "@p", "@id", "@session", "@parent", "@kind", "@name", "@status", "@started", "@ended", "@duration", "@model", "@provider", "@parameters",
             "@input", "@output", "@etype", "@emessage", "@estack", "@itok", "@otok", "@ctok", "@rtok", "@ttok", "@cost", "@tags", "@metadata",
@@ -90,19 +89,29 @@ internal sealed partial class SqliteWriter
 
         public SqliteCommand SelectRun { get; }
 
-        public SqliteCommand InsertRun { get; }
+        /// <summary>Returns the new run's seq, or no row when the id is already stored.</summary>
+        public RawStatement InsertRun { get; }
+
+        /// <summary>The position of each of <see cref="RunParameters"/> in <see cref="InsertRun"/>.</summary>
+        public int[] InsertRunPositions { get; }
 
         public SqliteCommand UpdateRun { get; }
 
-        public SqliteCommand InsertPayload { get; }
+        /// <summary>Parameters by position: hash, original size, stored size, encoding, truncated, data.</summary>
+        public RawStatement InsertPayload { get; }
+
+        /// <summary>Changes when another connection commits to the database file.</summary>
+        public RawStatement DataVersion { get; }
 
         public SqliteCommand SelectPayload { get; }
 
         public SqliteCommand FtsDelete { get; }
 
-        public SqliteCommand FtsInsert { get; }
+        /// <summary>Parameters by position: seq, body.</summary>
+        public RawStatement FtsInsert { get; }
 
-        public SqliteCommand InsertEvent { get; }
+        /// <summary>Parameters by position: project, type, time, session, run, name, data, idempotency key; returns the event id, or no row when the key was seen.</summary>
+        public RawStatement InsertEvent { get; }
 
         public SqliteCommand SelectSession { get; }
 
@@ -114,7 +123,8 @@ internal sealed partial class SqliteWriter
 
         public SqliteCommand SelectRollup { get; }
 
-        public SqliteCommand UpsertRollup { get; }
+        /// <summary>Parameters by position: the seven key columns, then count, errors, input and output tokens, cost, duration count, sum, min, max, histogram.</summary>
+        public RawStatement UpsertRollup { get; }
 
         public SqliteCommand DeleteRollup { get; }
 
@@ -132,6 +142,18 @@ internal sealed partial class SqliteWriter
             {
                 command.Dispose();
             }
+
+            foreach (var statement in _raw)
+            {
+                statement.Dispose();
+            }
+        }
+
+        private RawStatement MakeRaw(SqliteConnection connection, string sql)
+        {
+            var statement = new RawStatement(connection, sql);
+            _raw.Add(statement);
+            return statement;
         }
 
         private SqliteCommand Make(SqliteConnection connection, string sql, params string[] parameters)

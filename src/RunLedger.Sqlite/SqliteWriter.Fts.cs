@@ -233,8 +233,8 @@ internal sealed partial class SqliteWriter
                 : PayloadText.RunSearchText(LoadPayloadText(input), LoadPayloadText(output), error, _storeOptions.MaxIndexedChars);
             if (text.Length > 0)
             {
-                Set(cmd.FtsInsert, "@seq", seq);
-                Set(cmd.FtsInsert, "@body", text);
+                cmd.FtsInsert.Bind(1, seq);
+                cmd.FtsInsert.Bind(2, text);
                 cmd.FtsInsert.ExecuteNonQuery();
             }
         }

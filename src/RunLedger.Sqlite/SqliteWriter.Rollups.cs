@@ -4,55 +4,107 @@ namespace RunLedger.Sqlite;
 
 internal sealed partial class SqliteWriter
 {
+    /// <summary>Most rollup rows kept in memory; beyond it the cache starts again empty.</summary>
+    private const int MaxCachedRollups = 50_000;
+
+    /// <summary>
+    /// The stored figures of the rollup rows this writer last read or wrote, so a commit group
+    /// writes its changed rows without reading them back first. The writer connection is the only
+    /// one that writes rollups while the store is open; the cache is dropped when anything else may
+    /// have changed them: an admin action on the writer connection (import, clear), a failed group,
+    /// or a commit by another connection or process (<c>PRAGMA data_version</c> moved).
+    /// </summary>
+    private readonly Dictionary<RollupKey, RollupFigures> _rollupCache = [];
+
+    private long _dataVersion = -1;
+
+    /// <summary>Forgets every cached rollup row; the next group reads the rows it changes from the table.</summary>
+    private void ForgetRollups() => _rollupCache.Clear();
+
+    /// <summary>Drops the cache when another connection committed since this writer last looked.</summary>
+    private void CheckDataVersion()
+    {
+        var version = Cmd.DataVersion.ExecuteScalarInt64() ?? 0;
+        if (version != _dataVersion || _rollupCache.Count > MaxCachedRollups)
+        {
+            _rollupCache.Clear();
+            _dataVersion = version;
+        }
+    }
+
     private void FlushRollups(RollupDeltas deltas)
     {
         var cmd = Cmd;
         foreach (var (key, delta) in deltas.Items)
         {
-            BindRollupKey(cmd.SelectRollup, key);
-            var stored = new RollupFigures();
-            using (var reader = cmd.SelectRollup.ExecuteReader())
+            if (!_rollupCache.TryGetValue(key, out var stored))
             {
-                if (reader.Read())
-                {
-                    stored.Count = reader.GetInt64(0);
-                    stored.Errors = reader.GetInt64(1);
-                    stored.InputTokens = reader.GetInt64(2);
-                    stored.OutputTokens = reader.GetInt64(3);
-                    stored.CostNanos = reader.GetInt64(4);
-                    stored.DurationCount = reader.GetInt64(5);
-                    stored.DurationSum = reader.GetInt64(6);
-                    stored.Widen(reader.IsDBNull(7) ? null : reader.GetInt64(7), reader.IsDBNull(8) ? null : reader.GetInt64(8));
-                    if (!reader.IsDBNull(9))
-                    {
-                        stored.Histogram.Merge(LatencyHistogram.FromBytes((byte[])reader.GetValue(9)));
-                    }
-                }
+                stored = ReadRollup(cmd, key);
+                _rollupCache[key] = stored;
             }
 
             if (!stored.ApplyDelta(delta))
             {
+                _rollupCache.Remove(key);
                 BindRollupKey(cmd.DeleteRollup, key);
                 cmd.DeleteRollup.ExecuteNonQuery();
                 continue;
             }
 
+            if (stored.DurationCount == 0)
+            {
+                // What the row stores (and a read would give back): no bounds without durations.
+                stored.DurationMin = null;
+                stored.DurationMax = null;
+            }
+
             var upsert = cmd.UpsertRollup;
-            BindRollupKey(upsert, key);
-            Set(upsert, "@count", stored.Count);
-            Set(upsert, "@errors", stored.Errors);
-            Set(upsert, "@itok", stored.InputTokens);
-            Set(upsert, "@otok", stored.OutputTokens);
-            Set(upsert, "@cost", stored.CostNanos);
-            Set(upsert, "@dcount", stored.DurationCount);
-            Set(upsert, "@dsum", stored.DurationSum);
-            Set(upsert, "@dmin", stored.DurationCount == 0 ? null : stored.DurationMin);
-            Set(upsert, "@dmax", stored.DurationCount == 0 ? null : stored.DurationMax);
-            Set(upsert, "@hist", stored.Histogram.IsEmpty ? null : stored.Histogram.ToBytes());
+            upsert.Bind(1, key.ProjectId);
+            upsert.Bind(2, key.BucketSize);
+            upsert.Bind(3, key.BucketStart);
+            upsert.Bind(4, key.Kind);
+            upsert.Bind(5, key.Name);
+            upsert.Bind(6, key.Model);
+            upsert.Bind(7, key.Status);
+            upsert.Bind(8, stored.Count);
+            upsert.Bind(9, stored.Errors);
+            upsert.Bind(10, stored.InputTokens);
+            upsert.Bind(11, stored.OutputTokens);
+            upsert.Bind(12, stored.CostNanos);
+            upsert.Bind(13, stored.DurationCount);
+            upsert.Bind(14, stored.DurationSum);
+            upsert.Bind(15, stored.DurationMin);
+            upsert.Bind(16, stored.DurationMax);
+            upsert.Bind(17, stored.Histogram.IsEmpty ? null : stored.Histogram.ToBytes());
             upsert.ExecuteNonQuery();
         }
 
         deltas.Clear();
+    }
+
+    /// <summary>The stored figures of one rollup row; empty figures when there is no row.</summary>
+    private static RollupFigures ReadRollup(Commands cmd, RollupKey key)
+    {
+        BindRollupKey(cmd.SelectRollup, key);
+        var stored = new RollupFigures();
+        using var reader = cmd.SelectRollup.ExecuteReader();
+        if (reader.Read())
+        {
+            stored.Count = reader.GetInt64(0);
+            stored.Errors = reader.GetInt64(1);
+            stored.InputTokens = reader.GetInt64(2);
+            stored.OutputTokens = reader.GetInt64(3);
+            stored.CostNanos = reader.GetInt64(4);
+            stored.DurationCount = reader.GetInt64(5);
+            stored.DurationSum = reader.GetInt64(6);
+            stored.Widen(reader.IsDBNull(7) ? null : reader.GetInt64(7), reader.IsDBNull(8) ? null : reader.GetInt64(8));
+            if (!reader.IsDBNull(9))
+            {
+                stored.Histogram.Merge(LatencyHistogram.FromBytes((byte[])reader.GetValue(9)));
+            }
+        }
+
+        return stored;
     }
 
     private static void BindRollupKey(Microsoft.Data.Sqlite.SqliteCommand command, RollupKey key)

@@ -58,8 +58,8 @@ internal sealed partial class SqliteWriter
             fresh.InputHash = inputKey;
             fresh.OutputHash = outputKey;
             fresh.UpdatedAt = context.NowMicros;
-            BindRun(cmd.InsertRun, context.ProjectId, idBytes, fresh);
-            if (cmd.InsertRun.ExecuteScalar() is long seq)
+            BindNewRun(cmd, context.ProjectId, idBytes, fresh);
+            if (cmd.InsertRun.ExecuteScalarInt64() is { } seq)
             {
                 fresh.Seq = seq;
                 StorePayload(inputKey, inputBody);
@@ -181,6 +181,44 @@ internal sealed partial class SqliteWriter
         Set(command, "@updated", row.UpdatedAt);
     }
 
+    /// <summary>Binds a new run's row to the insert, in the order of <c>Commands.RunParameters</c>.</summary>
+    private static void BindNewRun(Commands cmd, long projectId, byte[] id, RunRow row)
+    {
+        var s = cmd.InsertRun;
+        var at = cmd.InsertRunPositions;
+        s.Bind(at[0], projectId);
+        s.Bind(at[1], id);
+        s.Bind(at[2], row.SessionId);
+        s.Bind(at[3], row.ParentId is { } parent ? StorageUnits.ToBytes(parent) : null);
+        s.Bind(at[4], row.Kind);
+        s.Bind(at[5], row.Name);
+        s.Bind(at[6], row.Status);
+        s.Bind(at[7], row.StartedAt);
+        s.Bind(at[8], row.EndedAt);
+        s.Bind(at[9], row.DurationUs);
+        s.Bind(at[10], row.Model);
+        s.Bind(at[11], row.Provider);
+        s.Bind(at[12], row.Parameters);
+        s.Bind(at[13], row.InputHash);
+        s.Bind(at[14], row.OutputHash);
+        s.Bind(at[15], row.ErrorType);
+        s.Bind(at[16], row.ErrorMessage);
+        s.Bind(at[17], row.ErrorStack);
+        s.Bind(at[18], row.InputTokens);
+        s.Bind(at[19], row.OutputTokens);
+        s.Bind(at[20], row.CachedTokens);
+        s.Bind(at[21], row.ReasoningTokens);
+        s.Bind(at[22], row.TotalTokens);
+        s.Bind(at[23], row.CostNanos);
+        s.Bind(at[24], row.Tags);
+        s.Bind(at[25], row.Metadata);
+        s.Bind(at[26], row.UserId);
+        s.Bind(at[27], row.Source);
+        s.Bind(at[28], row.Pinned ? 1 : 0);
+        s.Bind(at[29], row.CreatedAt);
+        s.Bind(at[30], row.UpdatedAt);
+    }
+
     /// <summary>The key a body is stored under: its SHA-256, or a random key when deduplication is off.</summary>
     private byte[] PayloadKey(EncodedPayload encoded) =>
         _payloadOptions.Deduplicate ? encoded.Hash : RandomNumberGenerator.GetBytes(32);
@@ -193,14 +231,14 @@ internal sealed partial class SqliteWriter
             return;
         }
 
-        var cmd = Cmd;
-        Set(cmd.InsertPayload, "@h", key);
-        Set(cmd.InsertPayload, "@size", encoded.OriginalSize);
-        Set(cmd.InsertPayload, "@stored", encoded.Data.Length);
-        Set(cmd.InsertPayload, "@enc", (int)encoded.Encoding);
-        Set(cmd.InsertPayload, "@trunc", encoded.Truncated ? 1 : 0);
-        Set(cmd.InsertPayload, "@data", encoded.Data);
-        cmd.InsertPayload.ExecuteNonQuery();
+        var insert = Cmd.InsertPayload;
+        insert.Bind(1, key);
+        insert.Bind(2, encoded.OriginalSize);
+        insert.Bind(3, encoded.Data.Length);
+        insert.Bind(4, (int)encoded.Encoding);
+        insert.Bind(5, encoded.Truncated ? 1 : 0);
+        insert.Bind(6, encoded.Data);
+        insert.ExecuteNonQuery();
     }
 
     private string? LoadPayloadText(byte[]? hash)
@@ -233,8 +271,8 @@ internal sealed partial class SqliteWriter
             return;
         }
 
-        Set(cmd.FtsInsert, "@seq", row.Seq);
-        Set(cmd.FtsInsert, "@body", text);
+        cmd.FtsInsert.Bind(1, row.Seq);
+        cmd.FtsInsert.Bind(2, text);
         cmd.FtsInsert.ExecuteNonQuery();
     }
 

@@ -161,16 +161,16 @@ internal sealed partial class SqliteWriter
 
     private void InsertEvent(BatchContext context, string type, long time, string? sessionId, Guid? runId, string? name, string? data, string? idempotencyKey)
     {
-        var cmd = Cmd.InsertEvent;
-        Set(cmd, "@p", context.ProjectId);
-        Set(cmd, "@type", type);
-        Set(cmd, "@time", time);
-        Set(cmd, "@session", sessionId);
-        Set(cmd, "@run", runId is { } id ? StorageUnits.ToBytes(id) : null);
-        Set(cmd, "@name", name);
-        Set(cmd, "@data", data);
-        Set(cmd, "@key", idempotencyKey);
-        if (cmd.ExecuteScalar() is long eventId)
+        var insert = Cmd.InsertEvent;
+        insert.Bind(1, context.ProjectId);
+        insert.Bind(2, type);
+        insert.Bind(3, time);
+        insert.Bind(4, sessionId);
+        insert.Bind(5, runId is { } id ? StorageUnits.ToBytes(id) : null);
+        insert.Bind(6, name);
+        insert.Bind(7, data);
+        insert.Bind(8, idempotencyKey);
+        if (insert.ExecuteScalarInt64() is { } eventId)
         {
             context.LastEventId = Math.Max(context.LastEventId, eventId);
         }

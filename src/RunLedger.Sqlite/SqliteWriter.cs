@@ -72,6 +72,8 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
             }
             finally
             {
+                // The action may have changed rollup rows (an import or clear writes them itself).
+                ForgetRollups();
                 AdoptIndexAfterExclusive();
             }
         }
@@ -102,6 +104,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         Cmd.Bind(transaction);
         try
         {
+            CheckDataVersion();
             for (var i = 0; i < batches.Count; i++)
             {
                 var savepoint = savepoints ? "b" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
@@ -132,6 +135,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
                 {
                     if (savepoint is null)
                     {
+                        ForgetRollups();
                         RollBack(transaction);
                         _groupRollups.Clear();
                         _groupTexts.Clear();
@@ -149,6 +153,8 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         }
         catch
         {
+            // Rolled back: the cached rollup rows may hold figures that were never committed.
+            ForgetRollups();
             _groupRollups.Clear();
             _groupTexts.Clear();
             RollBack(transaction);

@@ -31,6 +31,76 @@ public sealed class SqliteStoreTests
     }
 
     [Fact]
+    public async Task Rollups_AcrossGroupsClearAndOutsideWrites_MatchARecomputationFromRuns()
+    {
+        // The writer keeps the rollup rows it wrote in memory and writes later groups from them:
+        // after updates, a clear and a change by another connection, the table still has to be
+        // what the runs add up to.
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var a = Guid.CreateVersion7();
+        var b = Guid.CreateVersion7();
+        await f.WriteAsync(project.Id, [Run(a, "plan", RunStatus.Running, 0), Run(b, "plan", RunStatus.Succeeded, 1), Run(Guid.CreateVersion7(), "act", RunStatus.Succeeded, 2)]);
+        await f.WriteAsync(project.Id, [Run(a, "plan", RunStatus.Failed, 0), Run(Guid.CreateVersion7(), "plan", RunStatus.Succeeded, 3)]);
+        await f.WriteAsync(project.Id, [Run(b, "act", RunStatus.Succeeded, 1)]);
+        RollupsAsStored(f).ShouldBe(RollupsFromRuns(f));
+        f.Scalar("SELECT sum(count) FROM rollups WHERE bucket_size = 86400").ShouldBe(4);
+
+        await f.Store.Transfer.ClearAsync(default);
+        project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        await f.WriteAsync(project.Id, [Run(Guid.CreateVersion7(), "plan", RunStatus.Succeeded, 0)]);
+        RollupsAsStored(f).ShouldBe(RollupsFromRuns(f));
+        f.Scalar("SELECT sum(count) FROM rollups WHERE bucket_size = 86400").ShouldBe(1);
+
+        // Another connection changes a row the writer has cached; the writer must build on it.
+        using (var other = new SqliteConnection($"Data Source={f.DatabasePath};Pooling=False"))
+        {
+            other.Open();
+            using var command = other.CreateCommand();
+            command.CommandText = "UPDATE rollups SET count = count + 7 WHERE bucket_size = 86400;";
+            command.ExecuteNonQuery().ShouldBe(1);
+        }
+
+        await f.WriteAsync(project.Id, [Run(Guid.CreateVersion7(), "plan", RunStatus.Succeeded, 4)]);
+        f.Scalar("SELECT sum(count) FROM rollups WHERE bucket_size = 86400").ShouldBe(1 + 7 + 1);
+
+        static RunWrite Run(Guid id, string name, RunStatus status, int minute) => new()
+        {
+            Id = id,
+            Kind = RunKind.Llm,
+            Name = name,
+            Model = "gpt-4o",
+            Status = status,
+            StartedAt = Day.AddHours(1).AddMinutes(minute),
+            EndedAt = status == RunStatus.Running ? null : Day.AddHours(1).AddMinutes(minute).AddMilliseconds(250 + (100 * minute)),
+            Usage = new Usage { InputTokens = 10 + minute, OutputTokens = 5 },
+            CostUsd = 0.001m * (minute + 1),
+        };
+    }
+
+    private static string RollupsAsStored(StoreFixture f) => Text(
+        f,
+        "SELECT bucket_size || ':' || bucket_start || ':' || kind || ':' || name || ':' || model || ':' || status || ':' || count || ':' || errors || ':' || " +
+        "input_tokens || ':' || output_tokens || ':' || cost_nanos || ':' || duration_count || ':' || duration_sum AS k FROM rollups");
+
+    private static string RollupsFromRuns(StoreFixture f) => Text(
+        f,
+        "SELECT s.size || ':' || (r.started_at - r.started_at % (s.size * 1000000)) || ':' || r.kind || ':' || coalesce(r.name, '') || ':' || " +
+        "coalesce(r.model, '') || ':' || r.status || ':' || count(*) || ':' || sum(r.status IN ('failed', 'timeout')) || ':' || sum(coalesce(r.input_tokens, 0)) || ':' || " +
+        "sum(coalesce(r.output_tokens, 0)) || ':' || sum(coalesce(r.cost_nanos, 0)) || ':' || count(r.duration_us) || ':' || coalesce(sum(r.duration_us), 0) AS k " +
+        "FROM runs r CROSS JOIN (SELECT 300 AS size UNION ALL SELECT 86400) s " +
+        "GROUP BY s.size, r.started_at - r.started_at % (s.size * 1000000), r.kind, coalesce(r.name, ''), coalesce(r.model, ''), r.status");
+
+    private static string Text(StoreFixture f, string rowsSql)
+    {
+        using var connection = new SqliteConnection($"Data Source={f.DatabasePath};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT coalesce(group_concat(k, char(10)), '') FROM (SELECT k FROM ({rowsSql}) ORDER BY k);";
+        return (string)command.ExecuteScalar()!;
+    }
+
+    [Fact]
     public async Task Payloads_IdenticalBodies_AreStoredOnceUnlessDedupeIsOff()
     {
         var body = RawJson.FromString(string.Concat(Enumerable.Repeat("You are a careful assistant. ", 100)));
