@@ -1,5 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using RunLedger.Core.Payloads;
 using RunLedger.Core.Storage;
 
@@ -35,6 +37,9 @@ internal sealed partial class SqliteWriter
     });
 
     private Task? _indexLoop;
+
+    /// <summary>Where the indexer reports damaged bodies and failed chunks.</summary>
+    internal ILogger Logger { get; set; } = NullLogger.Instance;
 
     /// <summary>Runs with seq up to this are in runs_fts. Read and changed under the writer gate only.</summary>
     private long _indexedSeq;
@@ -130,7 +135,9 @@ internal sealed partial class SqliteWriter
             return;
         }
 
-        while (IndexChunkNow() == IndexChunk)
+        // Guarded: a failing chunk (disk full, I/O error) must not make admin writes fail too;
+        // what is left stays above the mark for the loop.
+        while (IndexChunkOrKeep())
         {
         }
     }
@@ -230,7 +237,7 @@ internal sealed partial class SqliteWriter
         {
             var text = _pendingTexts.Remove(seq, out var pending) && pending.Id == id
                 ? pending.Text
-                : PayloadText.RunSearchText(LoadPayloadText(input), LoadPayloadText(output), error, _storeOptions.MaxIndexedChars);
+                : PayloadText.RunSearchText(LoadPayloadTextOrSkip(seq, input), LoadPayloadTextOrSkip(seq, output), error, _storeOptions.MaxIndexedChars);
             if (text.Length > 0)
             {
                 Set(cmd.FtsInsert, "@seq", seq);
@@ -251,6 +258,24 @@ internal sealed partial class SqliteWriter
         transaction.Commit();
         _indexedSeq = last;
         return rows.Count;
+    }
+
+    /// <summary>
+    /// A stored body's text for the index, or null when it cannot be decoded (bit rot, an encoding
+    /// this version does not know): the run is indexed with the text it still has (its other body
+    /// and its error message), as the tail search matches it, instead of holding up the index.
+    /// </summary>
+    private string? LoadPayloadTextOrSkip(long seq, byte[]? hash)
+    {
+        try
+        {
+            return LoadPayloadText(hash);
+        }
+        catch (InvalidDataException ex)
+        {
+            Logger.LogWarning(ex, "Run seq {Seq}: a stored body cannot be decoded and is left out of the full-text index.", seq);
+            return null;
+        }
     }
 
     /// <summary>A new run's search text, waiting for the indexer.</summary>

@@ -224,8 +224,8 @@ internal sealed partial class SqliteWriter
         cmd.FtsDelete.ExecuteNonQuery();
 
         var text = PayloadText.RunSearchText(
-            write.Input?.Text ?? LoadPayloadText(row.InputHash),
-            write.Output?.Text ?? LoadPayloadText(row.OutputHash),
+            write.Input?.Text ?? LoadPayloadTextOrSkip(row.Seq, row.InputHash),
+            write.Output?.Text ?? LoadPayloadTextOrSkip(row.Seq, row.OutputHash),
             row.ErrorMessage,
             _storeOptions.MaxIndexedChars);
         if (text.Length == 0)

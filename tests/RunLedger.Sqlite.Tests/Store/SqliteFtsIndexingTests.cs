@@ -118,6 +118,39 @@ public sealed class SqliteFtsIndexingTests
         f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'stale'").ShouldBe(0);
     }
 
+    [Fact]
+    public async Task DamagedBody_SearchAdminAndIndexingGoOn_RunMatchesOnTheTextItStillHas()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var damaged = Guid.CreateVersion7();
+        var healthy = Guid.CreateVersion7();
+        await f.WriteAsync(project.Id,
+        [
+            new RunWrite { Id = damaged, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Status = RunStatus.Failed, Input = RawJson.FromString("rotten words"), Error = new RunError { Type = "X", Message = "upstream exploded" } },
+            new RunWrite { Id = healthy, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("healthy words") },
+        ]);
+        await WaitUntilIndexedAsync(f);
+
+        // Bit rot (an encoding this version does not know) in one body, and the index to redo.
+        Execute(f,
+            "UPDATE payloads SET encoding = 99 WHERE hash = (SELECT input_hash FROM runs WHERE error_message IS NOT NULL); " +
+            "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
+
+        // The tail search skips the damaged body instead of failing every search.
+        (await SearchAsync(f, project.Id, "\"healthy words\"")).ShouldBe([healthy]);
+        (await SearchAsync(f, project.Id, "\"upstream exploded\"")).ShouldBe([damaged]);
+        (await SearchAsync(f, project.Id, "\"rotten\"")).ShouldBeEmpty();
+
+        // The indexer gets past it (indexing what the run still has), and admin writes still work.
+        await f.ReopenAsync();
+        await WaitUntilIndexedAsync(f);
+        (await f.Store.Admin.GetOrCreateProjectAsync("other", default)).Name.ShouldBe("other");
+        (await SearchAsync(f, project.Id, "\"upstream exploded\"")).ShouldBe([damaged]);
+        (await SearchAsync(f, project.Id, "\"healthy words\"")).ShouldBe([healthy]);
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'exploded'").ShouldBe(1);
+    }
+
     private static async Task<Guid[]> WriteSampleRunsAsync(StoreFixture f, long projectId)
     {
         Guid[] ids = [Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7()];
