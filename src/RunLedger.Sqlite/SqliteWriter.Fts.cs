@@ -278,6 +278,15 @@ internal sealed partial class SqliteWriter
         }
     }
 
+    /// <summary>
+    /// The text a sent body is searched by: what is stored. A body over the size limit is stored as
+    /// a truncation marker and searched by the marker's head (as the tail search, the indexer's
+    /// read-back and an import do), so the index can always be rebuilt identically from the
+    /// stored bodies and a word past the head is never found on one day and missed the next.
+    /// </summary>
+    private static string? StoredText(string? sent, EncodedPayload? encoded) =>
+        encoded is { Truncated: true } ? PayloadCodec.Decode(encoded.Encoding, encoded.Data) : sent;
+
     /// <summary>A new run's search text, waiting for the indexer.</summary>
     private readonly record struct PendingText(long Seq, Guid Id, string Text);
 }

@@ -25,10 +25,12 @@ internal sealed partial class SqliteWriter
         {
             var run = batch.Runs[i];
             var error = run.Error?.Message;
+            var input = run.Input is { } sentInput ? Encode(sentInput.Text) : null;
+            var output = run.Output is { } sentOutput ? Encode(sentOutput.Text) : null;
             prepared[i] = new PreparedBodies(
-                run.Input is { } input ? Encode(input.Text) : null,
-                run.Output is { } output ? Encode(output.Text) : null,
-                PayloadText.RunSearchText(run.Input?.Text, run.Output?.Text, error, _storeOptions.MaxIndexedChars),
+                input,
+                output,
+                PayloadText.RunSearchText(StoredText(run.Input?.Text, input), StoredText(run.Output?.Text, output), error, _storeOptions.MaxIndexedChars),
                 error);
         }
 
@@ -129,7 +131,7 @@ internal sealed partial class SqliteWriter
         {
             if (row.Seq <= _indexedSeq)
             {
-                IndexText(row, write);
+                IndexText(row, write, inputBody, outputBody);
             }
             else
             {
@@ -217,15 +219,15 @@ internal sealed partial class SqliteWriter
     }
 
     /// <summary>Replaces an indexed run's row in the full-text index with its input, output and error text.</summary>
-    private void IndexText(RunRow row, RunWrite write)
+    private void IndexText(RunRow row, RunWrite write, EncodedPayload? inputBody, EncodedPayload? outputBody)
     {
         var cmd = Cmd;
         Set(cmd.FtsDelete, "@seq", row.Seq);
         cmd.FtsDelete.ExecuteNonQuery();
 
         var text = PayloadText.RunSearchText(
-            write.Input?.Text ?? LoadPayloadTextOrSkip(row.Seq, row.InputHash),
-            write.Output?.Text ?? LoadPayloadTextOrSkip(row.Seq, row.OutputHash),
+            StoredText(write.Input?.Text, inputBody) ?? LoadPayloadTextOrSkip(row.Seq, row.InputHash),
+            StoredText(write.Output?.Text, outputBody) ?? LoadPayloadTextOrSkip(row.Seq, row.OutputHash),
             row.ErrorMessage,
             _storeOptions.MaxIndexedChars);
         if (text.Length == 0)

@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using RunLedger.Core.Ingest;
 using RunLedger.Core.Model;
+using RunLedger.Core.Payloads;
 using RunLedger.Core.Query;
 using RunLedger.Core.Storage;
 
@@ -149,6 +150,39 @@ public sealed class SqliteFtsIndexingTests
         (await SearchAsync(f, project.Id, "\"upstream exploded\"")).ShouldBe([damaged]);
         (await SearchAsync(f, project.Id, "\"healthy words\"")).ShouldBe([healthy]);
         f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'exploded'").ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task TruncatedBody_SearchedByTheStoredHead_WhetherIndexedAtCommitFromTheTailOrAfterARestart()
+    {
+        await using var f = await StoreFixture.OpenAsync(new PayloadOptions { MaxBodyBytes = 2048, TruncatedHeadBytes = 512 });
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var id = Guid.CreateVersion7();
+        string Long(string word) => "{\"prompt\":\"" + string.Concat(Enumerable.Repeat("lorem ", 1000)) + word + "\"}";
+        var batch = new WriteBatch
+        {
+            ProjectId = project.Id,
+            Source = "test",
+            ReceivedAt = StoreFixture.Day,
+            Runs = [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = new RawJson(Long("insertneedle")) }],
+        };
+        (await f.Store.Writer.WriteAsync([f.Store.Writer.Prepare(batch)], default))[0].Error.ShouldBeNull();
+        (await SearchAsync(f, project.Id, "\"insertneedle\"")).ShouldBeEmpty();
+        await WaitUntilIndexedAsync(f);
+        (await SearchAsync(f, project.Id, "\"insertneedle\"")).ShouldBeEmpty();
+        (await SearchAsync(f, project.Id, "\"lorem lorem\"")).ShouldBe([id]);
+
+        // An indexed run gets a new long body: indexed again at once, by its stored head too.
+        await f.WriteAsync(project.Id, [new RunWrite { Id = id, Output = new RawJson(Long("updateneedle")) }]);
+        (await SearchAsync(f, project.Id, "\"updateneedle\"")).ShouldBeEmpty();
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'insertneedle OR updateneedle'").ShouldBe(0);
+
+        // Rebuilt from the stored bodies, the index answers the same.
+        Execute(f, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
+        await f.ReopenAsync();
+        await WaitUntilIndexedAsync(f);
+        (await SearchAsync(f, project.Id, "\"lorem lorem\"")).ShouldBe([id]);
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'insertneedle OR updateneedle'").ShouldBe(0);
     }
 
     private static async Task<Guid[]> WriteSampleRunsAsync(StoreFixture f, long projectId)
