@@ -142,7 +142,12 @@ internal sealed partial class SqliteWriter
         }
     }
 
-    /// <summary>After an exclusive action: every run it left is indexed (an import indexes its own runs).</summary>
+    /// <summary>
+    /// After an exclusive action. The action moves the mark itself, inside its own transaction,
+    /// when it indexes what it writes (an import does so only when nothing was waiting; a clear
+    /// resets it): here the writer only forgets texts that may belong to removed runs, takes the
+    /// mark as stored and lets the indexer take whatever is still above it.
+    /// </summary>
     private void AdoptIndexAfterExclusive()
     {
         if (_commands is null)
@@ -151,9 +156,27 @@ internal sealed partial class SqliteWriter
         }
 
         _pendingTexts.Clear();
+        _indexedSeq = ReadIndexedSeq(null);
+        _indexSignal.Writer.TryWrite(true);
+    }
+
+    /// <summary>
+    /// The mark as stored, read in the current write transaction: another process on the same
+    /// file (a backup, a migration source) may have indexed runs and moved it, so a cached copy
+    /// could tell an update that an indexed run is not indexed yet (and its new text be lost).
+    /// </summary>
+    private long IndexedSeqInTransaction()
+    {
+        _indexedSeq = ReadIndexedSeq(Cmd.UpdateRun.Transaction);
+        return _indexedSeq;
+    }
+
+    private long ReadIndexedSeq(SqliteTransaction? transaction)
+    {
         using var command = _connection.CreateCommand();
-        command.CommandText = "UPDATE fts_progress SET indexed_seq = (SELECT coalesce(max(seq), 0) FROM runs) WHERE id = 1 RETURNING indexed_seq;";
-        _indexedSeq = (long)command.ExecuteScalar()!;
+        command.Transaction = transaction;
+        command.CommandText = "SELECT indexed_seq FROM fts_progress WHERE id = 1;";
+        return (long)command.ExecuteScalar()!;
     }
 
     /// <summary>Hands the texts of a committed group's new runs to the indexer and wakes it.</summary>

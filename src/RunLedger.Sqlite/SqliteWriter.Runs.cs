@@ -129,7 +129,7 @@ internal sealed partial class SqliteWriter
 
         if (bodiesChanged)
         {
-            if (row.Seq <= _indexedSeq)
+            if (row.Seq <= IndexedSeqInTransaction())
             {
                 IndexText(row, write, inputBody, outputBody);
             }

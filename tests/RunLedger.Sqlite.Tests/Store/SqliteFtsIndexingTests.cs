@@ -185,6 +185,68 @@ public sealed class SqliteFtsIndexingTests
         f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'insertneedle OR updateneedle'").ShouldBe(0);
     }
 
+    [Fact]
+    public async Task Write_AnotherProcessIndexedTheRun_UpdateReindexesIt()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        await f.WriteAsync(project.Id, [new RunWrite { Id = Guid.CreateVersion7(), Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("earlier") }]);
+
+        // This store's indexer indexes what it has and stops, so it cannot pick up the other's run.
+        await ((SqliteWriter)f.Store.Writer).StopIndexerAsync();
+
+        // Another process on the same file (a backup, a migration source) writes a run and indexes it.
+        var id = Guid.CreateVersion7();
+        await using (var other = new SqliteLedgerStore(f.DatabasePath, new SqliteStoreOptions(), new PayloadOptions(), TimeProvider.System))
+        {
+            await other.InitializeAsync(default);
+            var batch = new WriteBatch
+            {
+                ProjectId = project.Id,
+                Source = "test",
+                ReceivedAt = StoreFixture.Day,
+                Runs = [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("first words") }],
+            };
+            (await other.Writer.WriteAsync([batch], default))[0].Error.ShouldBeNull();
+        }
+
+        f.Scalar("SELECT indexed_seq FROM fts_progress").ShouldBe(f.Scalar("SELECT max(seq) FROM runs"));
+
+        // This store updates the run the other one indexed: the index follows at once.
+        await f.WriteAsync(project.Id, [new RunWrite { Id = id, Input = RawJson.FromString("second words") }]);
+        (await SearchAsync(f, project.Id, "\"second words\"")).ShouldBe([id]);
+        (await SearchAsync(f, project.Id, "\"first\"")).ShouldBeEmpty();
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'words'").ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Import_WhileRunsWaitForTheIndexer_LeavesThemToItAndSkipsNone()
+    {
+        await using var source = await StoreFixture.OpenAsync();
+        var sourceProject = await source.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var imported = Guid.CreateVersion7();
+        await source.WriteAsync(sourceProject.Id, [new RunWrite { Id = imported, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("imported words") }]);
+
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var waiting = Guid.CreateVersion7();
+        await f.WriteAsync(project.Id, [new RunWrite { Id = waiting, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("waiting words") }]);
+        await WaitUntilIndexedAsync(f);
+
+        // As if another process had written the run without indexing it.
+        Execute(f, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
+        var transfer = ((RunLedger.Core.Storage.Transfer.ITransferableStore)source.Store).Transfer;
+        var records = new List<RunLedger.Core.Storage.Transfer.TransferRecord>();
+        records.AddRange(await transfer.ExportProjectsAsync(default));
+        records.AddRange(await transfer.ExportRunsAsync("p", null, 100, default));
+
+        await ((RunLedger.Core.Storage.Transfer.ITransferableStore)f.Store).Transfer.ImportAsync(records, new RunLedger.Core.Storage.Transfer.TransferCheckpoint("src", "end", true), default);
+        await WaitUntilIndexedAsync(f);
+        (await SearchAsync(f, project.Id, "\"waiting words\"")).ShouldBe([waiting]);
+        (await SearchAsync(f, project.Id, "\"imported words\"")).ShouldBe([imported]);
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'words'").ShouldBe(2);
+    }
+
     private static async Task<Guid[]> WriteSampleRunsAsync(StoreFixture f, long projectId)
     {
         Guid[] ids = [Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7()];
