@@ -46,7 +46,7 @@ internal sealed partial class SqliteWriter
 
     private void StartIndexer()
     {
-        if (_indexLoop is not null)
+        if (_indexLoop is not null || !_storeOptions.IndexInBackground)
         {
             return;
         }

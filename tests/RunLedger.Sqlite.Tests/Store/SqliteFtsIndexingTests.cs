@@ -220,6 +220,28 @@ public sealed class SqliteFtsIndexingTests
     }
 
     [Fact]
+    public async Task Open_ForReadingOnly_RunsNoIndexerOfItsOwn()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var id = Guid.CreateVersion7();
+        await f.WriteAsync(project.Id, [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("waiting words") }]);
+        await ((SqliteWriter)f.Store.Writer).StopIndexerAsync();
+        Execute(f, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
+
+        // A backup or migration source opened while the server owns the index.
+        await using (var source = new SqliteLedgerStore(f.DatabasePath, new SqliteStoreOptions { IndexInBackground = false }, new PayloadOptions(), TimeProvider.System))
+        {
+            await source.InitializeAsync(default);
+            var page = await source.Reader.QueryRunsAsync(project.Id, new RunQuery(FilterParser.Parse("\"waiting words\"", FilterTarget.Runs), 100, null), default);
+            page.Items.Select(r => r.Id).ShouldBe([id]);
+        }
+
+        f.Scalar("SELECT indexed_seq FROM fts_progress").ShouldBe(0);
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'waiting'").ShouldBe(0);
+    }
+
+    [Fact]
     public async Task Import_WhileRunsWaitForTheIndexer_LeavesThemToItAndSkipsNone()
     {
         await using var source = await StoreFixture.OpenAsync();
