@@ -12,7 +12,7 @@ namespace RunLedger.Sqlite;
 /// The embedded store: one SQLite file in WAL mode, one writer connection (SQLite has one writer
 /// at a time anyway) and pooled reader connections.
 /// </summary>
-public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore
+public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullTextIndexStatus
 {
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
@@ -99,6 +99,15 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore
 
         SqliteTailSearch.Register(connection, _options.MaxIndexedChars);
         return connection;
+    }
+
+    public async Task<long> CountUnindexedRunsAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await SqliteWriter.CountUnindexedAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -63,38 +63,73 @@ internal sealed partial class SqliteWriter
         _indexSignal.Writer.TryWrite(true);
     }
 
-    /// <summary>Indexes what is left and stops the loop (on close).</summary>
+    /// <summary>Indexes what is left and stops the loop (on close). Never throws: closing goes on.</summary>
     public async Task StopIndexerAsync()
     {
         _indexSignal.Writer.TryComplete();
         if (_indexLoop is not null)
         {
-            await _indexLoop.ConfigureAwait(false);
+            try
+            {
+                await _indexLoop.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Logger.LogError(ex, "The full-text indexer stopped with an error; the runs it did not reach are indexed at the next start.");
+            }
         }
     }
 
+    /// <summary>Longest wait between tries while indexing keeps failing.</summary>
+    private static readonly TimeSpan MaxIndexBackoff = TimeSpan.FromSeconds(30);
+
+    /// <summary>Set by a failed chunk; the loop then waits longer before it tries again.</summary>
+    private bool _indexFailed;
+
     private async Task IndexLoopAsync()
     {
+        var backoff = TimeSpan.Zero;
         while (await _indexSignal.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             _indexSignal.Reader.TryRead(out _);
-            if (!_indexSignal.Reader.Completion.IsCompleted)
+            try
             {
-                await Task.Delay(IndexDelay).ConfigureAwait(false);
+                if (!_indexSignal.Reader.Completion.IsCompleted)
+                {
+                    // Closing cuts the wait short.
+                    await Task.WhenAny(Task.Delay(backoff > IndexDelay ? backoff : IndexDelay), _indexSignal.Reader.Completion).ConfigureAwait(false);
+                }
+
+                var more = true;
+                while (more)
+                {
+                    await _gate.WaitAsync().ConfigureAwait(false);
+                    try
+                    {
+                        _indexFailed = false;
+                        more = IndexChunkOrKeep();
+                    }
+                    finally
+                    {
+                        _gate.Release();
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Logger.LogWarning(ex, "The full-text indexer failed; it tries again.");
+                _indexFailed = true;
             }
 
-            var more = true;
-            while (more)
+            if (_indexFailed)
             {
-                await _gate.WaitAsync().ConfigureAwait(false);
-                try
-                {
-                    more = IndexChunkOrKeep();
-                }
-                finally
-                {
-                    _gate.Release();
-                }
+                // Keep going: try again later even if no commit comes, waiting longer each time.
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxIndexBackoff.Ticks));
+                _indexSignal.Writer.TryWrite(true);
+            }
+            else
+            {
+                backoff = TimeSpan.Zero;
             }
         }
 
@@ -112,19 +147,33 @@ internal sealed partial class SqliteWriter
         }
     }
 
-    /// <summary>One chunk; true when there may be more. A failure leaves the runs for the next signal.</summary>
+    /// <summary>One chunk; true when there may be more. A failure leaves the runs for the next try.</summary>
     private bool IndexChunkOrKeep()
     {
         try
         {
             return IndexChunkNow() == IndexChunk;
         }
-        catch (Exception ex) when (ex is SqliteException or InvalidDataException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // The database is in trouble (disk full, I/O error, a damaged body); search still
-            // finds these runs by scanning them, and the next commit signals another try.
+            // The database is in trouble (disk full, I/O error) or a bug: search still finds these
+            // runs by scanning them, and the loop tries again.
+            Logger.LogWarning(ex, "Full-text indexing of runs after seq {Seq} failed; search reads them from their bodies until it succeeds.", _indexedSeq);
+            _indexFailed = true;
             return false;
         }
+    }
+
+    /// <summary>
+    /// Runs not in the full-text index yet (search reads them from their bodies): normally the
+    /// last commit or two; a lag that keeps growing means indexing fails (see the log).
+    /// </summary>
+    public static async Task<long> CountUnindexedAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM runs WHERE seq > (SELECT indexed_seq FROM fts_progress WHERE id = 1);";
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <summary>Indexes every run above the mark. Caller holds the gate.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RunLedger.Core.Ingest;
 using RunLedger.Core.Model;
@@ -239,6 +240,57 @@ public sealed class SqliteFtsIndexingTests
 
         f.Scalar("SELECT indexed_seq FROM fts_progress").ShouldBe(0);
         f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'waiting'").ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Indexer_UnexpectedError_KeepsTryingAndClosingStillWorks()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var id = Guid.CreateVersion7();
+        await f.WriteAsync(project.Id, [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("damaged words") }]);
+        await WaitUntilIndexedAsync(f);
+        await ((SqliteWriter)f.Store.Writer).StopIndexerAsync();
+
+        // A run id that is not 16 bytes makes indexing fail with an error that is no SqliteException.
+        Execute(f, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0; UPDATE runs SET id = x'0102';");
+        var log = new ListLogger();
+        var store = new SqliteLedgerStore(f.DatabasePath, new SqliteStoreOptions(), new PayloadOptions(), TimeProvider.System, log);
+        try
+        {
+            await store.InitializeAsync(default);
+            for (var i = 0; i < 600 && log.Messages.IsEmpty; i++)
+            {
+                await Task.Delay(50);
+            }
+
+            log.Messages.ShouldNotBeEmpty();
+            (await store.CountUnindexedRunsAsync(default)).ShouldBe(1);
+
+            // Repaired: the indexer, still alive, gets there on a later try.
+            var bytes = Convert.ToHexString(id.ToByteArray(bigEndian: true));
+            Execute(f, $"UPDATE runs SET id = x'{bytes}';");
+            await WaitUntilIndexedAsync(f);
+            (await store.CountUnindexedRunsAsync(default)).ShouldBe(0);
+            f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'damaged'").ShouldBe(1);
+        }
+        finally
+        {
+            await store.DisposeAsync();
+        }
+    }
+
+    private sealed class ListLogger : ILogger
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Messages { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Messages.Enqueue(formatter(state, exception));
     }
 
     [Fact]
