@@ -250,6 +250,10 @@ internal sealed partial class SqliteWriter
     private int IndexChunkNow()
     {
         var cmd = Cmd;
+
+        // Until the store's level is back, the next write group must set it again (see
+        // EnsureSynchronous): acknowledged commits never run at the index's level.
+        _synchronousLowered = true;
         SetSynchronous(IndexSynchronous);
         try
         {
@@ -258,6 +262,27 @@ internal sealed partial class SqliteWriter
         finally
         {
             SetSynchronous(_storeOptions.Synchronous);
+            _synchronousLowered = false;
+        }
+    }
+
+    /// <summary>True while PRAGMA synchronous may be at the index's level instead of the store's.</summary>
+    private bool _synchronousLowered;
+
+    /// <summary>Test seam: called with each level before it is set.</summary>
+    internal Action<string>? OnSetSynchronous { get; set; }
+
+    /// <summary>
+    /// Before a write group or admin write (caller holds the gate): when restoring the store's
+    /// synchronous level after an index chunk failed, sets it again; if that fails too, the write
+    /// fails instead of committing with weaker durability than configured.
+    /// </summary>
+    private void EnsureSynchronous()
+    {
+        if (_synchronousLowered)
+        {
+            SetSynchronous(_storeOptions.Synchronous);
+            _synchronousLowered = false;
         }
     }
 
@@ -270,6 +295,7 @@ internal sealed partial class SqliteWriter
 
     private void SetSynchronous(string level)
     {
+        OnSetSynchronous?.Invoke(level);
         using var pragma = _connection.CreateCommand();
         pragma.CommandText = "PRAGMA synchronous=" + level.ToUpperInvariant() + ";";
         pragma.ExecuteNonQuery();

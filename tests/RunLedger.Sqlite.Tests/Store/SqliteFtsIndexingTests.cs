@@ -294,6 +294,38 @@ public sealed class SqliteFtsIndexingTests
     }
 
     [Fact]
+    public async Task Write_AfterAnIndexChunkFailedToRestoreSynchronous_SetsItAgainBeforeCommitting()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var writer = (SqliteWriter)f.Store.Writer;
+        var calls = new System.Collections.Concurrent.ConcurrentQueue<(string Level, bool InWrite)>();
+        var failRestore = 1;
+        writer.OnSetSynchronous = level =>
+        {
+            calls.Enqueue((level, new System.Diagnostics.StackTrace().ToString().Contains("SqliteWriter.WriteAsync", StringComparison.Ordinal)));
+            if (level == "FULL" && Interlocked.Exchange(ref failRestore, 0) == 1)
+            {
+                throw new InvalidOperationException("restoring synchronous failed");
+            }
+        };
+
+        // The indexer lowers synchronous for its chunk and fails to put FULL back.
+        await f.WriteAsync(project.Id, [new RunWrite { Id = Guid.CreateVersion7(), Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("one") }]);
+        for (var i = 0; i < 600 && Volatile.Read(ref failRestore) == 1; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Volatile.Read(ref failRestore).ShouldBe(0);
+
+        // The next write group sets FULL itself before it commits.
+        await f.WriteAsync(project.Id, [new RunWrite { Id = Guid.CreateVersion7(), Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("two") }]);
+        calls.ShouldContain(("FULL", true));
+        writer.OnSetSynchronous = null;
+    }
+
+    [Fact]
     public async Task Import_WhileRunsWaitForTheIndexer_LeavesThemToItAndSkipsNone()
     {
         await using var source = await StoreFixture.OpenAsync();
