@@ -30,6 +30,18 @@ internal sealed partial class SqliteWriter
     private const int MaxPendingTexts = 100_000;
 
     private readonly Dictionary<long, PendingText> _pendingTexts = [];
+
+    /// <summary>Characters in <see cref="_pendingTexts"/>.</summary>
+    private long _pendingChars;
+
+    /// <summary>
+    /// Most characters held for the indexer (64 Mi, about 128 MiB): a backlog of large bodies must
+    /// not grow the heap without bound; beyond it, the indexer reads bodies back.
+    /// </summary>
+    internal long MaxPendingChars { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Characters of search text held for the indexer (for tests and diagnostics).</summary>
+    internal long PendingChars => _pendingChars;
     private readonly Channel<bool> _indexSignal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
     {
         FullMode = BoundedChannelFullMode.DropWrite,
@@ -205,6 +217,7 @@ internal sealed partial class SqliteWriter
         }
 
         _pendingTexts.Clear();
+        _pendingChars = 0;
         _indexedSeq = ReadIndexedSeq(null);
         _indexSignal.Writer.TryWrite(true);
     }
@@ -231,14 +244,18 @@ internal sealed partial class SqliteWriter
     /// <summary>Hands the texts of a committed group's new runs to the indexer and wakes it.</summary>
     private void QueueForIndexing(List<PendingText> texts)
     {
-        if (texts.Count > 0 && _pendingTexts.Count < MaxPendingTexts)
+        foreach (var text in texts)
         {
-            foreach (var text in texts)
+            if (_pendingTexts.Count >= MaxPendingTexts || _pendingChars + text.Text.Length > MaxPendingChars)
             {
-                if (!_groupStaleTexts.Contains(text.Seq))
-                {
-                    _pendingTexts[text.Seq] = text;
-                }
+                break;
+            }
+
+            if (!_groupStaleTexts.Contains(text.Seq))
+            {
+                DropPendingText(text.Seq);
+                _pendingTexts[text.Seq] = text;
+                _pendingChars += text.Text.Length;
             }
         }
 
@@ -333,7 +350,7 @@ internal sealed partial class SqliteWriter
 
         foreach (var (seq, id, input, output, error) in rows)
         {
-            var text = _pendingTexts.Remove(seq, out var pending) && pending.Id == id
+            var text = TakePendingText(seq, out var pending) && pending.Id == id
                 ? pending.Text
                 : PayloadText.RunSearchText(LoadPayloadTextOrSkip(seq, input), LoadPayloadTextOrSkip(seq, output), error, _storeOptions.MaxIndexedChars);
             if (text.Length > 0)
@@ -384,6 +401,20 @@ internal sealed partial class SqliteWriter
     /// </summary>
     private static string? StoredText(string? sent, EncodedPayload? encoded) =>
         encoded is { Truncated: true } ? PayloadCodec.Decode(encoded.Encoding, encoded.Data) : sent;
+
+    private bool TakePendingText(long seq, out PendingText pending)
+    {
+        if (!_pendingTexts.Remove(seq, out pending))
+        {
+            return false;
+        }
+
+        _pendingChars -= pending.Text.Length;
+        return true;
+    }
+
+    /// <summary>Forgets a queued text (its run got new bodies, or a newer text replaces it).</summary>
+    private void DropPendingText(long seq) => TakePendingText(seq, out _);
 
     /// <summary>A new run's search text, waiting for the indexer.</summary>
     private readonly record struct PendingText(long Seq, Guid Id, string Text);

@@ -137,7 +137,7 @@ internal sealed partial class SqliteWriter
             {
                 // Not indexed yet: the indexer reads the new bodies back instead of a stale text
                 // (queued by an earlier group, or by this group if it inserted the run).
-                _pendingTexts.Remove(row.Seq);
+                DropPendingText(row.Seq);
                 _groupStaleTexts.Add(row.Seq);
             }
         }

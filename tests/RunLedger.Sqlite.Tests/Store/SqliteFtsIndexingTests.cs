@@ -326,6 +326,39 @@ public sealed class SqliteFtsIndexingTests
     }
 
     [Fact]
+    public async Task Write_TextsWaitingForTheIndexer_AreCappedBySizeAndTheRestIsReadBack()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var writer = (SqliteWriter)f.Store.Writer;
+        await writer.StopIndexerAsync();
+        writer.MaxPendingChars = 1_000;
+
+        // Large bodies pile up while nothing indexes them: memory stays within the cap.
+        var ids = new List<Guid>();
+        for (var i = 0; i < 10; i++)
+        {
+            var id = Guid.CreateVersion7();
+            ids.Add(id);
+            var batch = new WriteBatch
+            {
+                ProjectId = project.Id,
+                Source = "test",
+                ReceivedAt = StoreFixture.Day,
+                Runs = [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("bulky " + new string('x', 300)) }],
+            };
+            (await writer.WriteAsync([writer.Prepare(batch)], default))[0].Error.ShouldBeNull();
+        }
+
+        writer.PendingChars.ShouldBeInRange(1, 1_000);
+
+        // Runs whose text was not kept are indexed from their stored bodies.
+        await f.ReopenAsync();
+        await WaitUntilIndexedAsync(f);
+        (await SearchAsync(f, project.Id, "\"bulky\"")).ShouldBe(ids, ignoreOrder: true);
+    }
+
+    [Fact]
     public async Task Import_WhileRunsWaitForTheIndexer_LeavesThemToItAndSkipsNone()
     {
         await using var source = await StoreFixture.OpenAsync();
