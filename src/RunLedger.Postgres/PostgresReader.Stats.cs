@@ -14,6 +14,15 @@ internal sealed partial class PostgresReader
     {
         var dimensions = query.GroupBy.Select(d => (Name: d, MetadataKey: StatsAggregation.MetadataDimension(d))).ToArray();
         await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+        // One snapshot for the rollup part, the runs part and the previous period: a commit
+        // between them would count a run twice or not at all.
+        await using var snapshot = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY;", connection, snapshot))
+        {
+            await readOnly.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var fromUs = StorageUnits.ToMicros(query.From);
         var toUs = StorageUnits.ToMicros(query.To);
         long? intervalUs = query.Interval is { } interval ? interval.Ticks / 10 : null;
