@@ -14,6 +14,15 @@ internal sealed partial class PostgresReader
     {
         var dimensions = query.GroupBy.Select(d => (Name: d, MetadataKey: StatsAggregation.MetadataDimension(d))).ToArray();
         await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+        // One snapshot for the rollup part, the runs part and the previous period: a commit
+        // between them would count a run twice or not at all.
+        await using var snapshot = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY;", connection, snapshot))
+        {
+            await readOnly.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var fromUs = StorageUnits.ToMicros(query.From);
         var toUs = StorageUnits.ToMicros(query.To);
         long? intervalUs = query.Interval is { } interval ? interval.Ticks / 10 : null;
@@ -85,6 +94,12 @@ internal sealed partial class PostgresReader
             for (var d = 0; d < n; d++)
             {
                 values[d] = reader.IsDBNull(d) ? null : reader.GetString(d);
+
+                // As the rollups read it: a name or model of "" is no name, so both parts group alike.
+                if (values[d] is { Length: 0 } && dimensions[d] is { MetadataKey: null, Name: "name" or "model" })
+                {
+                    values[d] = null;
+                }
             }
 
             aggregation.AddRun(

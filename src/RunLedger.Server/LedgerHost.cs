@@ -89,7 +89,7 @@ public static class LedgerHost
         services.AddSingleton(sqlite);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(location!);
-        services.AddSingleton(sp => LedgerStores.Create(location!, sqlite, payloads, sp.GetRequiredService<TimeProvider>(), postgres));
+        services.AddSingleton(sp => LedgerStores.Create(location!, sqlite, payloads, sp.GetRequiredService<TimeProvider>(), postgres, sp.GetRequiredService<ILoggerFactory>().CreateLogger("RunLedger.Store")));
         services.AddSingleton<LedgerChangeNotifier>();
         services.AddSingleton(sp => new IngestPipeline(
             sp.GetRequiredService<ILedgerStore>().Writer,

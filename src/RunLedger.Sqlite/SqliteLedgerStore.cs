@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using RunLedger.Core.Payloads;
 using RunLedger.Sqlite.Query;
 using RunLedger.Core.Storage;
@@ -11,7 +12,7 @@ namespace RunLedger.Sqlite;
 /// The embedded store: one SQLite file in WAL mode, one writer connection (SQLite has one writer
 /// at a time anyway) and pooled reader connections.
 /// </summary>
-public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore
+public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullTextIndexStatus
 {
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
@@ -22,7 +23,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore
     private readonly SqliteTransfer _transfer;
     private bool _initialized;
 
-    public SqliteLedgerStore(string databasePath, SqliteStoreOptions options, PayloadOptions payloadOptions, TimeProvider timeProvider)
+    public SqliteLedgerStore(string databasePath, SqliteStoreOptions options, PayloadOptions payloadOptions, TimeProvider timeProvider, ILogger? logger = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(databasePath);
         _options = options;
@@ -37,6 +38,10 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore
         }.ToString();
         _writerConnection = new SqliteConnection(_connectionString);
         _writer = new SqliteWriter(_writerConnection, payloadOptions, options, timeProvider);
+        if (logger is not null)
+        {
+            _writer.Logger = logger;
+        }
         _reader = new SqliteReader(this, timeProvider);
         _admin = new SqliteAdminStore(this, timeProvider);
         _transfer = new SqliteTransfer(this, timeProvider);
@@ -94,6 +99,15 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore
 
         SqliteTailSearch.Register(connection, _options.MaxIndexedChars);
         return connection;
+    }
+
+    public async Task<long> CountUnindexedRunsAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await SqliteWriter.CountUnindexedAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -19,6 +19,11 @@ internal sealed partial class SqliteReader
     {
         var dimensions = query.GroupBy.Select(ResolveDimension).ToArray();
         await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+
+        // One snapshot for the rollup part, the runs part and the previous period: a commit
+        // between them would count a run twice or not at all (commands join it via CreateCommand).
+        // Deferred: a read transaction, never the write lock.
+        await using var snapshot = connection.BeginTransaction(deferred: true);
         var fromUs = StorageUnits.ToMicros(query.From);
         var toUs = StorageUnits.ToMicros(query.To);
         long? intervalUs = query.Interval is { } interval ? interval.Ticks / 10 : null;
@@ -110,6 +115,12 @@ internal sealed partial class SqliteReader
             for (var d = 0; d < n; d++)
             {
                 values[d] = reader.IsDBNull(d) ? null : Convert.ToString(reader.GetValue(d), CultureInfo.InvariantCulture);
+
+                // As the rollups read it: a name or model of "" is no name, so both parts group alike.
+                if (values[d] is { Length: 0 } && dimensions[d] is "name" or "model")
+                {
+                    values[d] = null;
+                }
             }
 
             var startedAt = reader.GetInt64(n);

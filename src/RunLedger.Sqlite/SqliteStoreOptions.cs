@@ -31,6 +31,12 @@ public sealed class SqliteStoreOptions
     /// <summary>Most characters of input + output text fed to the full-text index per run.</summary>
     public int MaxIndexedChars { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// False for a tool that only reads the file (a backup, a migration source) while a server may
+    /// be writing it: no second full-text indexer runs in that process.
+    /// </summary>
+    internal bool IndexInBackground { get; set; } = true;
+
     public IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(Path))

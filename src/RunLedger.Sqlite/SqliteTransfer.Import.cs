@@ -42,7 +42,8 @@ internal sealed partial class SqliteTransfer
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText =
-            "DELETE FROM runs; INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); DELETE FROM payloads; DELETE FROM events; " +
+            "DELETE FROM runs; INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0; " +
+            "DELETE FROM payloads; DELETE FROM events; " +
             "DELETE FROM sqlite_sequence WHERE name = 'events'; DELETE FROM sessions; DELETE FROM rollups; DELETE FROM api_keys; " +
             "DELETE FROM projects; DELETE FROM transfer_checkpoints;";
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -54,6 +55,7 @@ internal sealed partial class SqliteTransfer
     {
         using var transaction = connection.BeginTransaction(deferred: false);
         using var context = new ImportContext(connection, transaction);
+        ReadIndexMark(context);
         int written = 0, skipped = 0;
         foreach (var record in records)
         {
@@ -81,6 +83,12 @@ internal sealed partial class SqliteTransfer
         foreach (var range in context.Ranges)
         {
             written += RemoveRollupsNotInSource(context, range);
+        }
+
+        if (context.IndexesNewRuns)
+        {
+            // Everything was indexed before the page and the page indexed its own runs.
+            context.Command("UPDATE fts_progress SET indexed_seq = (SELECT coalesce(max(seq), 0) FROM runs) WHERE id = 1;").ExecuteNonQuery();
         }
 
         var checkpointCommand = context.Command(
@@ -174,9 +182,12 @@ internal sealed partial class SqliteTransfer
             {
                 command.Parameters.AddWithValue("@seq", existing);
                 command.ExecuteNonQuery();
-                var delete = context.Command("DELETE FROM runs_fts WHERE rowid = @seq;");
-                delete.Parameters.AddWithValue("@seq", existing);
-                delete.ExecuteNonQuery();
+                if (context.IndexesNewRuns || existing <= context.IndexedSeq)
+                {
+                    var delete = context.Command("DELETE FROM runs_fts WHERE rowid = @seq;");
+                    delete.Parameters.AddWithValue("@seq", existing);
+                    delete.ExecuteNonQuery();
+                }
             }
             else
             {
@@ -184,8 +195,27 @@ internal sealed partial class SqliteTransfer
             }
         }
 
-        IndexText(context, seq.Value, run);
+        if (context.IndexesNewRuns || seq <= context.IndexedSeq)
+        {
+            IndexText(context, seq.Value, run);
+        }
+
         return true;
+    }
+
+    /// <summary>
+    /// Reads the full-text mark in the page's transaction. When every run is indexed, the page
+    /// indexes its runs itself and moves the mark past them; when some are still waiting (the
+    /// indexer is behind, or another process wrote them), runs above the mark are left to the
+    /// indexer, so none is skipped and none is indexed twice.
+    /// </summary>
+    private static void ReadIndexMark(ImportContext context)
+    {
+        var command = context.Command("SELECT indexed_seq, (SELECT coalesce(max(seq), 0) FROM runs) FROM fts_progress WHERE id = 1;");
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        context.IndexedSeq = reader.GetInt64(0);
+        context.IndexesNewRuns = context.IndexedSeq >= reader.GetInt64(1);
     }
 
     private static void ImportPayload(ImportContext context, PayloadRecord? payload)
@@ -386,6 +416,12 @@ internal sealed partial class SqliteTransfer
     {
         private readonly Dictionary<string, long> _projects = new(StringComparer.Ordinal);
         private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+
+        /// <summary>Runs with seq up to this were in the full-text index when the page began.</summary>
+        public long IndexedSeq { get; set; }
+
+        /// <summary>True when the page indexes the runs it adds and moves the mark past them.</summary>
+        public bool IndexesNewRuns { get; set; }
 
         /// <summary>The rollup ranges the page speaks for, checked once its rollups are written.</summary>
         public List<RollupRangeRecord> Ranges { get; } = [];

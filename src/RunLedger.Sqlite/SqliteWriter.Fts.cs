@@ -1,5 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using RunLedger.Core.Payloads;
 using RunLedger.Core.Storage;
 
@@ -28,6 +30,18 @@ internal sealed partial class SqliteWriter
     private const int MaxPendingTexts = 100_000;
 
     private readonly Dictionary<long, PendingText> _pendingTexts = [];
+
+    /// <summary>Characters in <see cref="_pendingTexts"/>.</summary>
+    private long _pendingChars;
+
+    /// <summary>
+    /// Most characters held for the indexer (64 Mi, about 128 MiB): a backlog of large bodies must
+    /// not grow the heap without bound; beyond it, the indexer reads bodies back.
+    /// </summary>
+    internal long MaxPendingChars { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Characters of search text held for the indexer (for tests and diagnostics).</summary>
+    internal long PendingChars => _pendingChars;
     private readonly Channel<bool> _indexSignal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
     {
         FullMode = BoundedChannelFullMode.DropWrite,
@@ -36,12 +50,15 @@ internal sealed partial class SqliteWriter
 
     private Task? _indexLoop;
 
+    /// <summary>Where the indexer reports damaged bodies and failed chunks.</summary>
+    internal ILogger Logger { get; set; } = NullLogger.Instance;
+
     /// <summary>Runs with seq up to this are in runs_fts. Read and changed under the writer gate only.</summary>
     private long _indexedSeq;
 
     private void StartIndexer()
     {
-        if (_indexLoop is not null)
+        if (_indexLoop is not null || !_storeOptions.IndexInBackground)
         {
             return;
         }
@@ -58,38 +75,73 @@ internal sealed partial class SqliteWriter
         _indexSignal.Writer.TryWrite(true);
     }
 
-    /// <summary>Indexes what is left and stops the loop (on close).</summary>
+    /// <summary>Indexes what is left and stops the loop (on close). Never throws: closing goes on.</summary>
     public async Task StopIndexerAsync()
     {
         _indexSignal.Writer.TryComplete();
         if (_indexLoop is not null)
         {
-            await _indexLoop.ConfigureAwait(false);
+            try
+            {
+                await _indexLoop.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Logger.LogError(ex, "The full-text indexer stopped with an error; the runs it did not reach are indexed at the next start.");
+            }
         }
     }
 
+    /// <summary>Longest wait between tries while indexing keeps failing.</summary>
+    private static readonly TimeSpan MaxIndexBackoff = TimeSpan.FromSeconds(30);
+
+    /// <summary>Set by a failed chunk; the loop then waits longer before it tries again.</summary>
+    private bool _indexFailed;
+
     private async Task IndexLoopAsync()
     {
+        var backoff = TimeSpan.Zero;
         while (await _indexSignal.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             _indexSignal.Reader.TryRead(out _);
-            if (!_indexSignal.Reader.Completion.IsCompleted)
+            try
             {
-                await Task.Delay(IndexDelay).ConfigureAwait(false);
+                if (!_indexSignal.Reader.Completion.IsCompleted)
+                {
+                    // Closing cuts the wait short.
+                    await Task.WhenAny(Task.Delay(backoff > IndexDelay ? backoff : IndexDelay), _indexSignal.Reader.Completion).ConfigureAwait(false);
+                }
+
+                var more = true;
+                while (more)
+                {
+                    await _gate.WaitAsync().ConfigureAwait(false);
+                    try
+                    {
+                        _indexFailed = false;
+                        more = IndexChunkOrKeep();
+                    }
+                    finally
+                    {
+                        _gate.Release();
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Logger.LogWarning(ex, "The full-text indexer failed; it tries again.");
+                _indexFailed = true;
             }
 
-            var more = true;
-            while (more)
+            if (_indexFailed)
             {
-                await _gate.WaitAsync().ConfigureAwait(false);
-                try
-                {
-                    more = IndexChunkOrKeep();
-                }
-                finally
-                {
-                    _gate.Release();
-                }
+                // Keep going: try again later even if no commit comes, waiting longer each time.
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxIndexBackoff.Ticks));
+                _indexSignal.Writer.TryWrite(true);
+            }
+            else
+            {
+                backoff = TimeSpan.Zero;
             }
         }
 
@@ -107,19 +159,33 @@ internal sealed partial class SqliteWriter
         }
     }
 
-    /// <summary>One chunk; true when there may be more. A failure leaves the runs for the next signal.</summary>
+    /// <summary>One chunk; true when there may be more. A failure leaves the runs for the next try.</summary>
     private bool IndexChunkOrKeep()
     {
         try
         {
             return IndexChunkNow() == IndexChunk;
         }
-        catch (Exception ex) when (ex is SqliteException or InvalidDataException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // The database is in trouble (disk full, I/O error, a damaged body); search still
-            // finds these runs by scanning them, and the next commit signals another try.
+            // The database is in trouble (disk full, I/O error) or a bug: search still finds these
+            // runs by scanning them, and the loop tries again.
+            Logger.LogWarning(ex, "Full-text indexing of runs after seq {Seq} failed; search reads them from their bodies until it succeeds.", _indexedSeq);
+            _indexFailed = true;
             return false;
         }
+    }
+
+    /// <summary>
+    /// Runs not in the full-text index yet (search reads them from their bodies): normally the
+    /// last commit or two; a lag that keeps growing means indexing fails (see the log).
+    /// </summary>
+    public static async Task<long> CountUnindexedAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM runs WHERE seq > (SELECT indexed_seq FROM fts_progress WHERE id = 1);";
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <summary>Indexes every run above the mark. Caller holds the gate.</summary>
@@ -130,12 +196,19 @@ internal sealed partial class SqliteWriter
             return;
         }
 
-        while (IndexChunkNow() == IndexChunk)
+        // Guarded: a failing chunk (disk full, I/O error) must not make admin writes fail too;
+        // what is left stays above the mark for the loop.
+        while (IndexChunkOrKeep())
         {
         }
     }
 
-    /// <summary>After an exclusive action: every run it left is indexed (an import indexes its own runs).</summary>
+    /// <summary>
+    /// After an exclusive action. The action moves the mark itself, inside its own transaction,
+    /// when it indexes what it writes (an import does so only when nothing was waiting; a clear
+    /// resets it): here the writer only forgets texts that may belong to removed runs, takes the
+    /// mark as stored and lets the indexer take whatever is still above it.
+    /// </summary>
     private void AdoptIndexAfterExclusive()
     {
         if (_commands is null)
@@ -144,22 +217,45 @@ internal sealed partial class SqliteWriter
         }
 
         _pendingTexts.Clear();
+        _pendingChars = 0;
+        _indexedSeq = ReadIndexedSeq(null);
+        _indexSignal.Writer.TryWrite(true);
+    }
+
+    /// <summary>
+    /// The mark as stored, read in the current write transaction: another process on the same
+    /// file (a backup, a migration source) may have indexed runs and moved it, so a cached copy
+    /// could tell an update that an indexed run is not indexed yet (and its new text be lost).
+    /// </summary>
+    private long IndexedSeqInTransaction()
+    {
+        _indexedSeq = ReadIndexedSeq(Cmd.UpdateRun.Transaction);
+        return _indexedSeq;
+    }
+
+    private long ReadIndexedSeq(SqliteTransaction? transaction)
+    {
         using var command = _connection.CreateCommand();
-        command.CommandText = "UPDATE fts_progress SET indexed_seq = (SELECT coalesce(max(seq), 0) FROM runs) WHERE id = 1 RETURNING indexed_seq;";
-        _indexedSeq = (long)command.ExecuteScalar()!;
+        command.Transaction = transaction;
+        command.CommandText = "SELECT indexed_seq FROM fts_progress WHERE id = 1;";
+        return (long)command.ExecuteScalar()!;
     }
 
     /// <summary>Hands the texts of a committed group's new runs to the indexer and wakes it.</summary>
     private void QueueForIndexing(List<PendingText> texts)
     {
-        if (texts.Count > 0 && _pendingTexts.Count < MaxPendingTexts)
+        foreach (var text in texts)
         {
-            foreach (var text in texts)
+            if (_pendingTexts.Count >= MaxPendingTexts || _pendingChars + text.Text.Length > MaxPendingChars)
             {
-                if (!_groupStaleTexts.Contains(text.Seq))
-                {
-                    _pendingTexts[text.Seq] = text;
-                }
+                break;
+            }
+
+            if (!_groupStaleTexts.Contains(text.Seq))
+            {
+                DropPendingText(text.Seq);
+                _pendingTexts[text.Seq] = text;
+                _pendingChars += text.Text.Length;
             }
         }
 
@@ -171,6 +267,10 @@ internal sealed partial class SqliteWriter
     private int IndexChunkNow()
     {
         var cmd = Cmd;
+
+        // Until the store's level is back, the next write group must set it again (see
+        // EnsureSynchronous): acknowledged commits never run at the index's level.
+        _synchronousLowered = true;
         SetSynchronous(IndexSynchronous);
         try
         {
@@ -179,6 +279,27 @@ internal sealed partial class SqliteWriter
         finally
         {
             SetSynchronous(_storeOptions.Synchronous);
+            _synchronousLowered = false;
+        }
+    }
+
+    /// <summary>True while PRAGMA synchronous may be at the index's level instead of the store's.</summary>
+    private bool _synchronousLowered;
+
+    /// <summary>Test seam: called with each level before it is set.</summary>
+    internal Action<string>? OnSetSynchronous { get; set; }
+
+    /// <summary>
+    /// Before a write group or admin write (caller holds the gate): when restoring the store's
+    /// synchronous level after an index chunk failed, sets it again; if that fails too, the write
+    /// fails instead of committing with weaker durability than configured.
+    /// </summary>
+    private void EnsureSynchronous()
+    {
+        if (_synchronousLowered)
+        {
+            SetSynchronous(_storeOptions.Synchronous);
+            _synchronousLowered = false;
         }
     }
 
@@ -191,6 +312,7 @@ internal sealed partial class SqliteWriter
 
     private void SetSynchronous(string level)
     {
+        OnSetSynchronous?.Invoke(level);
         using var pragma = _connection.CreateCommand();
         pragma.CommandText = "PRAGMA synchronous=" + level.ToUpperInvariant() + ";";
         pragma.ExecuteNonQuery();
@@ -228,9 +350,9 @@ internal sealed partial class SqliteWriter
 
         foreach (var (seq, id, input, output, error) in rows)
         {
-            var text = _pendingTexts.Remove(seq, out var pending) && pending.Id == id
+            var text = TakePendingText(seq, out var pending) && pending.Id == id
                 ? pending.Text
-                : PayloadText.RunSearchText(LoadPayloadText(input), LoadPayloadText(output), error, _storeOptions.MaxIndexedChars);
+                : PayloadText.RunSearchText(LoadPayloadTextOrSkip(seq, input), LoadPayloadTextOrSkip(seq, output), error, _storeOptions.MaxIndexedChars);
             if (text.Length > 0)
             {
                 cmd.FtsInsert.Bind(1, seq);
@@ -252,6 +374,47 @@ internal sealed partial class SqliteWriter
         _indexedSeq = last;
         return rows.Count;
     }
+
+    /// <summary>
+    /// A stored body's text for the index, or null when it cannot be decoded (bit rot, an encoding
+    /// this version does not know): the run is indexed with the text it still has (its other body
+    /// and its error message), as the tail search matches it, instead of holding up the index.
+    /// </summary>
+    private string? LoadPayloadTextOrSkip(long seq, byte[]? hash)
+    {
+        try
+        {
+            return LoadPayloadText(hash);
+        }
+        catch (InvalidDataException ex)
+        {
+            Logger.LogWarning(ex, "Run seq {Seq}: a stored body cannot be decoded and is left out of the full-text index.", seq);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The text a sent body is searched by: what is stored. A body over the size limit is stored as
+    /// a truncation marker and searched by the marker's head (as the tail search, the indexer's
+    /// read-back and an import do), so the index can always be rebuilt identically from the
+    /// stored bodies and a word past the head is never found on one day and missed the next.
+    /// </summary>
+    private static string? StoredText(string? sent, EncodedPayload? encoded) =>
+        encoded is { Truncated: true } ? PayloadCodec.Decode(encoded.Encoding, encoded.Data) : sent;
+
+    private bool TakePendingText(long seq, out PendingText pending)
+    {
+        if (!_pendingTexts.Remove(seq, out pending))
+        {
+            return false;
+        }
+
+        _pendingChars -= pending.Text.Length;
+        return true;
+    }
+
+    /// <summary>Forgets a queued text (its run got new bodies, or a newer text replaces it).</summary>
+    private void DropPendingText(long seq) => TakePendingText(seq, out _);
 
     /// <summary>A new run's search text, waiting for the indexer.</summary>
     private readonly record struct PendingText(long Seq, Guid Id, string Text);

@@ -25,10 +25,12 @@ internal sealed partial class SqliteWriter
         {
             var run = batch.Runs[i];
             var error = run.Error?.Message;
+            var input = run.Input is { } sentInput ? Encode(sentInput.Text) : null;
+            var output = run.Output is { } sentOutput ? Encode(sentOutput.Text) : null;
             prepared[i] = new PreparedBodies(
-                run.Input is { } input ? Encode(input.Text) : null,
-                run.Output is { } output ? Encode(output.Text) : null,
-                PayloadText.RunSearchText(run.Input?.Text, run.Output?.Text, error, _storeOptions.MaxIndexedChars),
+                input,
+                output,
+                PayloadText.RunSearchText(StoredText(run.Input?.Text, input), StoredText(run.Output?.Text, output), error, _storeOptions.MaxIndexedChars),
                 error);
         }
 
@@ -127,15 +129,15 @@ internal sealed partial class SqliteWriter
 
         if (bodiesChanged)
         {
-            if (row.Seq <= _indexedSeq)
+            if (row.Seq <= IndexedSeqInTransaction())
             {
-                IndexText(row, write);
+                IndexText(row, write, inputBody, outputBody);
             }
             else
             {
                 // Not indexed yet: the indexer reads the new bodies back instead of a stale text
                 // (queued by an earlier group, or by this group if it inserted the run).
-                _pendingTexts.Remove(row.Seq);
+                DropPendingText(row.Seq);
                 _groupStaleTexts.Add(row.Seq);
             }
         }
@@ -255,15 +257,15 @@ internal sealed partial class SqliteWriter
     }
 
     /// <summary>Replaces an indexed run's row in the full-text index with its input, output and error text.</summary>
-    private void IndexText(RunRow row, RunWrite write)
+    private void IndexText(RunRow row, RunWrite write, EncodedPayload? inputBody, EncodedPayload? outputBody)
     {
         var cmd = Cmd;
         Set(cmd.FtsDelete, "@seq", row.Seq);
         cmd.FtsDelete.ExecuteNonQuery();
 
         var text = PayloadText.RunSearchText(
-            write.Input?.Text ?? LoadPayloadText(row.InputHash),
-            write.Output?.Text ?? LoadPayloadText(row.OutputHash),
+            StoredText(write.Input?.Text, inputBody) ?? LoadPayloadTextOrSkip(row.Seq, row.InputHash),
+            StoredText(write.Output?.Text, outputBody) ?? LoadPayloadTextOrSkip(row.Seq, row.OutputHash),
             row.ErrorMessage,
             _storeOptions.MaxIndexedChars);
         if (text.Length == 0)

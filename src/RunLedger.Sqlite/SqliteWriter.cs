@@ -49,6 +49,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            EnsureSynchronous();
             return WriteGroup(batches);
         }
         finally
@@ -66,6 +67,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
             // The action may write runs and their index rows itself (an import) or remove runs (a
             // clear): index everything first, and afterwards take what it left as indexed.
             CatchUpIndex();
+            EnsureSynchronous();
             try
             {
                 return await action(_connection).ConfigureAwait(false);

@@ -193,7 +193,22 @@ public abstract class StatsConformance : StoreConformance
         var from = Start.AddHours(7).AddMinutes(3).AddSeconds(9).AddTicks(70);
         var to = Today.AddHours(-5).AddMinutes(-1).AddSeconds(-13);
         TimeSpan? interval = intervalMinutes == 0 ? null : TimeSpan.FromMinutes(intervalMinutes);
-        var query = new StatsQuery(null, ["model", "status"], interval, from, to, true);
+
+        // Runs named "" with model "": rollups keep them as '' (read back as no name); the runs at
+        // the window's edges must land in the same group, not in a group of their own.
+        DateTimeOffset[] blankStarts = [from.AddSeconds(20), Start.AddDays(1).AddHours(12)];
+        await WriteAsync(store, project, [.. blankStarts.Select(t => new RunWrite
+        {
+            Id = NewId(t),
+            Kind = RunKind.Llm,
+            Name = "",
+            Model = "",
+            StartedAt = t,
+            EndedAt = t.AddMilliseconds(250),
+            Status = RunStatus.Succeeded,
+            CostUsd = 0.000001m,
+        })]);
+        var query = new StatsQuery(null, ["name", "model", "status"], interval, from, to, true);
 
         var mixed = await store.Reader.GetStatsAsync(project, query, Ct);
         // cost>=0 holds for every seeded run but is no rollup dimension, so only the rows answer it.
@@ -204,6 +219,7 @@ public abstract class StatsConformance : StoreConformance
         ShouldBeSame(mixed.Total, rows.Total, "total");
         ShouldBeSame(mixed.PreviousTotal.ShouldNotBeNull(), rows.PreviousTotal.ShouldNotBeNull(), "previous total");
         mixed.Groups.Select(g => g.Key).ShouldBe(rows.Groups.Select(g => g.Key));
+        rows.Groups.Where(g => g.Key["name"] is null).Sum(g => g.Figures.Count).ShouldBe(blankStarts.Length);
         for (var i = 0; i < rows.Groups.Count; i++)
         {
             var what = string.Join(',', rows.Groups[i].Key.Select(k => k.Key + "=" + k.Value));

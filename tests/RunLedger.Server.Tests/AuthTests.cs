@@ -145,6 +145,19 @@ public sealed class AuthTests
         }
     }
 
+    [Fact]
+    public async Task Ready_OnSqlite_SaysHowManyRunsTheFullTextIndexHasNotReached()
+    {
+        await using var server = await LedgerTestServer.StartAsync();
+        await server.Client.IngestOkAsync(Body([Run(NewId(), T0)]));
+        using var anonymous = server.CreateClient(null);
+        using var response = await anonymous.GetAsync("/readyz");
+        var text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, text);
+        using var document = JsonDocument.Parse(text);
+        document.RootElement.GetProperty("unindexedRuns").GetInt64().ShouldBeInRange(0, 1, text);
+    }
+
     private static async Task ShouldSeeOnlyAsync(HttpClient client, string own, string foreign, string foreignSession, int ownCount)
     {
         using (var response = await client.GetAsync($"/v1/runs/{foreign}"))

@@ -39,8 +39,13 @@ internal static class LocalStores
         }
     }
 
-    /// <summary>Opens and initializes a store. A SQLite store that must already exist is checked first, so a typo does not create an empty file.</summary>
-    public static async Task<ILedgerStore> OpenAsync(StoreLocation location, bool mustExist, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens and initializes a store. A SQLite store that must already exist is checked first, so a
+    /// typo does not create an empty file. A store only read from (<paramref name="readOnly"/>: a
+    /// backup or migration source, which a running server may be writing) runs no full-text
+    /// indexer of its own.
+    /// </summary>
+    public static async Task<ILedgerStore> OpenAsync(StoreLocation location, bool mustExist, TimeProvider time, CancellationToken cancellationToken, bool readOnly = false)
     {
         if (mustExist && location.Engine == StoreEngine.Sqlite && !File.Exists(location.Value))
         {
@@ -50,7 +55,7 @@ internal static class LocalStores
         ILedgerStore store;
         try
         {
-            store = LedgerStores.Create(location, new SqliteStoreOptions(), new PayloadOptions(), time);
+            store = LedgerStores.Create(location, new SqliteStoreOptions { IndexInBackground = !readOnly }, new PayloadOptions(), time);
         }
         catch (NotSupportedException e)
         {

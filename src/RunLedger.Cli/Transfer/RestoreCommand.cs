@@ -66,7 +66,7 @@ internal static class RestoreCommand
                 else
                 {
                     // A database file into another kind of store: read it as a store.
-                    sourceStore = new SqliteLedgerStore(backup, new SqliteStoreOptions(), new RunLedger.Core.Payloads.PayloadOptions(), host.Time);
+                    sourceStore = new SqliteLedgerStore(backup, new SqliteStoreOptions { IndexInBackground = false }, new RunLedger.Core.Payloads.PayloadOptions(), host.Time);
                     await sourceStore.InitializeAsync(cancellationToken).ConfigureAwait(false);
                     source = new StoreTransferSource(sourceStore.Transfer);
                 }

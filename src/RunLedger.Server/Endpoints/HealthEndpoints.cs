@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using RunLedger.Core.Ingest;
 using RunLedger.Core.Storage;
 using RunLedger.Server.Hosting;
@@ -38,7 +39,23 @@ internal static class HealthEndpoints
 
         if (ok)
         {
-            return TypedResults.Ok(new HealthResponse("ready", store.Describe()));
+            long? unindexed = null;
+            if (store is IFullTextIndexStatus index)
+            {
+                try
+                {
+                    unindexed = await index.CountUnindexedRunsAsync(timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Ready all the same: the lag is extra information.
+                }
+                catch (Exception ex) when (StoreUnavailableException.IsUnavailable(ex))
+                {
+                }
+            }
+
+            return TypedResults.Ok(new HealthResponse("ready", store.Describe(), unindexed));
         }
 
         http.Response.Headers.RetryAfter = ingest.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
@@ -50,4 +67,8 @@ internal static class HealthEndpoints
     }
 }
 
-internal sealed record HealthResponse(string Status, string? Store);
+/// <param name="UnindexedRuns">Runs the full-text index has not reached yet (SQLite only; see operations.md).</param>
+internal sealed record HealthResponse(
+    string Status,
+    string? Store,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? UnindexedRuns = null);

@@ -162,6 +162,25 @@ internal static class SqliteTailSearch
         UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter or UnicodeCategory.DecimalDigitNumber or
         UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber or UnicodeCategory.PrivateUse;
 
-    private static string? Body(long? encoding, byte[]? data) =>
-        encoding is { } e && data is not null ? PayloadCodec.Decode((PayloadEncoding)e, data) : null;
+    /// <summary>
+    /// A stored body's text, or null when it cannot be decoded: a damaged body is left out (the
+    /// indexer does the same), so the run still matches on its other body and its error message
+    /// and one bad row never makes a search fail.
+    /// </summary>
+    private static string? Body(long? encoding, byte[]? data)
+    {
+        if (encoding is not { } e || data is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return PayloadCodec.Decode((PayloadEncoding)e, data);
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
 }

@@ -1,7 +1,9 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RunLedger.Core.Ingest;
 using RunLedger.Core.Model;
+using RunLedger.Core.Payloads;
 using RunLedger.Core.Query;
 using RunLedger.Core.Storage;
 
@@ -116,6 +118,272 @@ public sealed class SqliteFtsIndexingTests
         (await SearchAsync(f, project.Id, "\"stale\"")).ShouldBeEmpty();
         (await SearchAsync(f, project.Id, "\"fresh words\"")).ShouldBe([id]);
         f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'stale'").ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task DamagedBody_SearchAdminAndIndexingGoOn_RunMatchesOnTheTextItStillHas()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var damaged = Guid.CreateVersion7();
+        var healthy = Guid.CreateVersion7();
+        await f.WriteAsync(project.Id,
+        [
+            new RunWrite { Id = damaged, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Status = RunStatus.Failed, Input = RawJson.FromString("rotten words"), Error = new RunError { Type = "X", Message = "upstream exploded" } },
+            new RunWrite { Id = healthy, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("healthy words") },
+        ]);
+        await WaitUntilIndexedAsync(f);
+
+        // Bit rot (an encoding this version does not know) in one body, and the index to redo.
+        Execute(f,
+            "UPDATE payloads SET encoding = 99 WHERE hash = (SELECT input_hash FROM runs WHERE error_message IS NOT NULL); " +
+            "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
+
+        // The tail search skips the damaged body instead of failing every search.
+        (await SearchAsync(f, project.Id, "\"healthy words\"")).ShouldBe([healthy]);
+        (await SearchAsync(f, project.Id, "\"upstream exploded\"")).ShouldBe([damaged]);
+        (await SearchAsync(f, project.Id, "\"rotten\"")).ShouldBeEmpty();
+
+        // The indexer gets past it (indexing what the run still has), and admin writes still work.
+        await f.ReopenAsync();
+        await WaitUntilIndexedAsync(f);
+        (await f.Store.Admin.GetOrCreateProjectAsync("other", default)).Name.ShouldBe("other");
+        (await SearchAsync(f, project.Id, "\"upstream exploded\"")).ShouldBe([damaged]);
+        (await SearchAsync(f, project.Id, "\"healthy words\"")).ShouldBe([healthy]);
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'exploded'").ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task TruncatedBody_SearchedByTheStoredHead_WhetherIndexedAtCommitFromTheTailOrAfterARestart()
+    {
+        await using var f = await StoreFixture.OpenAsync(new PayloadOptions { MaxBodyBytes = 2048, TruncatedHeadBytes = 512 });
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var id = Guid.CreateVersion7();
+        string Long(string word) => "{\"prompt\":\"" + string.Concat(Enumerable.Repeat("lorem ", 1000)) + word + "\"}";
+        var batch = new WriteBatch
+        {
+            ProjectId = project.Id,
+            Source = "test",
+            ReceivedAt = StoreFixture.Day,
+            Runs = [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = new RawJson(Long("insertneedle")) }],
+        };
+        (await f.Store.Writer.WriteAsync([f.Store.Writer.Prepare(batch)], default))[0].Error.ShouldBeNull();
+        (await SearchAsync(f, project.Id, "\"insertneedle\"")).ShouldBeEmpty();
+        await WaitUntilIndexedAsync(f);
+        (await SearchAsync(f, project.Id, "\"insertneedle\"")).ShouldBeEmpty();
+        (await SearchAsync(f, project.Id, "\"lorem lorem\"")).ShouldBe([id]);
+
+        // An indexed run gets a new long body: indexed again at once, by its stored head too.
+        await f.WriteAsync(project.Id, [new RunWrite { Id = id, Output = new RawJson(Long("updateneedle")) }]);
+        (await SearchAsync(f, project.Id, "\"updateneedle\"")).ShouldBeEmpty();
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'insertneedle OR updateneedle'").ShouldBe(0);
+
+        // Rebuilt from the stored bodies, the index answers the same.
+        Execute(f, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
+        await f.ReopenAsync();
+        await WaitUntilIndexedAsync(f);
+        (await SearchAsync(f, project.Id, "\"lorem lorem\"")).ShouldBe([id]);
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'insertneedle OR updateneedle'").ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Write_AnotherProcessIndexedTheRun_UpdateReindexesIt()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        await f.WriteAsync(project.Id, [new RunWrite { Id = Guid.CreateVersion7(), Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("earlier") }]);
+
+        // This store's indexer indexes what it has and stops, so it cannot pick up the other's run.
+        await ((SqliteWriter)f.Store.Writer).StopIndexerAsync();
+
+        // Another process on the same file (a backup, a migration source) writes a run and indexes it.
+        var id = Guid.CreateVersion7();
+        await using (var other = new SqliteLedgerStore(f.DatabasePath, new SqliteStoreOptions(), new PayloadOptions(), TimeProvider.System))
+        {
+            await other.InitializeAsync(default);
+            var batch = new WriteBatch
+            {
+                ProjectId = project.Id,
+                Source = "test",
+                ReceivedAt = StoreFixture.Day,
+                Runs = [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("first words") }],
+            };
+            (await other.Writer.WriteAsync([batch], default))[0].Error.ShouldBeNull();
+        }
+
+        f.Scalar("SELECT indexed_seq FROM fts_progress").ShouldBe(f.Scalar("SELECT max(seq) FROM runs"));
+
+        // This store updates the run the other one indexed: the index follows at once.
+        await f.WriteAsync(project.Id, [new RunWrite { Id = id, Input = RawJson.FromString("second words") }]);
+        (await SearchAsync(f, project.Id, "\"second words\"")).ShouldBe([id]);
+        (await SearchAsync(f, project.Id, "\"first\"")).ShouldBeEmpty();
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'words'").ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Open_ForReadingOnly_RunsNoIndexerOfItsOwn()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var id = Guid.CreateVersion7();
+        await f.WriteAsync(project.Id, [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("waiting words") }]);
+        await ((SqliteWriter)f.Store.Writer).StopIndexerAsync();
+        Execute(f, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
+
+        // A backup or migration source opened while the server owns the index.
+        await using (var source = new SqliteLedgerStore(f.DatabasePath, new SqliteStoreOptions { IndexInBackground = false }, new PayloadOptions(), TimeProvider.System))
+        {
+            await source.InitializeAsync(default);
+            var page = await source.Reader.QueryRunsAsync(project.Id, new RunQuery(FilterParser.Parse("\"waiting words\"", FilterTarget.Runs), 100, null), default);
+            page.Items.Select(r => r.Id).ShouldBe([id]);
+        }
+
+        f.Scalar("SELECT indexed_seq FROM fts_progress").ShouldBe(0);
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'waiting'").ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Indexer_UnexpectedError_KeepsTryingAndClosingStillWorks()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var id = Guid.CreateVersion7();
+        await f.WriteAsync(project.Id, [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("damaged words") }]);
+        await WaitUntilIndexedAsync(f);
+        await ((SqliteWriter)f.Store.Writer).StopIndexerAsync();
+
+        // A run id that is not 16 bytes makes indexing fail with an error that is no SqliteException.
+        Execute(f, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0; UPDATE runs SET id = x'0102';");
+        var log = new ListLogger();
+        var store = new SqliteLedgerStore(f.DatabasePath, new SqliteStoreOptions(), new PayloadOptions(), TimeProvider.System, log);
+        try
+        {
+            await store.InitializeAsync(default);
+            for (var i = 0; i < 600 && log.Messages.IsEmpty; i++)
+            {
+                await Task.Delay(50);
+            }
+
+            log.Messages.ShouldNotBeEmpty();
+            (await store.CountUnindexedRunsAsync(default)).ShouldBe(1);
+
+            // Repaired: the indexer, still alive, gets there on a later try.
+            var bytes = Convert.ToHexString(id.ToByteArray(bigEndian: true));
+            Execute(f, $"UPDATE runs SET id = x'{bytes}';");
+            await WaitUntilIndexedAsync(f);
+            (await store.CountUnindexedRunsAsync(default)).ShouldBe(0);
+            f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'damaged'").ShouldBe(1);
+        }
+        finally
+        {
+            await store.DisposeAsync();
+        }
+    }
+
+    private sealed class ListLogger : ILogger
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Messages { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Messages.Enqueue(formatter(state, exception));
+    }
+
+    [Fact]
+    public async Task Write_AfterAnIndexChunkFailedToRestoreSynchronous_SetsItAgainBeforeCommitting()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var writer = (SqliteWriter)f.Store.Writer;
+        var calls = new System.Collections.Concurrent.ConcurrentQueue<(string Level, bool InWrite)>();
+        var failRestore = 1;
+        writer.OnSetSynchronous = level =>
+        {
+            calls.Enqueue((level, new System.Diagnostics.StackTrace().ToString().Contains("SqliteWriter.WriteAsync", StringComparison.Ordinal)));
+            if (level == "FULL" && Interlocked.Exchange(ref failRestore, 0) == 1)
+            {
+                throw new InvalidOperationException("restoring synchronous failed");
+            }
+        };
+
+        // The indexer lowers synchronous for its chunk and fails to put FULL back.
+        await f.WriteAsync(project.Id, [new RunWrite { Id = Guid.CreateVersion7(), Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("one") }]);
+        for (var i = 0; i < 600 && Volatile.Read(ref failRestore) == 1; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Volatile.Read(ref failRestore).ShouldBe(0);
+
+        // The next write group sets FULL itself before it commits.
+        await f.WriteAsync(project.Id, [new RunWrite { Id = Guid.CreateVersion7(), Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("two") }]);
+        calls.ShouldContain(("FULL", true));
+        writer.OnSetSynchronous = null;
+    }
+
+    [Fact]
+    public async Task Write_TextsWaitingForTheIndexer_AreCappedBySizeAndTheRestIsReadBack()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var writer = (SqliteWriter)f.Store.Writer;
+        await writer.StopIndexerAsync();
+        writer.MaxPendingChars = 1_000;
+
+        // Large bodies pile up while nothing indexes them: memory stays within the cap.
+        var ids = new List<Guid>();
+        for (var i = 0; i < 10; i++)
+        {
+            var id = Guid.CreateVersion7();
+            ids.Add(id);
+            var batch = new WriteBatch
+            {
+                ProjectId = project.Id,
+                Source = "test",
+                ReceivedAt = StoreFixture.Day,
+                Runs = [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("bulky " + new string('x', 300)) }],
+            };
+            (await writer.WriteAsync([writer.Prepare(batch)], default))[0].Error.ShouldBeNull();
+        }
+
+        writer.PendingChars.ShouldBeInRange(1, 1_000);
+
+        // Runs whose text was not kept are indexed from their stored bodies.
+        await f.ReopenAsync();
+        await WaitUntilIndexedAsync(f);
+        (await SearchAsync(f, project.Id, "\"bulky\"")).ShouldBe(ids, ignoreOrder: true);
+    }
+
+    [Fact]
+    public async Task Import_WhileRunsWaitForTheIndexer_LeavesThemToItAndSkipsNone()
+    {
+        await using var source = await StoreFixture.OpenAsync();
+        var sourceProject = await source.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var imported = Guid.CreateVersion7();
+        await source.WriteAsync(sourceProject.Id, [new RunWrite { Id = imported, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("imported words") }]);
+
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var waiting = Guid.CreateVersion7();
+        await f.WriteAsync(project.Id, [new RunWrite { Id = waiting, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("waiting words") }]);
+        await WaitUntilIndexedAsync(f);
+
+        // As if another process had written the run without indexing it.
+        Execute(f, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
+        var transfer = ((RunLedger.Core.Storage.Transfer.ITransferableStore)source.Store).Transfer;
+        var records = new List<RunLedger.Core.Storage.Transfer.TransferRecord>();
+        records.AddRange(await transfer.ExportProjectsAsync(default));
+        records.AddRange(await transfer.ExportRunsAsync("p", null, 100, default));
+
+        await ((RunLedger.Core.Storage.Transfer.ITransferableStore)f.Store).Transfer.ImportAsync(records, new RunLedger.Core.Storage.Transfer.TransferCheckpoint("src", "end", true), default);
+        await WaitUntilIndexedAsync(f);
+        (await SearchAsync(f, project.Id, "\"waiting words\"")).ShouldBe([waiting]);
+        (await SearchAsync(f, project.Id, "\"imported words\"")).ShouldBe([imported]);
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'words'").ShouldBe(2);
     }
 
     private static async Task<Guid[]> WriteSampleRunsAsync(StoreFixture f, long projectId)
