@@ -201,7 +201,10 @@ internal sealed partial class PostgresWriter
         var hash = SHA256.HashData(utf8);
         var key = _payloadOptions.Deduplicate ? hash : RandomNumberGenerator.GetBytes(32);
         var hex = Convert.ToHexStringLower(key);
-        context.Texts.TryAdd(hex, json);
+
+        // Search what is stored: a body over MaxBodyBytes is kept as a truncation marker with its
+        // head, and a re-index from the stored body (or an import) must find the same words.
+        context.Texts.TryAdd(hex, PayloadCodec.TruncatedText(utf8, hash, _payloadOptions) ?? json);
         context.Payloads.TryAdd(hex, new PendingPayload(key, hash, utf8));
         return key;
     }
@@ -240,8 +243,16 @@ internal sealed partial class PostgresWriter
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                context.Texts[Convert.ToHexStringLower(reader.GetFieldValue<byte[]>(0))] =
-                    PayloadCodec.Decode((PayloadEncoding)reader.GetInt16(1), reader.GetFieldValue<byte[]>(2));
+                try
+                {
+                    context.Texts[Convert.ToHexStringLower(reader.GetFieldValue<byte[]>(0))] =
+                        PayloadCodec.Decode((PayloadEncoding)reader.GetInt16(1), reader.GetFieldValue<byte[]>(2));
+                }
+                catch (InvalidDataException)
+                {
+                    // A damaged stored body must not fail the write: the run is searched by its
+                    // other body and its error, as the SQLite store does.
+                }
             }
         }
 

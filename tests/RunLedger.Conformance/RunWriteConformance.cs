@@ -3,6 +3,7 @@ using System.Text;
 using RunLedger.Core.Ingest;
 using RunLedger.Core.Model;
 using RunLedger.Core.Payloads;
+using RunLedger.Core.Query;
 using RunLedger.Core.Storage;
 
 namespace RunLedger.Conformance;
@@ -264,6 +265,25 @@ public abstract class RunWriteConformance : StoreConformance
         run.InputInfo.Sha256.ShouldBe(Sha256Hex(big.Text));
         run.Output!.Text.ShouldBe(small.Text);
         run.OutputInfo!.Truncated.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Bodies_OverTheLimit_AreSearchedByTheStoredHeadOnly()
+    {
+        var options = new PayloadOptions { MaxBodyBytes = 1000, TruncatedHeadBytes = 200 };
+        var (store, project) = await OpenWithProjectAsync(options);
+        var body = RawJson.FromString("headword " + string.Join(' ', Enumerable.Repeat("filler", 300)) + " tailword");
+        var id = NewId();
+        await WriteAsync(store, project, [new RunWrite { Id = id, Input = body }]);
+
+        // The stored body keeps only its head, so the index must not know words past it: a
+        // re-index from the stored body (after a restart, an import) could not find them again.
+        (await AllRunsAsync(store, project, FilterParser.Parse("headword", FilterTarget.Runs))).Select(r => r.Id).ShouldBe([id]);
+        (await AllRunsAsync(store, project, FilterParser.Parse("tailword", FilterTarget.Runs))).ShouldBeEmpty();
+
+        var reopened = await ReopenAsync(store, options);
+        (await AllRunsAsync(reopened, project, FilterParser.Parse("headword", FilterTarget.Runs))).Select(r => r.Id).ShouldBe([id]);
+        (await AllRunsAsync(reopened, project, FilterParser.Parse("tailword", FilterTarget.Runs))).ShouldBeEmpty();
     }
 
     [Fact]

@@ -66,6 +66,20 @@ public static class PayloadCodec
         return new EncodedPayload(hash, original.Length, truncated, PayloadEncoding.Utf8, text);
     }
 
+    /// <summary>
+    /// The text <see cref="Encode(byte[], byte[], PayloadOptions)"/> keeps of a body over
+    /// <see cref="PayloadOptions.MaxBodyBytes"/> (its truncation marker with the head), or null
+    /// when the body is stored whole. Stores index what they store, so a run is found by the same
+    /// words whether its text came from the request or is read back from the stored body.
+    /// </summary>
+    public static string? TruncatedText(byte[] original, byte[] hash, PayloadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(original);
+        ArgumentNullException.ThrowIfNull(hash);
+        ArgumentNullException.ThrowIfNull(options);
+        return original.Length > options.MaxBodyBytes ? Encoding.UTF8.GetString(BuildMarker(original, hash, options.TruncatedHeadBytes)) : null;
+    }
+
     /// <summary>Turns stored bytes back into the JSON text (or truncation marker) that was encoded.</summary>
     /// <exception cref="InvalidDataException">The bytes are not valid for <paramref name="encoding"/>.</exception>
     public static string Decode(PayloadEncoding encoding, ReadOnlySpan<byte> data) => encoding switch
