@@ -61,9 +61,9 @@ internal sealed partial class PostgresReader : ILedgerReader
             next = Cursors.Encode(last.StartedAt, StorageUnits.ToBytes(last.Id));
         }
 
-        IReadOnlyDictionary<string, (RawJson, PayloadInfo)> bodies = query.IncludeBodies
+        IReadOnlyDictionary<string, (RawJson?, PayloadInfo)> bodies = query.IncludeBodies
             ? await LoadBodiesAsync(connection, rows.SelectMany(r => new[] { r.InputHash, r.OutputHash }), cancellationToken).ConfigureAwait(false)
-            : new Dictionary<string, (RawJson, PayloadInfo)>();
+            : new Dictionary<string, (RawJson?, PayloadInfo)>();
         var items = rows.Select(row => query.IncludeBodies ? WithBodies(row, bodies) : RunMerge.ToRun(row)).ToList();
         return new Page<Run>(items, next);
     }
@@ -283,17 +283,17 @@ internal sealed partial class PostgresReader : ILedgerReader
         }
     }
 
-    private static Run WithBodies(RunRow row, IReadOnlyDictionary<string, (RawJson Body, PayloadInfo Info)> bodies)
+    private static Run WithBodies(RunRow row, IReadOnlyDictionary<string, (RawJson? Body, PayloadInfo Info)> bodies)
     {
-        (RawJson Body, PayloadInfo Info)? input = row.InputHash is { } i && bodies.TryGetValue(Convert.ToHexStringLower(i), out var a) ? a : null;
-        (RawJson Body, PayloadInfo Info)? output = row.OutputHash is { } o && bodies.TryGetValue(Convert.ToHexStringLower(o), out var b) ? b : null;
+        (RawJson? Body, PayloadInfo Info)? input = row.InputHash is { } i && bodies.TryGetValue(Convert.ToHexStringLower(i), out var a) ? a : null;
+        (RawJson? Body, PayloadInfo Info)? output = row.OutputHash is { } o && bodies.TryGetValue(Convert.ToHexStringLower(o), out var b) ? b : null;
         return RunMerge.ToRun(row, input?.Body, output?.Body, input?.Info, output?.Info);
     }
 
-    private static async Task<Dictionary<string, (RawJson, PayloadInfo)>> LoadBodiesAsync(NpgsqlConnection connection, IEnumerable<byte[]?> hashes, CancellationToken cancellationToken)
+    private static async Task<Dictionary<string, (RawJson?, PayloadInfo)>> LoadBodiesAsync(NpgsqlConnection connection, IEnumerable<byte[]?> hashes, CancellationToken cancellationToken)
     {
         var wanted = hashes.OfType<byte[]>().ToArray();
-        var bodies = new Dictionary<string, (RawJson, PayloadInfo)>(StringComparer.Ordinal);
+        var bodies = new Dictionary<string, (RawJson?, PayloadInfo)>(StringComparer.Ordinal);
         if (wanted.Length == 0)
         {
             return bodies;
@@ -305,8 +305,8 @@ internal sealed partial class PostgresReader : ILedgerReader
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             var hex = Convert.ToHexStringLower(reader.GetFieldValue<byte[]>(0));
-            var text = PayloadCodec.Decode((PayloadEncoding)reader.GetInt16(1), reader.GetFieldValue<byte[]>(2));
-            bodies[hex] = (new RawJson(text), new PayloadInfo(reader.GetInt64(3), hex, reader.GetBoolean(4)));
+            bodies[hex] = StoredBody.Read(
+                (PayloadEncoding)reader.GetInt16(1), reader.GetFieldValue<byte[]>(2), reader.GetInt64(3), hex, reader.GetBoolean(4));
         }
 
         return bodies;

@@ -316,8 +316,7 @@ internal sealed partial class SqliteReader : ILedgerReader
             return (null, null);
         }
 
-        var text = PayloadCodec.Decode((PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1));
-        var info = new PayloadInfo(reader.GetInt64(2), Convert.ToHexStringLower(hash), reader.GetInt64(3) != 0);
-        return (new RawJson(text), info);
+        return StoredBody.Read(
+            (PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1), reader.GetInt64(2), Convert.ToHexStringLower(hash), reader.GetInt64(3) != 0);
     }
 }

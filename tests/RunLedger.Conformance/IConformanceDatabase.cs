@@ -19,4 +19,11 @@ public interface IConformanceDatabase : IAsyncDisposable
     /// <param name="time">The clock the store must read "now" from (relative-time filters, created/updated times).</param>
     /// <param name="cancellationToken">Cancels opening.</param>
     Task<ILedgerStore> OpenStoreAsync(PayloadOptions payloads, TimeProvider time, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs SQL directly against the database, behind the stores' backs: for tests that damage
+    /// stored data (bit rot, bytes written by a newer version) to see how the stores cope.
+    /// Keep the SQL to what both stores' schemas and dialects accept.
+    /// </summary>
+    Task ExecuteSqlAsync(string sql, CancellationToken cancellationToken);
 }

@@ -268,6 +268,50 @@ public abstract class RunWriteConformance : StoreConformance
     }
 
     [Fact]
+    public async Task DamagedBody_RunDetailStillAnswers_AndSaysTheBodyIsUnreadable()
+    {
+        var (store, project) = await OpenWithProjectAsync();
+        var id = NewId();
+        var child = NewId(Now.AddSeconds(1));
+        await WriteAsync(store, project,
+        [
+            new RunWrite
+            {
+                Id = id, Kind = RunKind.Llm, Name = "damaged", Model = "gpt-4o", StartedAt = Now, EndedAt = Now.AddSeconds(2),
+                Input = RawJson.FromString("rotten words"), Output = RawJson.Parse("{\"answer\":\"kept\"}"),
+                Usage = new Usage { InputTokens = 12, OutputTokens = 3 }, CostUsd = 0.5m, Error = new RunError { Type = "X", Message = "upstream exploded" },
+            },
+            new RunWrite { Id = child, ParentId = id, Kind = RunKind.Tool, Name = "lookup", StartedAt = Now.AddSeconds(1) },
+        ]);
+
+        // An encoding this version does not know (a newer version wrote it, or the byte rotted).
+        await ExecuteSqlAsync("UPDATE payloads SET encoding = 99 WHERE hash = (SELECT input_hash FROM runs WHERE name = 'damaged')");
+
+        var detail = await GetRunAsync(store, project, id);
+        var run = detail.Run;
+        run.Input.ShouldBeNull();
+        run.InputInfo.ShouldNotBeNull();
+        run.InputInfo.Unreadable.ShouldBe("stored body could not be decoded: Unknown payload encoding 99.");
+        run.InputInfo.Sha256.ShouldBe(Sha256Hex("\"rotten words\""));
+        run.InputInfo.OriginalBytes.ShouldBe(Encoding.UTF8.GetByteCount("\"rotten words\""));
+        run.Output!.Text.ShouldBe("{\"answer\":\"kept\"}");
+        run.OutputInfo!.Unreadable.ShouldBeNull();
+        run.Status.ShouldBe("failed");
+        run.Usage.ShouldBe(new Usage { InputTokens = 12, OutputTokens = 3 });
+        run.CostUsd.ShouldBe(0.5m);
+        run.Error.ShouldBe(new RunError { Type = "X", Message = "upstream exploded" });
+        detail.Children.Select(c => c.Id).ShouldBe([child]);
+        detail.Events.ShouldContain(e => e.Type == "run.failed");
+
+        // A listing with bodies reports it the same way instead of failing the page.
+        var page = await store.Reader.QueryRunsAsync(project, new RunQuery(null, 10, null, IncludeBodies: true), Ct);
+        var listed = page.Items.Single(r => r.Id == id);
+        listed.Input.ShouldBeNull();
+        listed.InputInfo!.Unreadable.ShouldBe(run.InputInfo.Unreadable);
+        listed.Output!.Text.ShouldBe("{\"answer\":\"kept\"}");
+    }
+
+    [Fact]
     public async Task Bodies_OverTheLimit_AreSearchedByTheStoredHeadOnly()
     {
         var options = new PayloadOptions { MaxBodyBytes = 1000, TruncatedHeadBytes = 200 };

@@ -83,6 +83,13 @@ public abstract class StoreConformance : IAsyncLifetime
         return await OpenStoreAsync(payloads);
     }
 
+    /// <summary>Runs SQL directly against the test's database (see <see cref="IConformanceDatabase.ExecuteSqlAsync"/>).</summary>
+    protected async Task ExecuteSqlAsync(string sql)
+    {
+        _database ??= await CreateDatabaseAsync(Ct);
+        await _database.ExecuteSqlAsync(sql, Ct);
+    }
+
     /// <summary>Opens a store and creates a project in it.</summary>
     protected async Task<(ILedgerStore Store, long ProjectId)> OpenWithProjectAsync(PayloadOptions? payloads = null, string project = "p")
     {

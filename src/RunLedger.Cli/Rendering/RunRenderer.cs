@@ -189,6 +189,13 @@ internal static class RunRenderer
 
     private static void WriteBody(IAnsiConsole console, string title, RawJson? body, PayloadInfo? info, bool full)
     {
+        if (info?.Unreadable is { } problem)
+        {
+            var damaged = new Markup($"[red]{Styles.Escape($"not shown: {problem}")}[/]");
+            console.Write(new Panel(damaged) { Header = new PanelHeader($" {title} {Styles.Dim($"{info.OriginalBytes} bytes, sha256 {info.Sha256}")} "), Expand = true });
+            return;
+        }
+
         if (body is null)
         {
             return;

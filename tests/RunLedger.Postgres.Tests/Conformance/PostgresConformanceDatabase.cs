@@ -1,3 +1,4 @@
+using Npgsql;
 using RunLedger.Conformance;
 using RunLedger.Core.Payloads;
 using RunLedger.Core.Storage;
@@ -29,6 +30,14 @@ internal sealed class PostgresConformanceDatabase : IConformanceDatabase
         }
 
         return store;
+    }
+
+    public async Task ExecuteSqlAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     // The server drops the test databases when it is disposed at the end of the run.

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using RunLedger.Conformance;
 using RunLedger.Core.Payloads;
 using RunLedger.Core.Storage;
@@ -32,6 +33,15 @@ internal sealed class SqliteConformanceDatabase : IConformanceDatabase
         }
 
         return store;
+    }
+
+    public async Task ExecuteSqlAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public ValueTask DisposeAsync()
