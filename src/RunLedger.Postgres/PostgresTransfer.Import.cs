@@ -280,14 +280,15 @@ internal sealed partial class PostgresTransfer
     {
         var limit = _store.Options.MaxIndexedChars;
         var text = new StringBuilder();
-        if (run.Input is { } input)
+        // A body that cannot be decoded is copied as it is but not indexed (as the writer's indexer does).
+        if (run.Input?.TryDecodeText() is { } input)
         {
-            text.Append(PayloadText.ExtractSearchText(input.DecodeText(), limit));
+            text.Append(PayloadText.ExtractSearchText(input, limit));
         }
 
-        if (run.Output is { } output)
+        if (run.Output?.TryDecodeText() is { } output)
         {
-            text.Append('\n').Append(PayloadText.ExtractSearchText(output.DecodeText(), limit));
+            text.Append('\n').Append(PayloadText.ExtractSearchText(output, limit));
         }
 
         if (run.ErrorMessage is { } error)

@@ -64,6 +64,31 @@ public sealed class PostgresTransferTests(PostgresFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Copy_DamagedBody_GoesThroughVerbatimAndPostgresReportsItUnreadable()
+    {
+        await using var source = await OpenSqliteAsync("damaged.db");
+        await WriteWorkloadAsync(source, runs: 30);
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_directory, "damaged.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE payloads SET encoding = 99 WHERE hash = (SELECT input_hash FROM runs WHERE input_hash IS NOT NULL ORDER BY id LIMIT 1)";
+            command.ExecuteNonQuery().ShouldBe(1);
+        }
+
+        await using var pg = await PgStore.OpenAsync(fixture.Server);
+        await LedgerCopier.CopyAsync(new StoreTransferSource(source.Transfer, 16), pg.Store.Transfer, null, TestContext.Current.CancellationToken);
+
+        var verify = await VerifyAsync(source.Transfer, pg.Store.Transfer);
+        verify.Differences.ShouldBeEmpty();
+        verify.RunsIdentical.ShouldBe(30);
+        (await pg.ScalarAsync("SELECT count(*) FROM payloads WHERE encoding = 99")).ShouldBe(1);
+        var project = (await pg.Store.Admin.FindProjectAsync("default", TestContext.Current.CancellationToken))!;
+        var runs = await pg.Store.Reader.QueryRunsAsync(project.Id, new RunQuery(null, 100, null, IncludeBodies: true), TestContext.Current.CancellationToken);
+        runs.Items.Single(r => r.InputInfo?.Unreadable is not null).Input.ShouldBeNull();
+    }
+
+    [Fact]
     public async Task Copy_IntoPostgresInterruptedThenAgain_ResumesAndASecondCopyWritesNothing()
     {
         await using var source = await OpenSqliteAsync("source.db");

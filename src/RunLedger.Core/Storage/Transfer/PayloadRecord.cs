@@ -11,4 +11,20 @@ public sealed record PayloadRecord(byte[] Key, long OriginalSize, bool Truncated
 {
     /// <summary>The stored JSON text (the body, or its truncation marker).</summary>
     public string DecodeText() => PayloadCodec.Decode(Encoding, Data);
+
+    /// <summary>
+    /// The stored JSON text, or null when the bytes cannot be decoded (damaged, or an encoding this
+    /// version does not know). Such a body is still copied byte for byte; it just is not indexed.
+    /// </summary>
+    public string? TryDecodeText()
+    {
+        try
+        {
+            return DecodeText();
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
 }

@@ -28,7 +28,15 @@ public static class TransferDigest
             Convert.ToHexStringLower(payload.Key),
             payload.OriginalSize,
             payload.Truncated,
-            Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(payload.DecodeText()))));
+            TextSha256(payload));
+
+    /// <summary>
+    /// The SHA-256 of the decoded text; for a body that cannot be decoded (copied byte for byte,
+    /// never re-encoded) the SHA-256 of its encoding and stored bytes, so a copy still compares equal.
+    /// </summary>
+    private static string TextSha256(PayloadRecord payload) => payload.TryDecodeText() is { } text
+        ? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))
+        : "undecodable:" + Convert.ToHexStringLower(SHA256.HashData([(byte)payload.Encoding, .. payload.Data]));
 
     private sealed record RunForm(RunRecord Run, BodyForm? Input, BodyForm? Output);
 
