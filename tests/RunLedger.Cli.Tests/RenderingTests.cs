@@ -70,6 +70,22 @@ public sealed class RenderingTests
         text.ShouldContain("run.failed");
     }
 
+    [Fact]
+    public async Task RunsShow_UnreadableBody_SaysWhyAndShowsTheRest()
+    {
+        var run = """{"id":"0193a000-0000-7000-8000-0000000000aa","kind":"llm","name":"plan","status":"failed","startedAt":"2026-11-22T05:00:00Z","usage":{},"source":"api","error":{"type":"X","message":"upstream exploded"},"output":"kept answer","inputInfo":{"originalBytes":14,"sha256":"ab12","truncated":false,"unreadable":"stored body could not be decoded: Unknown payload encoding 99."},"outputInfo":{"originalBytes":13,"sha256":"cd34","truncated":false}}""";
+        var host = new TestHost { Handler = StubHandler.Json(HttpStatusCode.OK, "{\"run\":" + run + ",\"children\":[],\"events\":[]}") };
+
+        var exitCode = await host.RunAsync("runs", "show", "0193a000-0000-7000-8000-0000000000aa");
+
+        exitCode.ShouldBe(0, host.Error.ToString());
+        var text = host.Output.ToString();
+        text.ShouldContain("Unknown payload encoding 99.");
+        text.ShouldContain("not shown");
+        text.ShouldContain("kept answer");
+        text.ShouldContain("upstream exploded");
+    }
+
     [Theory]
     [InlineData(null, "-")]
     [InlineData(0.4, "<1 ms")]

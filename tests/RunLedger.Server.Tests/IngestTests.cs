@@ -12,6 +12,26 @@ public sealed class IngestTests
     private static readonly DateTimeOffset T0 = new(2026, 11, 21, 23, 0, 0, TimeSpan.Zero);
 
     [Fact]
+    public async Task RunDetail_DamagedBody_Answers200WithTheRestAndSaysTheBodyIsUnreadable()
+    {
+        await using var server = await LedgerTestServer.StartAsync();
+        var id = NewId();
+        await server.Client.IngestOkAsync(Body([
+            Run(id, T0, "\"name\":\"damaged\",\"status\":\"failed\",\"input\":\"rotten\",\"output\":\"kept\",\"usage\":{\"inputTokens\":7},\"costUsd\":0.25,\"error\":{\"message\":\"boom\"}"),
+        ]));
+        LedgerDatabase.Execute(server, "UPDATE payloads SET encoding = 99 WHERE hash = (SELECT input_hash FROM runs WHERE name = 'damaged')").ShouldBe(1);
+
+        var run = (await server.Client.GetJsonAsync($"/v1/runs/{id}")).GetProperty("run");
+        run.TryGetProperty("input", out _).ShouldBeFalse();
+        run.GetProperty("inputInfo").GetProperty("unreadable").GetString().ShouldBe("stored body could not be decoded: Unknown payload encoding 99.");
+        run.GetProperty("output").GetString().ShouldBe("kept");
+        run.GetProperty("outputInfo").TryGetProperty("unreadable", out _).ShouldBeFalse();
+        run.GetProperty("usage").GetProperty("inputTokens").GetInt64().ShouldBe(7);
+        run.GetProperty("costUsd").GetDecimal().ShouldBe(0.25m);
+        run.GetProperty("error").GetProperty("message").GetString().ShouldBe("boom");
+    }
+
+    [Fact]
     public async Task Ingest_RunningThenCompleted_UpdatesOneRunKeepsInputAndKeepsSessionTotals()
     {
         await using var server = await LedgerTestServer.StartAsync();
