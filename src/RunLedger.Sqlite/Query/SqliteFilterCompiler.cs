@@ -128,13 +128,13 @@ internal static class SqliteFilterCompiler
         protected override string MetadataNumber(string key, CompareOp op, decimal number)
         {
             var (json, path, extract) = Extract(key);
-            return $"(json_type({json}, {path}) IN ('integer', 'real') AND {extract} {Operator(op)} {Add(NumberParameter(number, 1m))})";
+            return $"({extract} {Operator(op)} {Add(NumberParameter(number, 1m))} AND json_type({json}, {path}) IN ('integer', 'real'))";
         }
 
         protected override string MetadataPattern(string key, string pattern)
         {
             var (json, path, extract) = Extract(key);
-            return $"(json_type({json}, {path}) = 'text' AND {extract} GLOB {Add(ToGlob(pattern))})";
+            return $"({extract} GLOB {Add(ToGlob(pattern))} AND json_type({json}, {path}) = 'text')";
         }
 
         protected override string MetadataLiteral(string key, string literal)
@@ -147,10 +147,15 @@ internal static class SqliteFilterCompiler
         protected override string MetadataString(string key, string text)
         {
             var (json, path, extract) = Extract(key);
-            return $"(json_type({json}, {path}) = 'text' AND {extract} = {Add(text)})";
+            return $"({extract} = {Add(text)} AND json_type({json}, {path}) = 'text')";
         }
 
-        /// <summary>The metadata column, the JSON path parameter of <paramref name="key"/>, and the extraction.</summary>
+        /// <summary>
+        /// The metadata column, the JSON path parameter of <paramref name="key"/>, and the
+        /// extraction. Metadata terms compare the value first and check its JSON type second: the
+        /// comparison rejects most rows, so only matches pay for the type check (a 50-run page of
+        /// metadata.repository:X at 100k runs: 1.66 -> 1.32 ms).
+        /// </summary>
         private (string Json, string Path, string Extract) Extract(string key)
         {
             var json = $"{Table}.metadata";
