@@ -117,36 +117,37 @@ public sealed class ReplicaTests(PostgresFixture postgres) : IClassFixture<Postg
         clock.Elapsed.ShouldBeLessThan(Deadline);
     }
 
-    private static async Task WaitUntilReadyAsync(HttpClient client)
+    private static Task WaitUntilReadyAsync(HttpClient client) =>
+        SendUntilOkAsync(() => client.GetAsync("/readyz", TestContext.Current.CancellationToken), onlyUnavailableBefore: false, "the server did not become ready after the database came back");
+
+    /// <summary>The first write after an outage may meet a pooled connection that died with the server; it answers 503, and a retry succeeds.</summary>
+    private static Task IngestUntilAcknowledgedAsync(HttpClient client, Guid id) =>
+        SendUntilOkAsync(() => client.PostAsync("/v1/ingest", IngestBodies.Runs([id], "after-restart"), TestContext.Current.CancellationToken), onlyUnavailableBefore: true, "ingest was not acknowledged after the database came back");
+
+    /// <summary>
+    /// Sends until the server answers 200 (with <paramref name="onlyUnavailableBefore"/>, only 503
+    /// may come before it). The next try waits for the server's Retry-After (at most a second),
+    /// until a deadline rather than a count of tries, so a slow machine is not a failure.
+    /// </summary>
+    private static async Task SendUntilOkAsync(Func<Task<HttpResponseMessage>> send, bool onlyUnavailableBefore, string failure)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            using var response = await client.GetAsync("/readyz", TestContext.Current.CancellationToken);
+            using var response = await send();
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 return;
             }
 
-            DateTime.UtcNow.ShouldBeLessThan(deadline, "the server did not become ready after the database came back");
-            await Task.Delay(200, TestContext.Current.CancellationToken);
-        }
-    }
-
-    /// <summary>The first write after an outage may meet a pooled connection that died with the server; it answers 503, and a retry succeeds.</summary>
-    private static async Task IngestUntilAcknowledgedAsync(HttpClient client, Guid id)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            using var response = await client.PostAsync("/v1/ingest", IngestBodies.Runs([id], "after-restart"), TestContext.Current.CancellationToken);
-            if (response.StatusCode == HttpStatusCode.OK)
+            if (onlyUnavailableBefore)
             {
-                return;
+                response.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
             }
 
-            response.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
-            attempt.ShouldBeLessThan(20);
-            await Task.Delay(250, TestContext.Current.CancellationToken);
+            DateTime.UtcNow.ShouldBeLessThan(deadline, failure);
+            var retryAfter = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+            await Task.Delay(retryAfter < TimeSpan.FromSeconds(1) ? retryAfter : TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
         }
     }
 }

@@ -86,7 +86,7 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             var builder = new NpgsqlConnectionStringBuilder(external);
             var server = new PostgresServer(null, null, builder, durable) { _running = true };
-            await server.WaitUntilAcceptingAsync(cancellationToken).ConfigureAwait(false);
+            await server.EnsureAcceptingAsync(cancellationToken).ConfigureAwait(false);
             return server;
         }
 
@@ -183,7 +183,7 @@ public sealed class PostgresServer : IAsyncDisposable
             ["-D", DataDirectory, "-l", LogPath!, "-o", options, "-w", "-t", "60", "start"],
             cancellationToken).ConfigureAwait(false);
         _running = true;
-        await WaitUntilAcceptingAsync(cancellationToken).ConfigureAwait(false);
+        await EnsureAcceptingAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stops the server and deletes its directory (or drops the databases created on an external server).</summary>
@@ -261,21 +261,20 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    private async Task WaitUntilAcceptingAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens one connection: <c>pg_ctl start -w</c> returns only once the server accepts them, and
+    /// a server named by <see cref="EnvironmentVariable"/> must already be up.
+    /// </summary>
+    private async Task EnsureAcceptingAsync(CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + CommandTimeout;
-        while (true)
+        try
         {
-            try
-            {
-                await using var connection = new NpgsqlConnection(AdminConnectionString() + ";Pooling=false");
-                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (NpgsqlException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-            }
+            await using var connection = new NpgsqlConnection(AdminConnectionString() + ";Pooling=false");
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException e)
+        {
+            throw new InvalidOperationException($"The PostgreSQL server at {_baseConnection.Host}:{Port} does not accept connections: {e.Message}", e);
         }
     }
 
