@@ -21,14 +21,7 @@ internal sealed partial class PostgresTransfer
     private static readonly string[] SessionValues =
         ["name", "started_at", "ended_at", "state", "metadata", "metadata_json", "run_count", "failed_count", "input_tokens", "output_tokens", "cost_nanos", "last_run_at", "created_at", "updated_at"];
 
-    private static readonly string[] RollupKeys = ["project_id", "bucket_size", "bucket_start", "kind", "name", "model", "status"];
-
-    private static readonly string[] RollupValues =
-        ["count", "errors", "input_tokens", "output_tokens", "cost_nanos", "duration_count", "duration_sum", "duration_min", "duration_max", "histogram"];
-
     private static readonly string UpsertSessionSql = Upsert("sessions", ["project_id", "id"], SessionValues, "metadata_json");
-
-    private static readonly string UpsertRollupsSql = Upsert("rollups", RollupKeys, RollupValues, null, fromArrays: true);
 
     public async Task<ImportResult> ImportAsync(IReadOnlyList<TransferRecord> records, TransferCheckpoint checkpoint, CancellationToken cancellationToken)
     {
@@ -339,25 +332,8 @@ internal sealed partial class PostgresTransfer
 
     private static async Task<int> UpsertRollupsAsync(ImportContext context, List<RollupRecord> rollups, long[] projectIds, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(UpsertRollupsSql, context.Connection);
-        var p = command.Parameters;
-        p.AddWithValue("project_id", projectIds);
-        p.AddWithValue("bucket_size", rollups.Select(r => r.BucketSize).ToArray());
-        p.AddWithValue("bucket_start", rollups.Select(r => r.BucketStart).ToArray());
-        p.AddWithValue("kind", NpgsqlDbType.Array | NpgsqlDbType.Text, rollups.Select(r => r.Kind).ToArray());
-        p.AddWithValue("name", NpgsqlDbType.Array | NpgsqlDbType.Text, rollups.Select(r => r.Name).ToArray());
-        p.AddWithValue("model", NpgsqlDbType.Array | NpgsqlDbType.Text, rollups.Select(r => r.Model).ToArray());
-        p.AddWithValue("status", NpgsqlDbType.Array | NpgsqlDbType.Text, rollups.Select(r => r.Status).ToArray());
-        p.AddWithValue("count", rollups.Select(r => r.Count).ToArray());
-        p.AddWithValue("errors", rollups.Select(r => r.Errors).ToArray());
-        p.AddWithValue("input_tokens", rollups.Select(r => r.InputTokens).ToArray());
-        p.AddWithValue("output_tokens", rollups.Select(r => r.OutputTokens).ToArray());
-        p.AddWithValue("cost_nanos", rollups.Select(r => r.CostNanos).ToArray());
-        p.AddWithValue("duration_count", rollups.Select(r => r.DurationCount).ToArray());
-        p.AddWithValue("duration_sum", rollups.Select(r => r.DurationSum).ToArray());
-        p.AddWithValue("duration_min", NpgsqlDbType.Array | NpgsqlDbType.Bigint, rollups.Select(r => r.DurationMin).ToArray());
-        p.AddWithValue("duration_max", NpgsqlDbType.Array | NpgsqlDbType.Bigint, rollups.Select(r => r.DurationMax).ToArray());
-        p.AddWithValue("histogram", NpgsqlDbType.Array | NpgsqlDbType.Bytea, rollups.Select(r => r.Histogram).ToArray());
+        await using var command = new NpgsqlCommand(PostgresRollupRows.UpsertSql, context.Connection);
+        PostgresRollupRows.Bind(command.Parameters, rollups, projectIds);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -424,12 +400,10 @@ internal sealed partial class PostgresTransfer
     /// changed rows says whether anything was written; <paramref name="fromArrays"/> takes the rows
     /// from one array parameter per column (no JSON column then).
     /// </summary>
-    private static string Upsert(string table, string[] keys, string[] values, string? jsonColumn, bool fromArrays = false)
+    private static string Upsert(string table, string[] keys, string[] values, string? jsonColumn)
     {
         var columns = keys.Concat(values).ToArray();
-        var source = fromArrays
-            ? $"SELECT * FROM unnest({string.Join(", ", columns.Select(c => "@" + c))})"
-            : $"VALUES ({string.Join(", ", columns.Select(c => c == jsonColumn ? $"@{c}::jsonb" : "@" + c))})";
+        var source = $"VALUES ({string.Join(", ", columns.Select(c => c == jsonColumn ? $"@{c}::jsonb" : "@" + c))})";
         return $"INSERT INTO {table} ({string.Join(", ", columns)}) {source} " +
             $"ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {string.Join(", ", values.Select(c => $"{c} = excluded.{c}"))} " +
             $"WHERE {string.Join(" OR ", values.Where(c => c != jsonColumn).Select(c => $"{table}.{c} IS DISTINCT FROM excluded.{c}"))}";

@@ -1,6 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using RunLedger.Core.Rollups;
+using RollupRecord = RunLedger.Core.Storage.Transfer.RollupRecord;
 
 namespace RunLedger.Postgres;
 
@@ -73,26 +74,8 @@ internal sealed partial class PostgresWriter
         await using var batch = new NpgsqlBatch(connection);
         if (upserts.Count > 0)
         {
-            var command = new NpgsqlBatchCommand(
-                "INSERT INTO rollups (project_id, bucket_size, bucket_start, kind, name, model, status, count, errors, input_tokens, output_tokens, cost_nanos, " +
-                "duration_count, duration_sum, duration_min, duration_max, histogram) " +
-                "SELECT * FROM unnest(@p, @size, @start, @kind, @name, @model, @status, @count, @errors, @itok, @otok, @cost, @dcount, @dsum, @dmin, @dmax, @hist) " +
-                "ON CONFLICT (project_id, bucket_size, bucket_start, kind, name, model, status) DO UPDATE SET " +
-                "count = excluded.count, errors = excluded.errors, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, " +
-                "cost_nanos = excluded.cost_nanos, duration_count = excluded.duration_count, duration_sum = excluded.duration_sum, " +
-                "duration_min = excluded.duration_min, duration_max = excluded.duration_max, histogram = excluded.histogram");
-            var values = command.Parameters;
-            AddKeys(values, [.. upserts.Select(u => u.Key)]);
-            values.AddWithValue("count", upserts.Select(u => u.Figures.Count).ToArray());
-            values.AddWithValue("errors", upserts.Select(u => u.Figures.Errors).ToArray());
-            values.AddWithValue("itok", upserts.Select(u => u.Figures.InputTokens).ToArray());
-            values.AddWithValue("otok", upserts.Select(u => u.Figures.OutputTokens).ToArray());
-            values.AddWithValue("cost", upserts.Select(u => u.Figures.CostNanos).ToArray());
-            values.AddWithValue("dcount", upserts.Select(u => u.Figures.DurationCount).ToArray());
-            values.AddWithValue("dsum", upserts.Select(u => u.Figures.DurationSum).ToArray());
-            values.AddWithValue("dmin", NpgsqlDbType.Array | NpgsqlDbType.Bigint, upserts.Select(u => u.Figures.DurationCount == 0 ? (long?)null : u.Figures.DurationMin).ToArray());
-            values.AddWithValue("dmax", NpgsqlDbType.Array | NpgsqlDbType.Bigint, upserts.Select(u => u.Figures.DurationCount == 0 ? (long?)null : u.Figures.DurationMax).ToArray());
-            values.AddWithValue("hist", NpgsqlDbType.Array | NpgsqlDbType.Bytea, upserts.Select(u => u.Figures.Histogram.IsEmpty ? null : u.Figures.Histogram.ToBytes()).ToArray());
+            var command = new NpgsqlBatchCommand(PostgresRollupRows.UpsertSql);
+            PostgresRollupRows.Bind(command.Parameters, [.. upserts.Select(u => Row(u.Key, u.Figures))], [.. upserts.Select(u => u.Key.ProjectId)]);
             batch.BatchCommands.Add(command);
         }
 
@@ -108,6 +91,28 @@ internal sealed partial class PostgresWriter
 
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>A merged row as the shared upsert takes it (no duration bounds or histogram when no run had a duration).</summary>
+    private static RollupRecord Row(RollupKey key, RollupFigures figures) => new()
+    {
+        Project = string.Empty,
+        BucketSize = key.BucketSize,
+        BucketStart = key.BucketStart,
+        Kind = key.Kind,
+        Name = key.Name,
+        Model = key.Model,
+        Status = key.Status,
+        Count = figures.Count,
+        Errors = figures.Errors,
+        InputTokens = figures.InputTokens,
+        OutputTokens = figures.OutputTokens,
+        CostNanos = figures.CostNanos,
+        DurationCount = figures.DurationCount,
+        DurationSum = figures.DurationSum,
+        DurationMin = figures.DurationCount == 0 ? null : figures.DurationMin,
+        DurationMax = figures.DurationCount == 0 ? null : figures.DurationMax,
+        Histogram = figures.Histogram.IsEmpty ? null : figures.Histogram.ToBytes(),
+    };
 
     private static void AddKeys(NpgsqlParameterCollection parameters, IReadOnlyList<RollupKey> keys)
     {
