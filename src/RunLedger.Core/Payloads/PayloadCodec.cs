@@ -82,13 +82,21 @@ public static class PayloadCodec
 
     /// <summary>Turns stored bytes back into the JSON text (or truncation marker) that was encoded.</summary>
     /// <exception cref="InvalidDataException">The bytes are not valid for <paramref name="encoding"/>.</exception>
-    public static string Decode(PayloadEncoding encoding, ReadOnlySpan<byte> data) => encoding switch
+    public static string Decode(PayloadEncoding encoding, ReadOnlySpan<byte> data) => DecodeUtf8(Utf8Of(encoding, data));
+
+    /// <summary>The UTF-8 bytes of what was encoded (decompressed when stored compressed), not yet checked to be valid UTF-8.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not valid for <paramref name="encoding"/>.</exception>
+    public static ReadOnlySpan<byte> Utf8Of(PayloadEncoding encoding, ReadOnlySpan<byte> data) => encoding switch
     {
-        PayloadEncoding.Utf8 => DecodeUtf8(data),
-        PayloadEncoding.Brotli => DecodeUtf8(Decompress(data)),
+        PayloadEncoding.Utf8 => data,
+        PayloadEncoding.Brotli => Decompress(data),
         _ => throw new InvalidDataException(string.Create(
             CultureInfo.InvariantCulture, $"Unknown payload encoding {(int)encoding}.")),
     };
+
+    /// <summary>Strict UTF-8 to text.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not valid UTF-8.</exception>
+    public static string TextOf(ReadOnlySpan<byte> utf8) => DecodeUtf8(utf8);
 
     /// <summary>True when <paramref name="json"/> is a truncation marker written by <see cref="Encode"/>.</summary>
     public static bool IsTruncationMarker(string? json) => TruncationMarker.TryParse(json, out _);

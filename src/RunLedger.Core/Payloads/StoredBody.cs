@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using RunLedger.Core.Model;
 
@@ -21,18 +20,20 @@ public static class StoredBody
         string text;
         try
         {
-            text = PayloadCodec.Decode(encoding, data);
+            // One decompression: the JSON check reads the same bytes the text is made from.
+            var utf8 = PayloadCodec.Utf8Of(encoding, data);
+            text = PayloadCodec.TextOf(utf8);
+
+            // Bodies are served as raw JSON text without re-validation, so text that decodes but is no
+            // longer one JSON value (a flipped byte) would break the whole response; report it instead.
+            if (!IsSingleJsonValue(utf8))
+            {
+                return (null, info with { Unreadable = "stored body could not be decoded: it is not valid JSON." });
+            }
         }
         catch (InvalidDataException exception)
         {
             return (null, info with { Unreadable = $"stored body could not be decoded: {exception.Message}" });
-        }
-
-        // Bodies are served as raw JSON text without re-validation, so text that decodes but is no
-        // longer one JSON value (a flipped byte) would break the whole response; report it instead.
-        if (!IsSingleJsonValue(encoding == PayloadEncoding.Utf8 ? data : Encoding.UTF8.GetBytes(text)))
-        {
-            return (null, info with { Unreadable = "stored body could not be decoded: it is not valid JSON." });
         }
 
         return (new RawJson(text), info);
