@@ -94,12 +94,6 @@ internal sealed partial class PostgresReader
             for (var d = 0; d < n; d++)
             {
                 values[d] = reader.IsDBNull(d) ? null : reader.GetString(d);
-
-                // As the rollups read it: a name or model of "" is no name, so both parts group alike.
-                if (values[d] is { Length: 0 } && dimensions[d] is { MetadataKey: null, Name: "name" or "model" })
-                {
-                    values[d] = null;
-                }
             }
 
             aggregation.AddRun(

@@ -115,12 +115,6 @@ internal sealed partial class SqliteReader
             for (var d = 0; d < n; d++)
             {
                 values[d] = reader.IsDBNull(d) ? null : Convert.ToString(reader.GetValue(d), CultureInfo.InvariantCulture);
-
-                // As the rollups read it: a name or model of "" is no name, so both parts group alike.
-                if (values[d] is { Length: 0 } && dimensions[d] is "name" or "model")
-                {
-                    values[d] = null;
-                }
             }
 
             var startedAt = reader.GetInt64(n);

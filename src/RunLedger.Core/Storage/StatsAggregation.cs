@@ -26,8 +26,9 @@ public sealed class StatsAggregation
         ArgumentNullException.ThrowIfNull(names);
         ArgumentNullException.ThrowIfNull(values);
         var key = new StringBuilder();
-        foreach (var value in values)
+        for (var i = 0; i < values.Count; i++)
         {
+            var value = Value(names[i], values[i]);
             key.Append(value is null ? "\u0001" : value).Append('\u001f');
         }
 
@@ -37,7 +38,7 @@ public sealed class StatsAggregation
             var dictionary = new Dictionary<string, string?>(StringComparer.Ordinal);
             for (var i = 0; i < names.Count; i++)
             {
-                dictionary[names[i]] = values[i];
+                dictionary[names[i]] = Value(names[i], values[i]);
             }
 
             group = new StatsGroupFigures(sortKey, dictionary);
@@ -46,6 +47,14 @@ public sealed class StatsAggregation
 
         return group;
     }
+
+    /// <summary>
+    /// A dimension value as groups hold it: rollups store a missing name or model as '' and read it
+    /// back as null, so a run named "" is in the same (null) group whichever part of a window it
+    /// was read from.
+    /// </summary>
+    private static string? Value(string name, string? value) =>
+        value is { Length: 0 } && name is "name" or "model" ? null : value;
 
     /// <summary>Adds one run to its group, the total and (with an interval) its point.</summary>
     public void AddRun(IReadOnlyList<string> names, IReadOnlyList<string?> values, long startedAt, long? intervalUs, bool isError, long inputTokens, long outputTokens, long costNanos, long? durationMicros)
