@@ -25,23 +25,29 @@ internal sealed partial class SqliteWriter
         {
             var run = batch.Runs[i];
             var error = run.Error?.Message;
-            var input = run.Input is { } sentInput ? Encode(sentInput.Text) : null;
-            var output = run.Output is { } sentOutput ? Encode(sentOutput.Text) : null;
+            var inputUtf8 = run.Input is { } sentInput ? Encoding.UTF8.GetBytes(sentInput.Text) : null;
+            var outputUtf8 = run.Output is { } sentOutput ? Encoding.UTF8.GetBytes(sentOutput.Text) : null;
+            var input = inputUtf8 is null ? null : Encode(inputUtf8);
+            var output = outputUtf8 is null ? null : Encode(outputUtf8);
+
+            // The search text is read from the same UTF-8 bytes that are hashed and stored.
             prepared[i] = new PreparedBodies(
                 input,
                 output,
-                PayloadText.RunSearchText(StoredText(run.Input?.Text, input), StoredText(run.Output?.Text, output), error, _storeOptions.MaxIndexedChars),
+                PayloadText.RunSearchTextUtf8(StoredUtf8(inputUtf8, input), StoredUtf8(outputUtf8, output), error, _storeOptions.MaxIndexedChars),
                 error);
         }
 
         return batch with { PreparedRuns = prepared };
     }
 
-    private EncodedPayload Encode(string json)
-    {
-        var utf8 = Encoding.UTF8.GetBytes(json);
-        return PayloadCodec.Encode(utf8, SHA256.HashData(utf8), _payloadOptions);
-    }
+    private EncodedPayload Encode(string json) => Encode(Encoding.UTF8.GetBytes(json));
+
+    private EncodedPayload Encode(byte[] utf8) => PayloadCodec.Encode(utf8, SHA256.HashData(utf8), _payloadOptions);
+
+    /// <summary>What is indexed of a body: the stored head of a truncated one, otherwise the body as sent.</summary>
+    private static byte[]? StoredUtf8(byte[]? sent, EncodedPayload? encoded) =>
+        encoded is { Truncated: true } ? PayloadCodec.Utf8Of(encoded.Encoding, encoded.Data).ToArray() : sent;
 
     private void WriteRun(BatchContext context, RunWrite write, PreparedBodies? prepared)
     {

@@ -1,15 +1,23 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
 namespace RunLedger.Core.Payloads;
 
 /// <summary>Extracts the words of a body for a full-text index.</summary>
+/// <remarks>
+/// Every body of every run passes through here on the write path, so the extraction reads the
+/// UTF-8 bytes with <see cref="Utf8JsonReader"/> and copies string values straight into one pooled
+/// character buffer: no <see cref="JsonDocument"/>, no string per value, no UTF-16 copy of the body.
+/// </remarks>
 public static class PayloadText
 {
-    private static readonly JsonDocumentOptions ParseOptions = new()
+    private static readonly JsonReaderOptions ReaderOptions = new()
     {
         MaxDepth = 100_000,
     };
+
+    private static ReadOnlySpan<byte> TruncationPrefix => "{\"$truncated\":true"u8;
 
     /// <summary>
     /// The text a store indexes for a run: the search text of its input, then of its output,
@@ -18,22 +26,43 @@ public static class PayloadText
     /// </summary>
     public static string RunSearchText(string? input, string? output, string? errorMessage, int maxChars)
     {
-        var text = new StringBuilder();
+        ArgumentOutOfRangeException.ThrowIfNegative(maxChars);
+        using var text = new TextBuffer();
         if (input is not null)
         {
-            text.Append(ExtractSearchText(input, maxChars));
+            AppendBody(text, input, maxChars);
         }
 
         if (output is not null)
         {
-            text.Append('\n').Append(ExtractSearchText(output, maxChars));
+            text.Append('\n');
+            AppendBody(text, output, maxChars);
         }
 
-        if (errorMessage is not null)
+        AppendError(text, errorMessage, maxChars);
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// <see cref="RunSearchText(string?, string?, string?, int)"/> over bodies the caller already
+    /// holds as UTF-8 (the bytes that are hashed and stored), so they are not transcoded again.
+    /// </summary>
+    public static string RunSearchTextUtf8(byte[]? input, byte[]? output, string? errorMessage, int maxChars)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxChars);
+        using var text = new TextBuffer();
+        if (input is not null)
         {
-            text.Append('\n').Append(errorMessage.Length > maxChars ? errorMessage[..maxChars] : errorMessage);
+            AppendBody(text, input, null, maxChars);
         }
 
+        if (output is not null)
+        {
+            text.Append('\n');
+            AppendBody(text, output, null, maxChars);
+        }
+
+        AppendError(text, errorMessage, maxChars);
         return text.ToString();
     }
 
@@ -48,135 +77,331 @@ public static class PayloadText
     {
         ArgumentNullException.ThrowIfNull(jsonText);
         ArgumentOutOfRangeException.ThrowIfNegative(maxChars);
+        using var text = new TextBuffer();
+        AppendBody(text, jsonText, maxChars);
+        return text.ToString();
+    }
+
+    private static void AppendError(TextBuffer text, string? errorMessage, int maxChars)
+    {
+        if (errorMessage is not null)
+        {
+            text.Append('\n');
+            text.Append(errorMessage.AsSpan(0, CutLength(errorMessage, maxChars)));
+        }
+    }
+
+    private static void AppendBody(TextBuffer text, string jsonText, int maxChars)
+    {
         if (maxChars == 0 || jsonText.Length == 0)
-        {
-            return string.Empty;
-        }
-
-        if (TruncationMarker.TryParse(jsonText, out var marker))
-        {
-            return Cut(marker!.Head, maxChars);
-        }
-
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(jsonText, ParseOptions);
-        }
-        catch (Exception exception) when (exception is JsonException or ArgumentException or InvalidOperationException)
-        {
-            return Cut(jsonText, maxChars);
-        }
-
-        using (document)
-        {
-            var builder = new StringBuilder(Math.Min(maxChars, jsonText.Length));
-            Collect(document.RootElement, builder, maxChars);
-            return Cut(builder.ToString(), maxChars);
-        }
-    }
-
-    private static void Collect(JsonElement root, StringBuilder builder, int maxChars)
-    {
-        // Depth-first in document order with an explicit stack, so deep documents cannot overflow.
-        var stack = new Stack<(JsonElement Element, bool InContent)>();
-        stack.Push((root, false));
-        var children = new List<(JsonElement, bool)>();
-        while (stack.Count > 0 && builder.Length < maxChars)
-        {
-            var (element, inContent) = stack.Pop();
-            children.Clear();
-            switch (element.ValueKind)
-            {
-                case JsonValueKind.String:
-                    Append(builder, ReadString(element));
-                    break;
-                case JsonValueKind.Array:
-                    foreach (var item in element.EnumerateArray())
-                    {
-                        children.Add((item, inContent));
-                    }
-
-                    break;
-                case JsonValueKind.Object:
-                    if (IsChatMessage(element, out var content))
-                    {
-                        children.Add((content, true));
-                        break;
-                    }
-
-                    foreach (var property in element.EnumerateObject())
-                    {
-                        // Inside message content, "type" names a part kind ("text", "image_url"), not words.
-                        if (inContent && property.NameEquals("type"))
-                        {
-                            continue;
-                        }
-
-                        children.Add((property.Value, inContent));
-                    }
-
-                    break;
-                default:
-                    break;
-            }
-
-            for (var i = children.Count - 1; i >= 0; i--)
-            {
-                stack.Push(children[i]);
-            }
-        }
-    }
-
-    private static string? ReadString(JsonElement element)
-    {
-        try
-        {
-            return element.GetString();
-        }
-        catch (InvalidOperationException)
-        {
-            // Valid JSON may escape a lone surrogate ("\ud800"), which no .NET string decoder accepts.
-            var raw = element.GetRawText();
-            return raw[1..^1];
-        }
-    }
-
-    private static bool IsChatMessage(JsonElement element, out JsonElement content)
-    {
-        content = default;
-        return element.TryGetProperty("role", out var role) && role.ValueKind == JsonValueKind.String
-            && element.TryGetProperty("content", out content);
-    }
-
-    private static void Append(StringBuilder builder, string? text)
-    {
-        if (string.IsNullOrEmpty(text))
         {
             return;
         }
 
-        if (builder.Length > 0)
+        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(jsonText.Length));
+        try
         {
-            builder.Append('\n');
+            var length = Encoding.UTF8.GetBytes(jsonText, rented);
+            AppendBody(text, rented.AsSpan(0, length), jsonText, maxChars);
         }
-
-        builder.Append(text);
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
-    private static string Cut(string text, int maxChars)
+    /// <param name="original">The body as text when the caller has it (used for the not-JSON fallback).</param>
+    private static void AppendBody(TextBuffer text, ReadOnlySpan<byte> utf8, string? original, int maxChars)
+    {
+        if (maxChars == 0 || utf8.Length == 0)
+        {
+            return;
+        }
+
+        var start = text.Length;
+        if (utf8.StartsWith(TruncationPrefix) && TruncationMarker.TryParse(original ?? Encoding.UTF8.GetString(utf8), out var marker))
+        {
+            text.Append(marker!.Head.AsSpan(0, CutLength(marker.Head, maxChars)));
+            return;
+        }
+
+        try
+        {
+            Collect(text, utf8, start, maxChars);
+        }
+        catch (Exception exception) when (exception is JsonException or ArgumentException or InvalidOperationException)
+        {
+            text.Truncate(start);
+            var raw = original ?? Encoding.UTF8.GetString(utf8);
+            text.Append(raw.AsSpan(0, CutLength(raw, maxChars)));
+            return;
+        }
+
+        if (text.Length - start > maxChars)
+        {
+            var end = start + maxChars;
+            if (char.IsHighSurrogate(text[end - 1]))
+            {
+                end--;
+            }
+
+            text.Truncate(end);
+        }
+    }
+
+    /// <summary>
+    /// Appends the string values of a document in document order. A chat message is only known
+    /// once its whole object is read (<c>role</c> may follow <c>content</c>), so a first pass
+    /// marks chat messages when the body can hold one; the second pass emits. Both passes read
+    /// every token, so a body that is not valid JSON anywhere falls back to its raw text.
+    /// </summary>
+    private static void Collect(TextBuffer text, ReadOnlySpan<byte> utf8, int start, int maxChars)
+    {
+        var chat = utf8.IndexOf("role"u8) >= 0 || utf8.IndexOf("\\u"u8) >= 0 ? FindChatMessages(utf8) : null;
+        var frames = new Stack<Frame>();
+        var reader = new Utf8JsonReader(utf8, ReaderOptions);
+        var objectOrdinal = -1;
+        var afterProperty = false;
+        var propertyEmit = true;
+        var propertyInContent = false;
+        var propertyIsContent = false;
+        while (reader.Read())
+        {
+            var token = reader.TokenType;
+            if (token == JsonTokenType.PropertyName)
+            {
+                var owner = frames.Peek();
+                afterProperty = true;
+                propertyIsContent = false;
+                if (!owner.Emit)
+                {
+                    propertyEmit = false;
+                }
+                else if (owner.ChatContentStart >= 0)
+                {
+                    // Only the value of the chat message's (last) content property is emitted.
+                    propertyIsContent = reader.ValueTextEquals("content"u8);
+                    propertyEmit = propertyIsContent;
+                    propertyInContent = true;
+                }
+                else
+                {
+                    // Inside message content, "type" names a part kind ("text", "image_url"), not words.
+                    propertyEmit = !(owner.InContent && reader.ValueTextEquals("type"u8));
+                    propertyInContent = owner.InContent;
+                }
+
+                continue;
+            }
+
+            if (token is JsonTokenType.EndObject or JsonTokenType.EndArray)
+            {
+                frames.Pop();
+                continue;
+            }
+
+            bool emit, inContent;
+            if (afterProperty)
+            {
+                emit = propertyEmit && (!propertyIsContent || reader.TokenStartIndex == frames.Peek().ChatContentStart);
+                inContent = propertyInContent;
+                afterProperty = false;
+            }
+            else if (frames.Count > 0)
+            {
+                var owner = frames.Peek();
+                emit = owner.Emit;
+                inContent = owner.InContent;
+            }
+            else
+            {
+                emit = true;
+                inContent = false;
+            }
+
+            emit &= text.Length - start < maxChars;
+            switch (token)
+            {
+                case JsonTokenType.String:
+                    if (emit)
+                    {
+                        AppendString(text, ref reader, start);
+                    }
+
+                    break;
+                case JsonTokenType.StartObject:
+                    objectOrdinal++;
+                    frames.Push(new Frame(emit, inContent, chat is not null && emit ? chat[objectOrdinal] : -1));
+                    break;
+                case JsonTokenType.StartArray:
+                    frames.Push(new Frame(emit, inContent, -1));
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// For each object in document order, the start of its last <c>content</c> value when the
+    /// object is a chat message (its last <c>role</c> is a string and it has a <c>content</c>),
+    /// otherwise -1.
+    /// </summary>
+    private static List<long> FindChatMessages(ReadOnlySpan<byte> utf8)
+    {
+        var result = new List<long>();
+        var open = new Stack<(int Ordinal, bool IsObject)>();
+        var roles = new Dictionary<int, bool>();
+        var reader = new Utf8JsonReader(utf8, ReaderOptions);
+        var pending = 0; // 1: the next value is a role, 2: a content
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.PropertyName:
+                    pending = reader.ValueTextEquals("role"u8) ? 1 : reader.ValueTextEquals("content"u8) ? 2 : 0;
+                    continue;
+                case JsonTokenType.EndObject:
+                    var (ordinal, _) = open.Pop();
+                    if (result[ordinal] >= 0 && !(roles.TryGetValue(ordinal, out var isString) && isString))
+                    {
+                        result[ordinal] = -1;
+                    }
+
+                    continue;
+                case JsonTokenType.EndArray:
+                    open.Pop();
+                    continue;
+                default:
+                    break;
+            }
+
+            if (pending != 0)
+            {
+                var owner = open.Peek().Ordinal;
+                if (pending == 1)
+                {
+                    roles[owner] = reader.TokenType == JsonTokenType.String;
+                }
+                else
+                {
+                    result[owner] = reader.TokenStartIndex;
+                }
+
+                pending = 0;
+            }
+
+            if (reader.TokenType == JsonTokenType.StartObject)
+            {
+                open.Push((result.Count, true));
+                result.Add(-1);
+            }
+            else if (reader.TokenType == JsonTokenType.StartArray)
+            {
+                open.Push((-1, false));
+            }
+        }
+
+        return result;
+    }
+
+    private static void AppendString(TextBuffer text, ref Utf8JsonReader reader, int start)
+    {
+        var raw = reader.ValueSpan;
+        if (raw.Length == 0)
+        {
+            return;
+        }
+
+        if (text.Length > start)
+        {
+            text.Append('\n');
+        }
+
+        var before = text.Length;
+        if (!reader.ValueIsEscaped)
+        {
+            text.AppendUtf8(raw);
+            return;
+        }
+
+        try
+        {
+            // Unescaping never makes a value longer than its escaped bytes.
+            text.Advance(reader.CopyString(text.Reserve(raw.Length)));
+        }
+        catch (InvalidOperationException)
+        {
+            // Valid JSON may escape a lone surrogate ("\ud800"), which no .NET string decoder
+            // accepts: index the escaped text as written.
+            text.Truncate(before);
+            text.AppendUtf8(raw);
+        }
+    }
+
+    private static int CutLength(string text, int maxChars)
     {
         if (text.Length <= maxChars)
         {
-            return text;
+            return text.Length;
         }
 
-        var length = maxChars;
-        if (char.IsHighSurrogate(text[length - 1]))
+        return maxChars > 0 && char.IsHighSurrogate(text[maxChars - 1]) ? maxChars - 1 : maxChars;
+    }
+
+    private readonly record struct Frame(bool Emit, bool InContent, long ChatContentStart);
+
+    /// <summary>A growable character buffer on the shared array pool.</summary>
+    private sealed class TextBuffer : IDisposable
+    {
+        private char[] _chars = ArrayPool<char>.Shared.Rent(1024);
+
+        public int Length { get; private set; }
+
+        public char this[int index] => _chars[index];
+
+        public void Append(char value)
         {
-            length--;
+            Reserve(1)[0] = value;
+            Length++;
         }
 
-        return text[..length];
+        public void Append(ReadOnlySpan<char> value)
+        {
+            value.CopyTo(Reserve(value.Length));
+            Length += value.Length;
+        }
+
+        public void AppendUtf8(ReadOnlySpan<byte> utf8)
+        {
+            var written = Encoding.UTF8.GetChars(utf8, Reserve(utf8.Length));
+            Length += written;
+        }
+
+        /// <summary>Room for <paramref name="count"/> more characters after the current end (not yet counted).</summary>
+        public Span<char> Reserve(int count)
+        {
+            if (Length + count > _chars.Length)
+            {
+                var larger = ArrayPool<char>.Shared.Rent(Math.Max(_chars.Length * 2, Length + count));
+                _chars.AsSpan(0, Length).CopyTo(larger);
+                ArrayPool<char>.Shared.Return(_chars);
+                _chars = larger;
+            }
+
+            return _chars.AsSpan(Length, count);
+        }
+
+        public void Advance(int count) => Length += count;
+
+        public void Truncate(int length) => Length = length;
+
+        public override string ToString() => new(_chars, 0, Length);
+
+        public void Dispose()
+        {
+            ArrayPool<char>.Shared.Return(_chars);
+            _chars = [];
+        }
     }
 }

@@ -97,6 +97,96 @@ public sealed class PayloadTextTests
         }
     }
 
+    [Fact]
+    public void ExtractSearchText_RoleAfterContent_IsStillAChatMessage()
+    {
+        var json = """[{"content":[{"type":"text","text":"late role"}],"name":"x","role":"user"},{"content":"no role here","type":"plain"}]""";
+
+        PayloadText.ExtractSearchText(json, 1000).ShouldBe("late role\nno role here\nplain");
+    }
+
+    [Fact]
+    public void ExtractSearchText_EscapedRoleKey_AndRepeatedContent_MatchTheParsedDocument()
+    {
+        // Property names are compared unescaped, and a repeated property means its last value.
+        var json = """{"r\u006fle":"user","content":"first","content":"second","extra":"dropped"}""";
+
+        PayloadText.ExtractSearchText(json, 1000).ShouldBe("second");
+    }
+
+    [Fact]
+    public void ExtractSearchText_RoleThatIsNotAString_IsAnOrdinaryObject()
+    {
+        PayloadText.ExtractSearchText("""{"role":7,"content":"a","note":"b"}""", 1000).ShouldBe("a\nb");
+    }
+
+    [Fact]
+    public void ExtractSearchText_RandomChatLikeJson_MatchesATreeWalkOfTheParsedDocument()
+    {
+        var random = new Random(31);
+        for (var i = 0; i < 5_000; i++)
+        {
+            var json = RandomChatJson(random, 0);
+            foreach (var maxChars in new[] { 1, 7, 40, 100_000 })
+            {
+                var expected = TreeWalkSearchText.Extract(json, maxChars);
+
+                PayloadText.ExtractSearchText(json, maxChars).ShouldBe(expected, json);
+            }
+        }
+    }
+
+    [Fact]
+    public void RunSearchText_FromUtf8Bytes_IsTheSameAsFromText()
+    {
+        var random = new Random(5);
+        for (var i = 0; i < 1_000; i++)
+        {
+            var input = random.Next(5) == 0 ? null : RandomChatJson(random, 0);
+            var output = random.Next(5) == 0 ? null : RandomChatJson(random, 0);
+            var error = random.Next(3) == 0 ? "boom 😀 at line " + i.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+            var maxChars = random.Next(4) == 0 ? 5 : 10_000;
+
+            var fromText = PayloadText.RunSearchText(input, output, error, maxChars);
+            var fromBytes = PayloadText.RunSearchTextUtf8(
+                input is null ? null : Encoding.UTF8.GetBytes(input), output is null ? null : Encoding.UTF8.GetBytes(output), error, maxChars);
+
+            fromBytes.ShouldBe(fromText, input + " / " + output);
+        }
+    }
+
+    private static readonly string[] ChatKeys = ["role", "content", "type", "text", "name", "r\\u006fle", "cont\\u0065nt"];
+
+    private static readonly string[] ChatStrings = ["user", "a b", "", "tab\\tnew\\nline", "quote \\\" and é", "\\u00e9t\\u00e9", "\\ud800 lone", "emoji 😀😀", "<html>&amp;"];
+
+    private static string RandomChatJson(Random random, int depth)
+    {
+        switch (depth > 3 ? random.Next(3) : random.Next(7))
+        {
+            case 0:
+                return random.Next(2) == 0 ? "12.5" : "false";
+            case 1:
+            case 2:
+                return "\"" + ChatStrings[random.Next(ChatStrings.Length)] + "\"";
+            case 3:
+                var items = new StringBuilder("[");
+                for (var i = random.Next(0, 4); i > 0; i--)
+                {
+                    items.Append(RandomChatJson(random, depth + 1)).Append(i > 1 ? "," : "");
+                }
+
+                return items.Append(']').ToString();
+            default:
+                var members = new StringBuilder("{");
+                for (var i = random.Next(0, 5); i > 0; i--)
+                {
+                    members.Append('"').Append(ChatKeys[random.Next(ChatKeys.Length)]).Append("\":").Append(RandomChatJson(random, depth + 1)).Append(i > 1 ? "," : "");
+                }
+
+                return members.Append('}').ToString();
+        }
+    }
+
     private static string RandomJson(Random random, int depth, List<string> strings)
     {
         switch (depth > 4 ? random.Next(3) : random.Next(6))
