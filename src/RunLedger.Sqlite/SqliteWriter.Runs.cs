@@ -1,6 +1,8 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using RunLedger.Core.Ingest;
+using RunLedger.Core.Model;
 using RunLedger.Core.Payloads;
 using RunLedger.Core.Storage;
 
@@ -25,8 +27,8 @@ internal sealed partial class SqliteWriter
         {
             var run = batch.Runs[i];
             var error = run.Error?.Message;
-            var inputUtf8 = run.Input is { } sentInput ? Encoding.UTF8.GetBytes(sentInput.Text) : null;
-            var outputUtf8 = run.Output is { } sentOutput ? Encoding.UTF8.GetBytes(sentOutput.Text) : null;
+            var inputUtf8 = run.Input is { } sentInput ? Utf8Array(sentInput) : null;
+            var outputUtf8 = run.Output is { } sentOutput ? Utf8Array(sentOutput) : null;
             var input = inputUtf8 is null ? null : Encode(inputUtf8);
             var output = outputUtf8 is null ? null : Encode(outputUtf8);
 
@@ -41,7 +43,16 @@ internal sealed partial class SqliteWriter
         return batch with { PreparedRuns = prepared };
     }
 
-    private EncodedPayload Encode(string json) => Encode(Encoding.UTF8.GetBytes(json));
+    private EncodedPayload Encode(RawJson json) => Encode(Utf8Array(json));
+
+    /// <summary>The body's UTF-8 bytes: the request's own array when it came from JSON, so nothing is copied.</summary>
+    private static byte[] Utf8Array(RawJson json)
+    {
+        var utf8 = json.Utf8;
+        return MemoryMarshal.TryGetArray(utf8, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : utf8.ToArray();
+    }
 
     private EncodedPayload Encode(byte[] utf8) => PayloadCodec.Encode(utf8, SHA256.HashData(utf8), _payloadOptions);
 
@@ -53,8 +64,8 @@ internal sealed partial class SqliteWriter
     {
         var cmd = Cmd;
         var idBytes = StorageUnits.ToBytes(write.Id);
-        var inputBody = write.Input is { } sentInput ? prepared?.Input ?? Encode(sentInput.Text) : null;
-        var outputBody = write.Output is { } sentOutput ? prepared?.Output ?? Encode(sentOutput.Text) : null;
+        var inputBody = write.Input is { } sentInput ? prepared?.Input ?? Encode(sentInput) : null;
+        var outputBody = write.Output is { } sentOutput ? prepared?.Output ?? Encode(sentOutput) : null;
         var inputKey = inputBody is null ? null : PayloadKey(inputBody);
         var outputKey = outputBody is null ? null : PayloadKey(outputBody);
 

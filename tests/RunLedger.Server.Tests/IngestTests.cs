@@ -154,6 +154,22 @@ public sealed class IngestTests
     }
 
     [Fact]
+    public async Task Ingest_BodyWithBytesThatAreNotUtf8_Answers400AtTheFieldAndStoresNothing()
+    {
+        await using var server = await StartLimitedAsync();
+        var head = Encoding.UTF8.GetBytes("{\"runs\":[" + Run(NewId(), T0) + ",{\"id\":\"" + NewId() + "\",\"input\":{\"text\":\"caf");
+        var tail = Encoding.UTF8.GetBytes("\"}}]}");
+        using var content = new ByteArrayContent([.. head, 0xC3, 0x28, .. tail]);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await server.Client.PostAsync("/v1/ingest", content);
+
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        problem.GetProperty("field").GetString().ShouldBe("$.runs[1].input");
+        problem.GetProperty("detail").GetString()!.ShouldContain("UTF-8");
+        await ShouldHoldNothingAsync(server);
+    }
+
+    [Fact]
     public async Task Ingest_ChunkedBodyOverMaxRequestBytes_Answers413AndStoresNothing()
     {
         await using var server = await StartLimitedAsync();

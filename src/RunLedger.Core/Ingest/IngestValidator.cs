@@ -191,13 +191,7 @@ public sealed class IngestValidator
             return;
         }
 
-        // Cheap upper bound first: UTF-8 needs at most 3 bytes per UTF-16 char.
-        if ((long)value.Text.Length * 3 <= maxBytes)
-        {
-            return;
-        }
-
-        var bytes = Encoding.UTF8.GetByteCount(value.Text);
+        var bytes = value.Utf8Length;
         if (bytes > maxBytes)
         {
             var path = Path(list, i, field);
