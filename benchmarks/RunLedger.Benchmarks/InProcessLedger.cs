@@ -38,11 +38,11 @@ internal sealed class InProcessLedger : IAsyncDisposable
     /// <summary>The id of the project everything is written to.</summary>
     public long ProjectId => _projectId;
 
-    /// <summary>A fresh SQLite ledger in <paramref name="directory"/>.</summary>
-    public static Task<InProcessLedger> OpenAsync(string directory, PayloadOptions payloads, CancellationToken cancellationToken)
+    /// <summary>The SQLite ledger in <paramref name="directory"/> (created when missing).</summary>
+    public static Task<InProcessLedger> OpenAsync(string directory, PayloadOptions payloads, CancellationToken cancellationToken, SqliteStoreOptions? options = null)
     {
         var path = Path.Combine(directory, "runledger.db");
-        return StartAsync(new InProcessLedger(new SqliteLedgerStore(path, new SqliteStoreOptions(), payloads, TimeProvider.System), path), cancellationToken);
+        return StartAsync(new InProcessLedger(new SqliteLedgerStore(path, options ?? new SqliteStoreOptions(), payloads, TimeProvider.System), path), cancellationToken);
     }
 
     /// <summary>A ledger on the (empty) PostgreSQL database named by <paramref name="connectionString"/>.</summary>

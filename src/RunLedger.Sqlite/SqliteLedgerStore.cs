@@ -16,6 +16,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
 {
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
+    private readonly ILogger? _logger;
     private readonly SqliteConnection _writerConnection;
     private readonly SqliteWriter _writer;
     private readonly SqliteReader _reader;
@@ -27,6 +28,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
     {
         ArgumentException.ThrowIfNullOrEmpty(databasePath);
         _options = options;
+        _logger = logger;
         DatabasePath = System.IO.Path.GetFullPath(databasePath);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -82,6 +84,11 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
         await ExecuteAsync(_writerConnection, "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF;", cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(_writerConnection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA wal_autocheckpoint={_options.WalAutoCheckpointPages};"), cancellationToken).ConfigureAwait(false);
         await SqliteMigrator.MigrateAsync(_writerConnection, cancellationToken).ConfigureAwait(false);
+        if (_options.IndexedMetadataKeyList is { } metadataKeys)
+        {
+            await SqliteMetadataIndexes.ReconcileAsync(_writerConnection, metadataKeys, _logger, cancellationToken).ConfigureAwait(false);
+        }
+
         _writer.Start();
         _initialized = true;
     }

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace RunLedger.Sqlite;
 
 /// <summary>Settings of the embedded SQLite store.</summary>
@@ -32,6 +34,18 @@ public sealed class SqliteStoreOptions
     public int MaxIndexedChars { get; set; } = 64 * 1024;
 
     /// <summary>
+    /// Metadata keys of runs that get an index of their own, comma-separated (for example
+    /// <c>repository,persona</c>), so <c>metadata.KEY:value</c> filters read only the matching runs.
+    /// Each index costs a little on every write and about 40-50 bytes per run. Not set (null): the
+    /// indexes the file already has are kept. Set, even to an empty string: the file gets exactly
+    /// these (missing ones are built at start-up, reading every run once; others are dropped).
+    /// </summary>
+    public string? IndexedMetadataKeys { get; set; }
+
+    /// <summary>The keys of <see cref="IndexedMetadataKeys"/>, or null when it is not set.</summary>
+    internal IReadOnlyList<string>? IndexedMetadataKeyList => IndexedMetadataKeys is null ? null : SqliteMetadataIndexes.Parse(IndexedMetadataKeys);
+
+    /// <summary>
     /// False for a tool that only reads the file (a backup, a migration source) while a server may
     /// be writing it: no second full-text indexer runs in that process.
     /// </summary>
@@ -64,6 +78,19 @@ public sealed class SqliteStoreOptions
         if (BusyTimeoutMs < 0)
         {
             yield return $"{Section}:BusyTimeoutMs cannot be negative.";
+        }
+
+        foreach (var key in IndexedMetadataKeyList ?? [])
+        {
+            if (SqliteMetadataIndexes.Problem(key) is { } problem)
+            {
+                yield return $"{Section}:IndexedMetadataKeys: the key {problem}.";
+            }
+        }
+
+        if (IndexedMetadataKeyList is { Count: > 16 } keys)
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"{Section}:IndexedMetadataKeys names {keys.Count} keys; at most 16 can be indexed.");
         }
     }
 }

@@ -151,16 +151,18 @@ internal static class SqliteFilterCompiler
         }
 
         /// <summary>
-        /// The metadata column, the JSON path parameter of <paramref name="key"/>, and the
-        /// extraction. Metadata terms compare the value first and check its JSON type second: the
-        /// comparison rejects most rows, so only matches pay for the type check (a 50-run page of
+        /// The metadata column, the JSON path of <paramref name="key"/> and the extraction. The path
+        /// is written as a literal (keys are letters, digits, '_', '.' and '-', checked before this
+        /// is called) so the extraction is the very expression of an index on that key
+        /// (<see cref="SqliteMetadataIndexes"/>), which the planner only uses on an exact match.
+        /// Metadata terms compare the value first and check its JSON type second: the comparison
+        /// rejects most rows, so only matches pay for the type check (a 50-run page of
         /// metadata.repository:X at 100k runs: 1.66 -> 1.32 ms).
         /// </summary>
         private (string Json, string Path, string Extract) Extract(string key)
         {
             var json = $"{Table}.metadata";
-            var path = Add("$.\"" + key + "\"");
-            return (json, path, $"json_extract({json}, {path})");
+            return (json, SqliteMetadataIndexes.PathLiteral(key), SqliteMetadataIndexes.Extraction(json, key));
         }
     }
 }

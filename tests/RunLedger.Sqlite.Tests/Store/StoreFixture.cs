@@ -21,11 +21,11 @@ internal sealed class StoreFixture : IAsyncDisposable
 
     public SqliteLedgerStore Store { get; private set; }
 
-    public static async Task<StoreFixture> OpenAsync(PayloadOptions? payloads = null, string? directory = null)
+    public static async Task<StoreFixture> OpenAsync(PayloadOptions? payloads = null, string? directory = null, SqliteStoreOptions? options = null)
     {
         directory ??= Path.Combine(Path.GetTempPath(), "runledger-store-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
-        var store = new SqliteLedgerStore(Path.Combine(directory, "runledger.db"), new SqliteStoreOptions(), payloads ?? new PayloadOptions(), TimeProvider.System);
+        var store = new SqliteLedgerStore(Path.Combine(directory, "runledger.db"), options ?? new SqliteStoreOptions(), payloads ?? new PayloadOptions(), TimeProvider.System);
         await store.InitializeAsync(CancellationToken.None);
         return new StoreFixture(directory, store);
     }
@@ -55,10 +55,10 @@ internal sealed class StoreFixture : IAsyncDisposable
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public async Task ReopenAsync()
+    public async Task ReopenAsync(SqliteStoreOptions? options = null)
     {
         await Store.DisposeAsync();
-        Store = new SqliteLedgerStore(DatabasePath, new SqliteStoreOptions(), new PayloadOptions(), TimeProvider.System);
+        Store = new SqliteLedgerStore(DatabasePath, options ?? new SqliteStoreOptions(), new PayloadOptions(), TimeProvider.System);
         await Store.InitializeAsync(CancellationToken.None);
     }
 

@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using RunLedger.Core.Query;
+
+namespace RunLedger.Sqlite;
+
+/// <summary>
+/// Indexes on single metadata keys of runs (<see cref="SqliteStoreOptions.IndexedMetadataKeys"/>).
+/// A filter such as <c>metadata.repository:X</c> otherwise walks runs newest first and reads each
+/// one's metadata until a page is full: cheap when X is common among recent runs, a scan of
+/// everything since X last ran when it is not. Each index is an SQLite expression index on exactly
+/// the extraction the filter compiler writes (<see cref="Extraction"/>), in (started_at, id) order,
+/// so the planner finds the matching runs in page order.
+/// </summary>
+internal static class SqliteMetadataIndexes
+{
+    private const string Prefix = "ix_runs_meta_";
+
+    /// <summary>The JSON path of a key as an SQL string literal (keys are letters, digits, '_', '.' and '-').</summary>
+    public static string PathLiteral(string key) => "'$.\"" + Checked(key) + "\"'";
+
+    /// <summary>The value of a metadata key of runs, as the filter compiler and the indexes write it.</summary>
+    public static string Extraction(string metadataColumn, string key) => $"json_extract({metadataColumn}, {PathLiteral(key)})";
+
+    /// <summary>The index name of a key: readable, and unique because of the hash of the key.</summary>
+    public static string IndexName(string key)
+    {
+        var readable = new string([.. Checked(key).Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '_')]);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..8];
+        return Prefix + (readable.Length > 40 ? readable[..40] : readable) + "_" + hash;
+    }
+
+    /// <summary>
+    /// Makes the file's metadata indexes exactly those of <paramref name="keys"/>: creates the
+    /// missing ones (reading every run once) and drops the ones no longer asked for.
+    /// </summary>
+    public static async Task ReconcileAsync(SqliteConnection connection, IReadOnlyList<string> keys, ILogger? logger, CancellationToken cancellationToken)
+    {
+        var wanted = keys.Distinct(StringComparer.Ordinal).ToDictionary(IndexName, k => k, StringComparer.Ordinal);
+        var existing = new List<string>();
+        await using (var list = connection.CreateCommand())
+        {
+            list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND substr(name, 1, length(@prefix)) = @prefix;";
+            list.Parameters.AddWithValue("@prefix", Prefix);
+            await using var reader = await list.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                existing.Add(reader.GetString(0));
+            }
+        }
+
+        foreach (var name in existing.Where(n => !wanted.ContainsKey(n)))
+        {
+            await ExecuteAsync(connection, $"DROP INDEX \"{name}\";", cancellationToken).ConfigureAwait(false);
+            logger?.LogInformation("Dropped the index {Index}: its metadata key is no longer in RunLedger:Sqlite:IndexedMetadataKeys.", name);
+        }
+
+        foreach (var (name, key) in wanted.Where(w => !existing.Contains(w.Key, StringComparer.Ordinal)))
+        {
+            logger?.LogInformation("Indexing metadata key '{Key}' of every run ({Index}); a large ledger takes a while once.", key, name);
+            await ExecuteAsync(
+                connection,
+                $"CREATE INDEX \"{name}\" ON runs(project_id, {Extraction("metadata", key)}, started_at, id);",
+                cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The keys of an option value: comma-separated, trimmed, empty ones dropped.</summary>
+    public static IReadOnlyList<string> Parse(string value) =>
+        value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Why a key cannot be indexed, or null.</summary>
+    public static string? Problem(string key) =>
+        key.Length > 64 ? string.Create(CultureInfo.InvariantCulture, $"'{key[..20]}...' is longer than 64 characters")
+        : !key.All(FilterColumns.IsMetadataKeyChar) ? $"'{key}' may only hold letters, digits, '_', '.' and '-'"
+        : null;
+
+    private static string Checked(string key) =>
+        Problem(key) is { } problem ? throw new ArgumentException($"Metadata key {problem}.", nameof(key)) : key;
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.CommandTimeout = 0;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
