@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using RunLedger.Core.Query;
@@ -15,12 +16,12 @@ namespace RunLedger.Sqlite;
 /// the extraction the filter compiler writes (<see cref="Extraction"/>), in (started_at, id) order,
 /// so the planner finds the matching runs in page order.
 /// </summary>
-internal static class SqliteMetadataIndexes
+internal static partial class SqliteMetadataIndexes
 {
     private const string Prefix = "ix_runs_meta_";
 
     /// <summary>The JSON path of a key as an SQL string literal (keys are letters, digits, '_', '.' and '-').</summary>
-    public static string PathLiteral(string key) => "'$.\"" + Checked(key) + "\"'";
+    public static string PathLiteral(string key) => "'$.\"" + CheckedCharacters(key) + "\"'";
 
     /// <summary>The value of a metadata key of runs, as the filter compiler and the indexes write it.</summary>
     public static string Extraction(string metadataColumn, string key) => $"json_extract({metadataColumn}, {PathLiteral(key)})";
@@ -28,7 +29,7 @@ internal static class SqliteMetadataIndexes
     /// <summary>The index name of a key: readable, and unique because of the hash of the key.</summary>
     public static string IndexName(string key)
     {
-        var readable = new string([.. Checked(key).Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '_')]);
+        var readable = new string([.. CheckedCharacters(key).Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '_')]);
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..8];
         return Prefix + (readable.Length > 40 ? readable[..40] : readable) + "_" + hash;
     }
@@ -52,19 +53,28 @@ internal static class SqliteMetadataIndexes
             }
         }
 
-        foreach (var name in existing.Where(n => !wanted.ContainsKey(n)))
+        foreach (var name in existing.Where(n => !wanted.ContainsKey(n) && IsGeneratedName(n)))
         {
             await ExecuteAsync(connection, $"DROP INDEX \"{name}\";", cancellationToken).ConfigureAwait(false);
-            logger?.LogInformation("Dropped the index {Index}: its metadata key is no longer in RunLedger:Sqlite:IndexedMetadataKeys.", name);
+            logger?.LogWarning("Dropped the index {Index}: its metadata key is not in RunLedger:Sqlite:IndexedMetadataKeys.", name);
         }
 
         foreach (var (name, key) in wanted.Where(w => !existing.Contains(w.Key, StringComparer.Ordinal)))
         {
             logger?.LogInformation("Indexing metadata key '{Key}' of every run ({Index}); a large ledger takes a while once.", key, name);
-            await ExecuteAsync(
-                connection,
-                $"CREATE INDEX \"{name}\" ON runs(project_id, {Extraction("metadata", key)}, started_at, id);",
-                cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await ExecuteAsync(
+                    connection,
+                    $"CREATE INDEX \"{name}\" ON runs(project_id, {Extraction("metadata", key)}, started_at, id);",
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (SqliteException ex)
+            {
+                // Runs written before metadata was checked may hold text SQLite cannot read as
+                // JSON; the ledger still opens, and filters on the key work without the index.
+                logger?.LogError(ex, "Could not index metadata key '{Key}': {Reason} Filters on it still work, without the index.", key, ex.Message);
+            }
         }
     }
 
@@ -78,8 +88,20 @@ internal static class SqliteMetadataIndexes
         : !key.All(FilterColumns.IsMetadataKeyChar) ? $"'{key}' may only hold letters, digits, '_', '.' and '-'"
         : null;
 
-    private static string Checked(string key) =>
-        Problem(key) is { } problem ? throw new ArgumentException($"Metadata key {problem}.", nameof(key)) : key;
+    /// <summary>
+    /// The key, once it is known to hold only characters that are safe inside the SQL literal.
+    /// (The 64-character limit is the option's; a filter may name a longer key.)
+    /// </summary>
+    private static string CheckedCharacters(string key) =>
+        key.Length > 0 && key.All(FilterColumns.IsMetadataKeyChar)
+            ? key
+            : throw new ArgumentException($"Metadata key '{key}' may only hold letters, digits, '_', '.' and '-'.", nameof(key));
+
+    /// <summary>True for a name this class makes (anything else in the file is not ours to drop).</summary>
+    private static bool IsGeneratedName(string name) => GeneratedName().IsMatch(name);
+
+    [GeneratedRegex("^ix_runs_meta_[a-z0-9_]{1,40}_[0-9a-f]{8}$", RegexOptions.CultureInvariant)]
+    private static partial Regex GeneratedName();
 
     private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
     {

@@ -287,7 +287,7 @@ public sealed class IngestValidator
             return string.Create(CultureInfo.InvariantCulture, $"costUsd: {cost} is out of range (0 to {MaxCost}).");
         }
 
-        if (p.Metadata is { } metadata && metadata.Kind != JsonValueKind.Object)
+        if (p.Metadata is { } metadata && (metadata.Kind != JsonValueKind.Object || !metadata.IsWellFormed()))
         {
             return "metadata: must be a JSON object such as {\"repository\":\"acme/web\"}.";
         }
@@ -407,7 +407,7 @@ public sealed class IngestValidator
             return "endedAt is before startedAt.";
         }
 
-        if (p.Metadata is { } metadata && metadata.Kind != JsonValueKind.Object)
+        if (p.Metadata is { } metadata && (metadata.Kind != JsonValueKind.Object || !metadata.IsWellFormed()))
         {
             return "metadata: must be a JSON object.";
         }

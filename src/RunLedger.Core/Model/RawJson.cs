@@ -55,6 +55,32 @@ public sealed record RawJson
         _ => JsonValueKind.Number,
     };
 
+    /// <summary>
+    /// True when the value is one well-formed JSON value. Always true for a value read from JSON;
+    /// a value made from text (<see cref="RawJson(string)"/>) is checked.
+    /// </summary>
+    public bool IsWellFormed()
+    {
+        if (_utf8 is not null)
+        {
+            return true;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(_text!), new JsonReaderOptions { MaxDepth = 256 });
+            while (reader.Read())
+            {
+            }
+
+            return reader.BytesConsumed > 0;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
     public static RawJson FromString(string value) => new(JsonSerializer.Serialize(value));
 
     public static RawJson Parse(string json)

@@ -225,7 +225,7 @@ public static class PayloadText
                 case JsonTokenType.String:
                     if (emit)
                     {
-                        AppendString(text, ref reader, start);
+                        AppendString(text, ref reader, start, maxChars);
                     }
 
                     break;
@@ -305,7 +305,9 @@ public static class PayloadText
         return result;
     }
 
-    private static void AppendString(TextBuffer text, ref Utf8JsonReader reader, int start)
+    /// <param name="start">Where this body's text begins in <paramref name="text"/>.</param>
+    /// <param name="maxChars">Where this body's text is cut.</param>
+    private static void AppendString(TextBuffer text, ref Utf8JsonReader reader, int start, int maxChars)
     {
         var raw = reader.ValueSpan;
         if (raw.Length == 0)
@@ -318,10 +320,14 @@ public static class PayloadText
             text.Append('\n');
         }
 
+        var room = maxChars - (text.Length - start);
         var before = text.Length;
         if (!reader.ValueIsEscaped)
         {
-            text.AppendUtf8(raw);
+            // Only what the cut can keep: a UTF-16 char takes at most 3 bytes, so this prefix holds
+            // at least room + 2 whole characters (a sequence split at its end decodes as U+FFFD, past the cut).
+            var useful = 3L * (room + 2);
+            text.AppendUtf8(raw.Length > useful ? raw[..(int)useful] : raw);
             return;
         }
 

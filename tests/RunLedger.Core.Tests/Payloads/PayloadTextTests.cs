@@ -136,6 +136,19 @@ public sealed class PayloadTextTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(50)]
+    public void ExtractSearchText_LongValuesCutShort_MatchATreeWalkOfTheParsedDocument(int maxChars)
+    {
+        var long1 = string.Concat(Enumerable.Repeat("é😀a", 100_000));
+        var json = JsonSerializer.Serialize(new[] { "x", long1, "tail" }, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+
+        PayloadText.ExtractSearchText(json, maxChars).ShouldBe(TreeWalkSearchText.Extract(json, maxChars));
+    }
+
     [Fact]
     public void RunSearchText_FromUtf8Bytes_IsTheSameAsFromText()
     {

@@ -55,6 +55,39 @@ public sealed class SqliteMetadataIndexTests
         f.Scalar("SELECT count(*) FROM runs").ShouldBe(60);
     }
 
+    [Fact]
+    public async Task FilterOnAKeyLongerThanTheOptionAllows_StillWorks()
+    {
+        var key = new string('k', 70);
+        await using var f = await StoreFixture.OpenAsync(options: new SqliteStoreOptions { IndexedMetadataKeys = "repository" });
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var id = Guid.CreateVersion7();
+        await f.WriteAsync(project.Id, [new RunWrite { Id = id, Kind = RunKind.Llm, Name = "s", StartedAt = Day.AddHours(1), Metadata = new RawJson("{\"" + key + "\":\"v\"}") }]);
+
+        (await PageIdsAsync(f, "metadata." + key + ":v")).ShouldBe([id]);
+    }
+
+    [Fact]
+    public async Task Reconcile_LeavesIndexesItDidNotMake_AndOpensWhenOldMetadataIsNotJson()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        await f.WriteAsync(project.Id, [new RunWrite { Id = Guid.CreateVersion7(), Kind = RunKind.Llm, Name = "s", StartedAt = Day.AddHours(1), Metadata = new RawJson("{not json") }]);
+        using (var connection = new SqliteConnection($"Data Source={f.DatabasePath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "CREATE INDEX \"ix_runs_meta_x\"\"; DROP TABLE runs; --\" ON runs(project_id);";
+            command.ExecuteNonQuery();
+        }
+
+        await f.ReopenAsync(new SqliteStoreOptions { IndexedMetadataKeys = "repository" });
+
+        IndexNames(f).ShouldBe(["ix_runs_meta_x\"; DROP TABLE runs; --"]);
+        f.Scalar("SELECT count(*) FROM runs").ShouldBe(1);
+        (await PageIdsAsync(f, "name:s")).Count.ShouldBe(1);
+    }
+
     [Theory]
     [InlineData("repo\"sitory", "may only hold letters")]
     [InlineData("a b", "may only hold letters")]
