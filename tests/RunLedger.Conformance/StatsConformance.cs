@@ -235,6 +235,48 @@ public abstract class StatsConformance : StoreConformance
         }
     }
 
+    [Fact]
+    public async Task UpgradedLedger_HourlyRowsAddedUpFromFiveMinuteRows_AnswerAsTheRuns()
+    {
+        // A ledger written before the hourly tier has only 5-minute and daily rows: take the
+        // hourly rows and the record of their migration away, reopen (the migration runs again
+        // and adds the hourly rows up from the 5-minute ones), and ask a window whose whole hours
+        // come from them.
+        var (store, project, runs) = await SeedAsync();
+        var from = Start.AddHours(7).AddMinutes(3).AddSeconds(9);
+        var to = Today.AddHours(-5).AddMinutes(-1);
+        var query = new StatsQuery(null, ["model", "status"], null, from, to, true);
+        var rowsQuery = query with { Filter = FilterParser.Parse("cost>=0", FilterTarget.Runs) };
+        var written = await store.Reader.GetStatsAsync(project, query, Ct);
+
+        await ExecuteSqlAsync("DELETE FROM rollups WHERE bucket_size = 3600");
+        await ExecuteSqlAsync("DELETE FROM schema_version WHERE name LIKE '%hourly_rollups%'");
+        store = await ReopenAsync(store);
+        var upgraded = await store.Reader.GetStatsAsync(project, query, Ct);
+        var rows = await store.Reader.GetStatsAsync(project, rowsQuery, Ct);
+
+        upgraded.Source.ShouldBe("rollups+runs");
+        rows.Source.ShouldBe("runs");
+        ShouldMatch(upgraded, upgraded.Total, runs.Where(r => r.StartedAt >= from && r.StartedAt < to).ToList(), "total");
+        ShouldBeSame(upgraded.Total, rows.Total, "total");
+        ShouldBeSame(upgraded.PreviousTotal.ShouldNotBeNull(), rows.PreviousTotal.ShouldNotBeNull(), "previous total");
+        upgraded.Groups.Select(g => g.Key).ShouldBe(rows.Groups.Select(g => g.Key));
+        for (var i = 0; i < rows.Groups.Count; i++)
+        {
+            var what = string.Join(',', rows.Groups[i].Key.Select(k => k.Key + "=" + k.Value));
+            ShouldBeSame(upgraded.Groups[i].Figures, rows.Groups[i].Figures, what);
+            upgraded.Groups[i].Figures.ShouldBe(written.Groups[i].Figures, what + ": as before the upgrade");
+        }
+
+        // The writer keeps the added-up rows going: a run written after the upgrade is counted once.
+        var late = from.AddHours(2).AddMinutes(17);
+        await WriteAsync(store, project, [new RunWrite { Id = NewId(late), Kind = RunKind.Llm, Name = "late", Model = "gpt-4o", StartedAt = late, EndedAt = late.AddSeconds(2), Status = RunStatus.Succeeded, CostUsd = 0.002m }]);
+        var after = await store.Reader.GetStatsAsync(project, query, Ct);
+        var afterRows = await store.Reader.GetStatsAsync(project, rowsQuery, Ct);
+        after.Total.Count.ShouldBe(upgraded.Total.Count + 1);
+        ShouldBeSame(after.Total, afterRows.Total, "total after a later write");
+    }
+
     /// <summary>
     /// The same figures, percentiles included (rollup histograms merge exactly); max only as the
     /// upper bound rollups keep after runs moved out of a bucket.
