@@ -77,14 +77,18 @@ internal static class PostgresMigrator
     {
         if (version == HourlyRollupsVersion)
         {
-            await HourlyRollupBackfill.RunAsync(connection, null, async (rows, ct) =>
-            {
-                await using var upsert = new NpgsqlCommand(PostgresRollupRows.UpsertSql, connection);
-                PostgresRollupRows.Bind(upsert.Parameters, [.. rows.Select(r => PostgresWriter.Row(r.Key, r.Value))], [.. rows.Select(r => r.Key.ProjectId)]);
-                await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }, cancellationToken).ConfigureAwait(false);
+            await AddHourlyRollupsAsync(connection, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Writes the hourly rollup rows the 5-minute rows add up to, in the connection's transaction (the migration's and a version-1 restore's part).</summary>
+    internal static Task<long> AddHourlyRollupsAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        HourlyRollupBackfill.RunAsync(connection, null, async (rows, ct) =>
+        {
+            await using var upsert = new NpgsqlCommand(PostgresRollupRows.UpsertSql, connection);
+            PostgresRollupRows.Bind(upsert.Parameters, [.. rows.Select(r => PostgresWriter.Row(r.Key, r.Value))], [.. rows.Select(r => r.Key.ProjectId)]);
+            await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }, cancellationToken);
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {

@@ -72,13 +72,17 @@ internal static class SqliteMigrator
     {
         if (version == HourlyRollupsVersion)
         {
-            await HourlyRollupBackfill.RunAsync(connection, transaction, (rows, _) =>
-            {
-                InsertRollups(connection, transaction, rows);
-                return Task.CompletedTask;
-            }, cancellationToken).ConfigureAwait(false);
+            await AddHourlyRollupsAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Writes the hourly rollup rows the 5-minute rows add up to (the migration's and a version-1 restore's part).</summary>
+    internal static Task<long> AddHourlyRollupsAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken) =>
+        HourlyRollupBackfill.RunAsync(connection, transaction, (rows, _) =>
+        {
+            InsertRollups(connection, transaction, rows);
+            return Task.CompletedTask;
+        }, cancellationToken);
 
     /// <summary>0005_hourly_rollups: hourly rows are added up from the 5-minute rows.</summary>
     private const int HourlyRollupsVersion = 5;

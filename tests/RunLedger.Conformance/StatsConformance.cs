@@ -3,6 +3,7 @@ using RunLedger.Core.Ingest;
 using RunLedger.Core.Model;
 using RunLedger.Core.Query;
 using RunLedger.Core.Storage;
+using RunLedger.Core.Storage.Transfer;
 
 namespace RunLedger.Conformance;
 
@@ -275,6 +276,33 @@ public abstract class StatsConformance : StoreConformance
         var afterRows = await store.Reader.GetStatsAsync(project, rowsQuery, Ct);
         after.Total.Count.ShouldBe(upgraded.Total.Count + 1);
         ShouldBeSame(after.Total, afterRows.Total, "total after a later write");
+    }
+
+    [Fact]
+    public async Task RebuildHourlyRollups_AfterACopyWithoutThem_AnswersAsBefore()
+    {
+        // What a restore of a version-1 backup leaves: 5-minute and daily rows, no hourly ones.
+        var (store, project, _) = await SeedAsync();
+        var query = new StatsQuery(null, ["name", "status"], TimeSpan.FromHours(6), Start.AddHours(1).AddMinutes(5), Today.AddHours(-2), false);
+        var before = await store.Reader.GetStatsAsync(project, query, Ct);
+        await ExecuteSqlAsync("DELETE FROM rollups WHERE bucket_size = 3600");
+        (await store.Reader.GetStatsAsync(project, query, Ct)).Total.Count.ShouldBeLessThan(before.Total.Count, "the window's whole hours come from the hourly rows");
+
+        var transfer = ((ITransferableStore)store).Transfer;
+        var written = await transfer.RebuildHourlyRollupsAsync(Ct);
+
+        written.ShouldBeGreaterThan(0);
+        var after = await store.Reader.GetStatsAsync(project, query, Ct);
+        after.Total.ShouldBe(before.Total);
+        after.Groups.Select(g => g.Key).ShouldBe(before.Groups.Select(g => g.Key));
+        for (var i = 0; i < before.Groups.Count; i++)
+        {
+            after.Groups[i].Figures.ShouldBe(before.Groups[i].Figures);
+            after.Groups[i].Series!.Select(p => (p.Start, p.Figures)).ShouldBe(before.Groups[i].Series!.Select(p => (p.Start, p.Figures)));
+        }
+
+        (await transfer.RebuildHourlyRollupsAsync(Ct)).ShouldBe(written, "a second rebuild replaces the rows with the same ones");
+        (await store.Reader.GetStatsAsync(project, query, Ct)).Total.ShouldBe(before.Total);
     }
 
     /// <summary>
