@@ -14,11 +14,14 @@ public static class HourlyRollupBackfill
 
     private const string Select =
         "SELECT project_id, bucket_start, kind, name, model, status, count, errors, input_tokens, output_tokens, cost_nanos, " +
-        "duration_count, duration_sum, duration_min, duration_max, histogram FROM rollups WHERE bucket_size = 300";
+        "duration_count, duration_sum, duration_min, duration_max, histogram FROM rollups WHERE +bucket_size = 300";
 
-    private const string After = " AND (project_id, bucket_start, kind, name, model, status) > (@p, @start, @kind, @name, @model, @status)";
+    // The whole primary key (bucket_size included) in the cursor and the order, so both stores
+    // walk the key's index from the cursor on instead of scanning and sorting the table per page
+    // (the unary plus keeps SQLite from planning the size as an equality and sorting the rest).
+    private const string After = " AND (project_id, bucket_size, bucket_start, kind, name, model, status) > (@p, 300, @start, @kind, @name, @model, @status)";
 
-    private const string Order = " ORDER BY project_id, bucket_start, kind, name, model, status LIMIT 5000";
+    private const string Order = " ORDER BY project_id, bucket_size, bucket_start, kind, name, model, status LIMIT 5000";
 
     /// <summary>
     /// Folds every 5-minute row into hourly rows and passes them to <paramref name="write"/>, a
