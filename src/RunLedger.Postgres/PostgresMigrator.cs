@@ -1,5 +1,6 @@
 using System.Globalization;
 using Npgsql;
+using RunLedger.Core.Rollups;
 using RunLedger.Core.Storage;
 
 namespace RunLedger.Postgres;
@@ -51,6 +52,7 @@ internal static class PostgresMigrator
 
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 await ExecuteAsync(connection, EmbeddedMigrations.Read(typeof(PostgresMigrator).Assembly, name), cancellationToken).ConfigureAwait(false);
+                await AfterSqlAsync(version, connection, cancellationToken).ConfigureAwait(false);
                 await using (var record = new NpgsqlCommand("INSERT INTO schema_version (version, name) VALUES (@v, @n)", connection))
                 {
                     record.Parameters.AddWithValue("v", version);
@@ -66,6 +68,27 @@ internal static class PostgresMigrator
             await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({MigrationLockKey})", CancellationToken.None).ConfigureAwait(false);
         }
     }
+
+    /// <summary>0003_hourly_rollups: hourly rows are added up from the 5-minute rows.</summary>
+    private const int HourlyRollupsVersion = 3;
+
+    /// <summary>The part of a migration that SQL cannot do, in its transaction after its file.</summary>
+    private static async Task AfterSqlAsync(int version, NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        if (version == HourlyRollupsVersion)
+        {
+            await AddHourlyRollupsAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes the hourly rollup rows the 5-minute rows add up to, in the connection's transaction (the migration's and a version-1 restore's part).</summary>
+    internal static Task<long> AddHourlyRollupsAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        HourlyRollupBackfill.RunAsync(connection, null, async (rows, ct) =>
+        {
+            await using var upsert = new NpgsqlCommand(PostgresRollupRows.UpsertSql, connection);
+            PostgresRollupRows.Bind(upsert.Parameters, [.. rows.Select(r => PostgresWriter.Row(r.Key, r.Value))], [.. rows.Select(r => r.Key.ProjectId)]);
+            await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }, cancellationToken);
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {

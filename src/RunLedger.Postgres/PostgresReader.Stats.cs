@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Npgsql;
-using RunLedger.Core.Rollups;
 using RunLedger.Core.Storage;
 using RunLedger.Core.Query;
 using RunLedger.Postgres.Query;
@@ -109,17 +108,34 @@ internal sealed partial class PostgresReader
         }
     }
 
+    /// <summary>
+    /// Adds the rollup rows of one bucket size in [<paramref name="fromUs"/>, <paramref name="toUs"/>):
+    /// the server sums them per group (and interval point) and hands back each group's
+    /// histograms back to back in one bytea, so a group costs one row here however many buckets
+    /// it spans.
+    /// </summary>
     private static async Task AggregateRollupsAsync(
         NpgsqlConnection connection, long projectId, StatsQuery query, long bucketSize, long fromUs, long toUs, long? intervalUs, StatsAggregation aggregation, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand { Connection = connection };
         var sql = new StringBuilder("SELECT ");
+        var groupBy = new List<string>();
         foreach (var dimension in query.GroupBy)
         {
             sql.Append("u.").Append(dimension).Append(", ");
+            groupBy.Add((groupBy.Count + 1).ToString(CultureInfo.InvariantCulture));
         }
 
-        sql.Append("u.bucket_start, u.count, u.errors, u.input_tokens, u.output_tokens, u.cost_nanos, u.duration_count, u.duration_sum, u.duration_max, u.histogram ")
+        // The point's start, floored like RollupDeltas.BucketStart (bucket starts may be negative).
+        var point = intervalUs is null ? "0::bigint" : "u.bucket_start - (((u.bucket_start % @step) + @step) % @step)";
+        if (intervalUs is { } step)
+        {
+            command.Parameters.AddWithValue("step", step);
+            groupBy.Add((groupBy.Count + 1).ToString(CultureInfo.InvariantCulture));
+        }
+
+        sql.Append(point).Append(", sum(u.count)::bigint, sum(u.errors)::bigint, sum(u.input_tokens)::bigint, sum(u.output_tokens)::bigint, sum(u.cost_nanos)::bigint, ")
+            .Append("sum(u.duration_count)::bigint, sum(u.duration_sum)::bigint, max(u.duration_max), string_agg(u.histogram, ''::bytea) ")
             .Append("FROM rollups u WHERE u.project_id = @project AND u.bucket_size = @size AND u.bucket_start >= @from AND u.bucket_start < @to");
         command.Parameters.AddWithValue("project", projectId);
         command.Parameters.AddWithValue("size", bucketSize);
@@ -137,35 +153,38 @@ internal sealed partial class PostgresReader
             AppendFilter(sql, command, filter is null ? null : new SqlFragment(filter, parameters));
         }
 
+        if (groupBy.Count > 0)
+        {
+            sql.Append(" GROUP BY ").Append(string.Join(", ", groupBy));
+        }
+
         command.CommandText = sql.ToString();
         var n = query.GroupBy.Count;
         var values = new string?[n];
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
+            if (reader.IsDBNull(n + 1))
+            {
+                // No group key and no rows: the aggregate's one row of nulls.
+                continue;
+            }
+
             for (var d = 0; d < n; d++)
             {
-                var text = reader.GetString(d);
-                values[d] = text.Length == 0 && query.GroupBy[d] is "name" or "model" ? null : text;
+                values[d] = reader.GetString(d);
             }
 
-            var bucket = new RollupFigures
-            {
-                Count = reader.GetInt64(n + 1),
-                Errors = reader.GetInt64(n + 2),
-                InputTokens = reader.GetInt64(n + 3),
-                OutputTokens = reader.GetInt64(n + 4),
-                CostNanos = reader.GetInt64(n + 5),
-                DurationCount = reader.GetInt64(n + 6),
-                DurationSum = reader.GetInt64(n + 7),
-            };
-            bucket.Widen(null, reader.IsDBNull(n + 8) ? null : reader.GetInt64(n + 8));
-            if (!reader.IsDBNull(n + 9))
-            {
-                bucket.Histogram.Merge(LatencyHistogram.FromBytes(reader.GetFieldValue<byte[]>(n + 9)));
-            }
-
-            aggregation.AddBucket(query.GroupBy, values, reader.GetInt64(n), intervalUs, bucket);
+            aggregation.Target(query.GroupBy, values, reader.GetInt64(n), intervalUs).AddRollup(
+                reader.GetInt64(n + 1),
+                reader.GetInt64(n + 2),
+                reader.GetInt64(n + 3),
+                reader.GetInt64(n + 4),
+                reader.GetInt64(n + 5),
+                reader.GetInt64(n + 6),
+                reader.GetInt64(n + 7),
+                reader.IsDBNull(n + 8) ? null : reader.GetInt64(n + 8),
+                reader.IsDBNull(n + 9) ? [] : reader.GetFieldValue<byte[]>(n + 9));
         }
     }
 }

@@ -52,6 +52,19 @@ internal sealed partial class PostgresTransfer : ILedgerTransfer
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<long> RebuildHourlyRollupsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+        // The writers' lock: a group committing meanwhile would add to rows being replaced.
+        await PostgresWriter.ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({PostgresWriter.EventOrderLockKey})", cancellationToken).ConfigureAwait(false);
+        await PostgresWriter.ExecuteAsync(connection, "DELETE FROM rollups WHERE bucket_size = 3600", cancellationToken).ConfigureAwait(false);
+        var written = await PostgresMigrator.AddHourlyRollupsAsync(connection, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return written;
+    }
+
     private static object Db(object? value) => value ?? DBNull.Value;
 
     private static string? Text(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);

@@ -93,7 +93,7 @@ internal sealed partial class PostgresWriter
     }
 
     /// <summary>A merged row as the shared upsert takes it (no duration bounds or histogram when no run had a duration).</summary>
-    private static RollupRecord Row(RollupKey key, RollupFigures figures) => new()
+    internal static RollupRecord Row(RollupKey key, RollupFigures figures) => new()
     {
         Project = string.Empty,
         BucketSize = key.BucketSize,

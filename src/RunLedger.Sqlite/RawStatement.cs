@@ -5,7 +5,8 @@ namespace RunLedger.Sqlite;
 
 /// <summary>
 /// A statement of the writer's hot loop (one run, event or body insert per row), prepared once on
-/// the writer connection and bound by parameter position. <see cref="SqliteCommand"/> looks every
+/// the writer connection and bound by parameter position, or a hot read loop (the stats scan of
+/// rollup rows, whose histograms are read in place instead of copied into an array per row). <see cref="SqliteCommand"/> looks every
 /// parameter up by name and converts its name on each execution, which cost more than the insert
 /// itself for a 31-column run row. It runs inside the connection's current transaction; errors
 /// surface as <see cref="SqliteException"/> with SQLite's code, as from a command.
@@ -86,6 +87,33 @@ internal sealed class RawStatement : IDisposable
             raw.sqlite3_reset(_statement);
         }
     }
+
+    /// <summary>Steps to the next row of a query; false when there is none (the statement is then reset).</summary>
+    public bool Read()
+    {
+        var rc = raw.sqlite3_step(_statement);
+        if (rc == raw.SQLITE_ROW)
+        {
+            return true;
+        }
+
+        raw.sqlite3_reset(_statement);
+        if (rc != raw.SQLITE_DONE)
+        {
+            SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
+        }
+
+        return false;
+    }
+
+    public bool IsNull(int column) => raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL;
+
+    public long Int64(int column) => raw.sqlite3_column_int64(_statement, column);
+
+    public string Text(int column) => raw.sqlite3_column_text(_statement, column).utf8_to_string();
+
+    /// <summary>The column's bytes, valid until the next step; empty for NULL.</summary>
+    public ReadOnlySpan<byte> Blob(int column) => raw.sqlite3_column_blob(_statement, column);
 
     public void Dispose() => _statement.Dispose();
 

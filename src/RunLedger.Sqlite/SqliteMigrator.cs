@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using RunLedger.Core.Rollups;
 using RunLedger.Core.Storage;
 
 namespace RunLedger.Sqlite;
@@ -50,6 +51,8 @@ internal static class SqliteMigrator
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
+            await AfterSqlAsync(version, connection, transaction, cancellationToken).ConfigureAwait(false);
+
             using (var record = connection.CreateCommand())
             {
                 record.Transaction = transaction;
@@ -61,6 +64,59 @@ internal static class SqliteMigrator
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The part of a migration that SQL cannot do, in its transaction after its file.</summary>
+    private static async Task AfterSqlAsync(int version, SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (version == HourlyRollupsVersion)
+        {
+            await AddHourlyRollupsAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes the hourly rollup rows the 5-minute rows add up to (the migration's and a version-1 restore's part).</summary>
+    internal static Task<long> AddHourlyRollupsAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken) =>
+        HourlyRollupBackfill.RunAsync(connection, transaction, (rows, _) =>
+        {
+            InsertRollups(connection, transaction, rows);
+            return Task.CompletedTask;
+        }, cancellationToken);
+
+    /// <summary>0006_hourly_rollups: hourly rows are added up from the 5-minute rows.</summary>
+    private const int HourlyRollupsVersion = 6;
+
+    private static void InsertRollups(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<KeyValuePair<RollupKey, RollupFigures>> rows)
+    {
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText =
+            "INSERT OR REPLACE INTO rollups (project_id, bucket_size, bucket_start, kind, name, model, status, count, errors, input_tokens, output_tokens, " +
+            "cost_nanos, duration_count, duration_sum, duration_min, duration_max, histogram) " +
+            "VALUES (@p, @size, @start, @kind, @name, @model, @status, @count, @errors, @in, @out, @cost, @dcount, @dsum, @dmin, @dmax, @histogram);";
+        string[] names = ["@p", "@size", "@start", "@kind", "@name", "@model", "@status", "@count", "@errors", "@in", "@out", "@cost", "@dcount", "@dsum", "@dmin", "@dmax", "@histogram"];
+        foreach (var name in names)
+        {
+            insert.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        insert.Prepare();
+        foreach (var (key, figures) in rows)
+        {
+            var none = figures.DurationCount == 0;
+            object?[] values =
+            [
+                key.ProjectId, key.BucketSize, key.BucketStart, key.Kind, key.Name, key.Model, key.Status, figures.Count, figures.Errors,
+                figures.InputTokens, figures.OutputTokens, figures.CostNanos, figures.DurationCount, figures.DurationSum,
+                none ? null : figures.DurationMin, none ? null : figures.DurationMax, figures.Histogram.IsEmpty ? null : figures.Histogram.ToBytes(),
+            ];
+            for (var i = 0; i < values.Length; i++)
+            {
+                insert.Parameters[i].Value = values[i] ?? DBNull.Value;
+            }
+
+            insert.ExecuteNonQuery();
         }
     }
 }

@@ -10,11 +10,6 @@ namespace RunLedger.Sqlite;
 
 internal sealed partial class SqliteReader
 {
-    private const int MaxGroups = 1000;
-
-    /// <summary>Dimensions a rollup row carries; anything else is answered from the runs table.</summary>
-    private static readonly HashSet<string> RollupDimensions = ["kind", "name", "model", "status"];
-
     public async Task<StatsResult> GetStatsAsync(long projectId, StatsQuery query, CancellationToken cancellationToken)
     {
         var dimensions = query.GroupBy.Select(ResolveDimension).ToArray();
@@ -51,7 +46,7 @@ internal sealed partial class SqliteReader
         {
             if (segment.BucketSize is { } size)
             {
-                await AggregateRollupsAsync(connection, projectId, query, dimensions, size, segment.FromUs, segment.ToUs, intervalUs, into, cancellationToken).ConfigureAwait(false);
+                AggregateRollups(connection, projectId, query, dimensions, size, segment.FromUs, segment.ToUs, intervalUs, into, cancellationToken);
             }
             else
             {
@@ -127,10 +122,9 @@ internal sealed partial class SqliteReader
         }
     }
 
-    private static async Task AggregateRollupsAsync(
+    private static void AggregateRollups(
         SqliteConnection connection, long projectId, StatsQuery query, string[] dimensions, long bucketSize, long fromUs, long toUs, long? intervalUs, StatsAggregation aggregation, CancellationToken cancellationToken)
     {
-        await using var command = connection.CreateCommand();
         var sql = new StringBuilder("SELECT ");
         foreach (var dimension in dimensions)
         {
@@ -139,44 +133,45 @@ internal sealed partial class SqliteReader
 
         sql.Append("u.bucket_start, u.count, u.errors, u.input_tokens, u.output_tokens, u.cost_nanos, u.duration_count, u.duration_sum, u.duration_max, u.histogram ")
             .Append("FROM rollups u WHERE u.project_id = @project AND u.bucket_size = @size AND u.bucket_start >= @from AND u.bucket_start < @to");
-        command.Parameters.AddWithValue("@project", projectId);
-        command.Parameters.AddWithValue("@size", bucketSize);
-        command.Parameters.AddWithValue("@from", fromUs);
-        command.Parameters.AddWithValue("@to", toUs);
-        if (query.Filter is not null)
+        var filter = query.Filter is null ? null : RollupFilter(query.Filter);
+        if (filter is not null)
         {
-            AppendFilter(sql, command, RollupFilter(query.Filter));
+            sql.Append(" AND ").Append(filter.Sql);
         }
 
-        command.CommandText = sql.ToString();
+        // Row by row through SQLite's own API: the histogram is added to its group straight from
+        // SQLite's buffer, with no array or histogram object per row (a reader's GetBytes or
+        // GetFieldValue copies each blob, and cost more than the merge).
+        using var statement = new RawStatement(connection, sql.ToString());
+        statement.Bind(statement.Position("@project"), projectId);
+        statement.Bind(statement.Position("@size"), bucketSize);
+        statement.Bind(statement.Position("@from"), fromUs);
+        statement.Bind(statement.Position("@to"), toUs);
+        foreach (var (name, value) in filter?.Parameters ?? [])
+        {
+            statement.Bind(statement.Position(name), (string?)value);
+        }
+
         var values = new string?[dimensions.Length];
         var n = dimensions.Length;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        while (statement.Read())
         {
+            cancellationToken.ThrowIfCancellationRequested();
             for (var d = 0; d < n; d++)
             {
-                var text = reader.GetString(d);
-                values[d] = text.Length == 0 && dimensions[d] is "name" or "model" ? null : text;
+                values[d] = statement.Text(d);
             }
 
-            var bucket = new RollupFigures
-            {
-                Count = reader.GetInt64(n + 1),
-                Errors = reader.GetInt64(n + 2),
-                InputTokens = reader.GetInt64(n + 3),
-                OutputTokens = reader.GetInt64(n + 4),
-                CostNanos = reader.GetInt64(n + 5),
-                DurationCount = reader.GetInt64(n + 6),
-                DurationSum = reader.GetInt64(n + 7),
-            };
-            bucket.Widen(null, reader.IsDBNull(n + 8) ? null : reader.GetInt64(n + 8));
-            if (!reader.IsDBNull(n + 9))
-            {
-                bucket.Histogram.Merge(LatencyHistogram.FromBytes((byte[])reader.GetValue(n + 9)));
-            }
-
-            aggregation.AddBucket(query.GroupBy, values, reader.GetInt64(n), intervalUs, bucket);
+            aggregation.Target(query.GroupBy, values, statement.Int64(n), intervalUs).AddRollup(
+                statement.Int64(n + 1),
+                statement.Int64(n + 2),
+                statement.Int64(n + 3),
+                statement.Int64(n + 4),
+                statement.Int64(n + 5),
+                statement.Int64(n + 6),
+                statement.Int64(n + 7),
+                statement.IsNull(n + 8) ? null : statement.Int64(n + 8),
+                statement.Blob(n + 9));
         }
     }
 }

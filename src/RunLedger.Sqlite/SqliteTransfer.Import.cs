@@ -51,6 +51,21 @@ internal sealed partial class SqliteTransfer
         return 0;
     });
 
+    public Task<long> RebuildHourlyRollupsAsync(CancellationToken cancellationToken) => _store.WithWriterAsync(async connection =>
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = "DELETE FROM rollups WHERE bucket_size = 3600;";
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var written = await SqliteMigrator.AddHourlyRollupsAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return written;
+    });
+
     private ImportResult Import(SqliteConnection connection, IReadOnlyList<TransferRecord> records, TransferCheckpoint checkpoint, CancellationToken cancellationToken)
     {
         using var transaction = connection.BeginTransaction(deferred: false);

@@ -3,6 +3,7 @@ using RunLedger.Core.Ingest;
 using RunLedger.Core.Model;
 using RunLedger.Core.Query;
 using RunLedger.Core.Storage;
+using RunLedger.Core.Storage.Transfer;
 
 namespace RunLedger.Conformance;
 
@@ -233,6 +234,75 @@ public abstract class StatsConformance : StoreConformance
                 ShouldBeSame(mixedSeries[p].Figures, rowSeries[p].Figures, what + " at " + rowSeries[p].Start.ToString("O", CultureInfo.InvariantCulture));
             }
         }
+    }
+
+    [Fact]
+    public async Task UpgradedLedger_HourlyRowsAddedUpFromFiveMinuteRows_AnswerAsTheRuns()
+    {
+        // A ledger written before the hourly tier has only 5-minute and daily rows: take the
+        // hourly rows and the record of their migration away, reopen (the migration runs again
+        // and adds the hourly rows up from the 5-minute ones), and ask a window whose whole hours
+        // come from them.
+        var (store, project, runs) = await SeedAsync();
+        var from = Start.AddHours(7).AddMinutes(3).AddSeconds(9);
+        var to = Today.AddHours(-5).AddMinutes(-1);
+        var query = new StatsQuery(null, ["model", "status"], null, from, to, true);
+        var rowsQuery = query with { Filter = FilterParser.Parse("cost>=0", FilterTarget.Runs) };
+        var written = await store.Reader.GetStatsAsync(project, query, Ct);
+
+        await ExecuteSqlAsync("DELETE FROM rollups WHERE bucket_size = 3600");
+        await ExecuteSqlAsync("DELETE FROM schema_version WHERE name LIKE '%hourly_rollups%'");
+        store = await ReopenAsync(store);
+        var upgraded = await store.Reader.GetStatsAsync(project, query, Ct);
+        var rows = await store.Reader.GetStatsAsync(project, rowsQuery, Ct);
+
+        upgraded.Source.ShouldBe("rollups+runs");
+        rows.Source.ShouldBe("runs");
+        ShouldMatch(upgraded, upgraded.Total, runs.Where(r => r.StartedAt >= from && r.StartedAt < to).ToList(), "total");
+        ShouldBeSame(upgraded.Total, rows.Total, "total");
+        ShouldBeSame(upgraded.PreviousTotal.ShouldNotBeNull(), rows.PreviousTotal.ShouldNotBeNull(), "previous total");
+        upgraded.Groups.Select(g => g.Key).ShouldBe(rows.Groups.Select(g => g.Key));
+        for (var i = 0; i < rows.Groups.Count; i++)
+        {
+            var what = string.Join(',', rows.Groups[i].Key.Select(k => k.Key + "=" + k.Value));
+            ShouldBeSame(upgraded.Groups[i].Figures, rows.Groups[i].Figures, what);
+            upgraded.Groups[i].Figures.ShouldBe(written.Groups[i].Figures, what + ": as before the upgrade");
+        }
+
+        // The writer keeps the added-up rows going: a run written after the upgrade is counted once.
+        var late = from.AddHours(2).AddMinutes(17);
+        await WriteAsync(store, project, [new RunWrite { Id = NewId(late), Kind = RunKind.Llm, Name = "late", Model = "gpt-4o", StartedAt = late, EndedAt = late.AddSeconds(2), Status = RunStatus.Succeeded, CostUsd = 0.002m }]);
+        var after = await store.Reader.GetStatsAsync(project, query, Ct);
+        var afterRows = await store.Reader.GetStatsAsync(project, rowsQuery, Ct);
+        after.Total.Count.ShouldBe(upgraded.Total.Count + 1);
+        ShouldBeSame(after.Total, afterRows.Total, "total after a later write");
+    }
+
+    [Fact]
+    public async Task RebuildHourlyRollups_AfterACopyWithoutThem_AnswersAsBefore()
+    {
+        // What a restore of a version-1 backup leaves: 5-minute and daily rows, no hourly ones.
+        var (store, project, _) = await SeedAsync();
+        var query = new StatsQuery(null, ["name", "status"], TimeSpan.FromHours(6), Start.AddHours(1).AddMinutes(5), Today.AddHours(-2), false);
+        var before = await store.Reader.GetStatsAsync(project, query, Ct);
+        await ExecuteSqlAsync("DELETE FROM rollups WHERE bucket_size = 3600");
+        (await store.Reader.GetStatsAsync(project, query, Ct)).Total.Count.ShouldBeLessThan(before.Total.Count, "the window's whole hours come from the hourly rows");
+
+        var transfer = ((ITransferableStore)store).Transfer;
+        var written = await transfer.RebuildHourlyRollupsAsync(Ct);
+
+        written.ShouldBeGreaterThan(0);
+        var after = await store.Reader.GetStatsAsync(project, query, Ct);
+        after.Total.ShouldBe(before.Total);
+        after.Groups.Select(g => g.Key).ShouldBe(before.Groups.Select(g => g.Key));
+        for (var i = 0; i < before.Groups.Count; i++)
+        {
+            after.Groups[i].Figures.ShouldBe(before.Groups[i].Figures);
+            after.Groups[i].Series!.Select(p => (p.Start, p.Figures)).ShouldBe(before.Groups[i].Series!.Select(p => (p.Start, p.Figures)));
+        }
+
+        (await transfer.RebuildHourlyRollupsAsync(Ct)).ShouldBe(written, "a second rebuild replaces the rows with the same ones");
+        (await store.Reader.GetStatsAsync(project, query, Ct)).Total.ShouldBe(before.Total);
     }
 
     /// <summary>

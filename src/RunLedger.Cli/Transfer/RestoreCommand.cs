@@ -81,6 +81,11 @@ internal static class RestoreCommand
                 }
 
                 await TransferProgressView.RunAsync(host, "restored", progress => LedgerCopier.CopyAsync(source, transfer, progress, cancellationToken)).ConfigureAwait(false);
+                if (fileSource is { Header.Version: <= TransferFile.VersionWithoutHourlyRollups })
+                {
+                    // Written before the hourly rollup tier: add its rows up from the 5-minute rows.
+                    await transfer.RebuildHourlyRollupsAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
             finally
             {

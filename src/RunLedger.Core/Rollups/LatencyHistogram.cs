@@ -38,7 +38,7 @@ public sealed class LatencyHistogram
     private const int SubBuckets = 1 << SubBucketBits;
     private const int ExactLimit = 2 * SubBuckets;
 
-    private static readonly int MaxIndex = IndexOf(MaxMicros);
+    internal static readonly int MaxIndex = IndexOf(MaxMicros);
 
     private int[] _indexes;
     private long[] _counts;
@@ -450,7 +450,7 @@ public sealed class LatencyHistogram
         return n;
     }
 
-    private static ulong ReadVarint(ReadOnlySpan<byte> bytes, ref int offset, string what)
+    internal static ulong ReadVarint(ReadOnlySpan<byte> bytes, ref int offset, string what)
     {
         ulong value = 0;
         for (var shift = 0; shift < 64; shift += 7)

@@ -13,36 +13,39 @@ public sealed class StatsAggregation
 {
     private const int MaxGroups = 1000;
 
+    private readonly Dictionary<string?[], StatsGroupFigures> _groups = new(GroupKeyComparer.Instance);
+
     /// <summary>Dimensions a rollup row carries; anything else is answered from the runs.</summary>
     public static IReadOnlySet<string> RollupDimensions { get; } = new HashSet<string>(StringComparer.Ordinal) { "kind", "name", "model", "status" };
 
-    public RollupFigures Total { get; } = new();
+    /// <summary>The groups seen so far, in no particular order.</summary>
+    public IReadOnlyCollection<StatsGroupFigures> Groups => _groups.Values;
 
-    public Dictionary<string, StatsGroupFigures> Groups { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>The group of these dimension values (null: the run has no value), created on first use.</summary>
-    public StatsGroupFigures Group(IReadOnlyList<string> names, IReadOnlyList<string?> values)
+    /// <summary>
+    /// The group of these dimension values (null: the run has no value), created on first use.
+    /// <paramref name="values"/> is read, normalized in place and may be reused by the caller.
+    /// </summary>
+    public StatsGroupFigures Group(IReadOnlyList<string> names, string?[] values)
     {
         ArgumentNullException.ThrowIfNull(names);
         ArgumentNullException.ThrowIfNull(values);
-        var key = new StringBuilder();
-        for (var i = 0; i < values.Count; i++)
+        for (var i = 0; i < values.Length; i++)
         {
-            var value = Value(names[i], values[i]);
-            key.Append(value is null ? "\u0001" : value).Append('\u001f');
+            values[i] = Value(names[i], values[i]);
         }
 
-        var sortKey = key.ToString();
-        if (!Groups.TryGetValue(sortKey, out var group))
+        if (!_groups.TryGetValue(values, out var group))
         {
+            var key = new StringBuilder();
             var dictionary = new Dictionary<string, string?>(StringComparer.Ordinal);
-            for (var i = 0; i < names.Count; i++)
+            for (var i = 0; i < values.Length; i++)
             {
-                dictionary[names[i]] = Value(names[i], values[i]);
+                key.Append(values[i] ?? "\u0001").Append('\u001f');
+                dictionary[names[i]] = values[i];
             }
 
-            group = new StatsGroupFigures(sortKey, dictionary);
-            Groups[sortKey] = group;
+            group = new StatsGroupFigures(key.ToString(), dictionary);
+            _groups[(string?[])values.Clone()] = group;
         }
 
         return group;
@@ -56,28 +59,31 @@ public sealed class StatsAggregation
     private static string? Value(string name, string? value) =>
         value is { Length: 0 } && name is "name" or "model" ? null : value;
 
-    /// <summary>Adds one run to its group, the total and (with an interval) its point.</summary>
-    public void AddRun(IReadOnlyList<string> names, IReadOnlyList<string?> values, long startedAt, long? intervalUs, bool isError, long inputTokens, long outputTokens, long costNanos, long? durationMicros)
+    /// <summary>
+    /// Where the figures of runs (or a rollup bucket) started at <paramref name="start"/> with
+    /// these dimension values are added: the group's total, or with an interval its point (group
+    /// totals are then the sum of their points, so nothing is added twice).
+    /// </summary>
+    public StatsSum Target(IReadOnlyList<string> names, string?[] values, long start, long? intervalUs)
     {
         var group = Group(names, values);
-        group.Total.AddRun(isError, inputTokens, outputTokens, costNanos, durationMicros);
-        Total.AddRun(isError, inputTokens, outputTokens, costNanos, durationMicros);
-        if (intervalUs is { } step)
-        {
-            group.Point(RollupDeltas.BucketStart(startedAt, step)).AddRun(isError, inputTokens, outputTokens, costNanos, durationMicros);
-        }
+        return intervalUs is { } step ? group.Point(RollupDeltas.BucketStart(start, step)) : group.Sum;
     }
 
-    /// <summary>Adds one rollup row to its group, the total and (with an interval) its point.</summary>
-    public void AddBucket(IReadOnlyList<string> names, IReadOnlyList<string?> values, long bucketStart, long? intervalUs, RollupFigures bucket)
+    /// <summary>Adds one run to its group (and with an interval, its point).</summary>
+    public void AddRun(IReadOnlyList<string> names, string?[] values, long startedAt, long? intervalUs, bool isError, long inputTokens, long outputTokens, long costNanos, long? durationMicros) =>
+        Target(names, values, startedAt, intervalUs).AddRun(isError, inputTokens, outputTokens, costNanos, durationMicros);
+
+    /// <summary>The figures of every group added up.</summary>
+    public StatsSum Total()
     {
-        var group = Group(names, values);
-        group.Total.Add(bucket);
-        Total.Add(bucket);
-        if (intervalUs is { } step)
+        var total = new StatsSum();
+        foreach (var group in _groups.Values)
         {
-            group.Point(RollupDeltas.BucketStart(bucketStart, step)).Add(bucket);
+            total.Add(group.Total());
         }
+
+        return total;
     }
 
     /// <summary>The answer: groups by count (then key), at most 1000, beside the previous period when there is one.</summary>
@@ -85,15 +91,16 @@ public sealed class StatsAggregation
     {
         ArgumentNullException.ThrowIfNull(query);
         var series = query.Interval is not null;
-        var groups = Groups.Values
-            .OrderByDescending(g => g.Total.Count)
+        var before = previous?._groups.Values.ToDictionary(g => g.SortKey, StringComparer.Ordinal);
+        var groups = _groups.Values
+            .OrderByDescending(g => g.Total().Count)
             .ThenBy(g => g.SortKey, StringComparer.Ordinal)
             .Take(MaxGroups)
             .Select(g => new StatsGroup
             {
                 Key = g.Key,
-                Figures = g.Total.ToFigures(),
-                Previous = previous is null ? null : (previous.Groups.TryGetValue(g.SortKey, out var p) ? p.Total : new RollupFigures()).ToFigures(),
+                Figures = g.Total().ToFigures(),
+                Previous = before is null ? null : (before.TryGetValue(g.SortKey, out var p) ? p.Total() : new StatsSum()).ToFigures(),
                 Series = !series
                     ? null
                     : g.Series.OrderBy(s => s.Key).Select(s => new StatsPoint(StorageUnits.FromMicros(s.Key), s.Value.ToFigures())).ToArray(),
@@ -106,8 +113,8 @@ public sealed class StatsAggregation
             To = query.To,
             Interval = query.Interval is { } i ? FormatInterval(i) : null,
             GroupBy = query.GroupBy,
-            Total = Total.ToFigures(),
-            PreviousTotal = previous?.Total.ToFigures(),
+            Total = Total().ToFigures(),
+            PreviousTotal = previous?.Total().ToFigures(),
             Groups = groups,
             Source = source,
         };
@@ -237,25 +244,82 @@ public sealed class StatsAggregation
     }
 }
 
-/// <summary>The figures of one stats group: its total and its points per interval start.</summary>
+/// <summary>
+/// The figures of one stats group: its sum, or with an interval its points per interval start
+/// (whose sum is the group's total).
+/// </summary>
 public sealed class StatsGroupFigures(string sortKey, IReadOnlyDictionary<string, string?> key)
 {
+    private StatsSum? _total;
+
     public string SortKey { get; } = sortKey;
 
     public IReadOnlyDictionary<string, string?> Key { get; } = key;
 
-    public RollupFigures Total { get; } = new();
+    /// <summary>Where figures go without an interval.</summary>
+    public StatsSum Sum { get; } = new();
 
-    public Dictionary<long, RollupFigures> Series { get; } = [];
+    public Dictionary<long, StatsSum> Series { get; } = [];
 
-    public RollupFigures Point(long start)
+    public StatsSum Point(long start)
     {
         if (!Series.TryGetValue(start, out var point))
         {
-            point = new RollupFigures();
+            point = new StatsSum();
             Series[start] = point;
         }
 
         return point;
+    }
+
+    /// <summary>The group's figures: its sum plus its points (computed once, when the figures are complete).</summary>
+    public StatsSum Total()
+    {
+        if (_total is null)
+        {
+            _total = new StatsSum();
+            _total.Add(Sum);
+            foreach (var point in Series.Values)
+            {
+                _total.Add(point);
+            }
+        }
+
+        return _total;
+    }
+}
+
+/// <summary>Compares group keys (dimension values, null for none) ordinally.</summary>
+internal sealed class GroupKeyComparer : IEqualityComparer<string?[]>
+{
+    public static GroupKeyComparer Instance { get; } = new();
+
+    public bool Equals(string?[]? x, string?[]? y)
+    {
+        if (x is null || y is null || x.Length != y.Length)
+        {
+            return ReferenceEquals(x, y);
+        }
+
+        for (var i = 0; i < x.Length; i++)
+        {
+            if (!string.Equals(x[i], y[i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public int GetHashCode(string?[] obj)
+    {
+        var hash = default(HashCode);
+        foreach (var value in obj)
+        {
+            hash.Add(value is null ? 0 : StringComparer.Ordinal.GetHashCode(value));
+        }
+
+        return hash.ToHashCode();
     }
 }

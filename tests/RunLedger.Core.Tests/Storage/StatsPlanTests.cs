@@ -13,7 +13,7 @@ public sealed class StatsPlanTests
         new(FilterParser.Parse(filter, FilterTarget.Runs), groupBy ?? ["model"], interval, Epoch, Epoch, false);
 
     [Fact]
-    public void PlanSegments_RaggedWindow_DaysInsideFiveMinutesAtTheEdgesRunsAtTheEnds()
+    public void PlanSegments_RaggedWindow_DaysInsideThenHoursThenFiveMinutesRunsAtTheEnds()
     {
         var from = (10 * Day) + (3 * Minute) + 7;
         var to = (40 * Day) + (62 * Minute) + 11;
@@ -23,9 +23,10 @@ public sealed class StatsPlanTests
         plan.ShouldBe(
         [
             new StatsSegment(from, (10 * Day) + (5 * Minute), null),
-            new StatsSegment((10 * Day) + (5 * Minute), 11 * Day, 300),
+            new StatsSegment((10 * Day) + (5 * Minute), (10 * Day) + (60 * Minute), 300),
+            new StatsSegment((10 * Day) + (60 * Minute), 11 * Day, 3_600),
             new StatsSegment(11 * Day, 40 * Day, 86_400),
-            new StatsSegment(40 * Day, (40 * Day) + (60 * Minute), 300),
+            new StatsSegment(40 * Day, (40 * Day) + (60 * Minute), 3_600),
             new StatsSegment((40 * Day) + (60 * Minute), to, null),
         ]);
         StatsAggregation.SourceOf(plan).ShouldBe("rollups+runs");
@@ -95,6 +96,32 @@ public sealed class StatsPlanTests
         var plan = StatsAggregation.PlanSegments(Query(groupBy, filter), 0, 30 * Day);
 
         plan.ShouldBe([new StatsSegment(0, 30 * Day, null)]);
+    }
+
+    [Fact]
+    public void PlanSegments_LastTwentyFourHours_ReadsWholeHoursFromTheHourlyTier()
+    {
+        var from = (10 * Day) + (8 * 60 * Minute) + (7 * Minute) + 3;
+        var to = from + Day;
+
+        var plan = StatsAggregation.PlanSegments(Query(), from, to);
+
+        plan.ShouldBe(
+        [
+            new StatsSegment(from, (10 * Day) + (8 * 60 * Minute) + (10 * Minute), null),
+            new StatsSegment((10 * Day) + (8 * 60 * Minute) + (10 * Minute), (10 * Day) + (9 * 60 * Minute), 300),
+            new StatsSegment((10 * Day) + (9 * 60 * Minute), (11 * Day) + (8 * 60 * Minute), 3_600),
+            new StatsSegment((11 * Day) + (8 * 60 * Minute), (11 * Day) + (8 * 60 * Minute) + (5 * Minute), 300),
+            new StatsSegment((11 * Day) + (8 * 60 * Minute) + (5 * Minute), to, null),
+        ]);
+    }
+
+    [Fact]
+    public void PlanSegments_IntervalOfFortyFiveMinutes_SkipsTheHourlyTier()
+    {
+        var plan = StatsAggregation.PlanSegments(Query(interval: TimeSpan.FromMinutes(45)), 7 * Minute, Day + (7 * Minute));
+
+        plan.Where(s => s.BucketSize is not null).ShouldAllBe(s => s.BucketSize == 300);
     }
 
     [Fact]

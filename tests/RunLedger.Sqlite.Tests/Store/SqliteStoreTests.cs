@@ -88,7 +88,7 @@ public sealed class SqliteStoreTests
         "SELECT s.size || ':' || (r.started_at - r.started_at % (s.size * 1000000)) || ':' || r.kind || ':' || coalesce(r.name, '') || ':' || " +
         "coalesce(r.model, '') || ':' || r.status || ':' || count(*) || ':' || sum(r.status IN ('failed', 'timeout')) || ':' || sum(coalesce(r.input_tokens, 0)) || ':' || " +
         "sum(coalesce(r.output_tokens, 0)) || ':' || sum(coalesce(r.cost_nanos, 0)) || ':' || count(r.duration_us) || ':' || coalesce(sum(r.duration_us), 0) AS k " +
-        "FROM runs r CROSS JOIN (SELECT 300 AS size UNION ALL SELECT 86400) s " +
+        "FROM runs r CROSS JOIN (SELECT 300 AS size UNION ALL SELECT 3600 UNION ALL SELECT 86400) s " +
         "GROUP BY s.size, r.started_at - r.started_at % (s.size * 1000000), r.kind, coalesce(r.name, ''), coalesce(r.model, ''), r.status");
 
     private static string Text(StoreFixture f, string rowsSql)

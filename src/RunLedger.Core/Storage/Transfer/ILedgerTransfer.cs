@@ -49,6 +49,13 @@ public interface ILedgerTransfer
     /// </summary>
     Task<ImportResult> ImportAsync(IReadOnlyList<TransferRecord> records, TransferCheckpoint checkpoint, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Adds the hourly rollup rows up from the 5-minute rows again, replacing any there; returns
+    /// how many were written. For a logical backup of format version 1, written before the hourly
+    /// tier, which holds none: restore and migrate call it after copying one.
+    /// </summary>
+    Task<long> RebuildHourlyRollupsAsync(CancellationToken cancellationToken);
+
     /// <summary>Deletes every project, key, session, run, body, event, rollup and checkpoint.</summary>
     Task ClearAsync(CancellationToken cancellationToken);
 }

@@ -16,7 +16,15 @@ public static class TransferFile
 {
     public const string Format = "runledger-transfer";
 
-    public const int Version = 1;
+    /// <summary>
+    /// The format version written: 2 since the hourly rollup tier (its rows are in the file).
+    /// Version 1 files have none; restoring one adds them up from the 5-minute rows afterwards
+    /// (<see cref="ILedgerTransfer.RebuildHourlyRollupsAsync"/>).
+    /// </summary>
+    public const int Version = 2;
+
+    /// <summary>The last version without hourly rollup rows.</summary>
+    public const int VersionWithoutHourlyRollups = 1;
 
     private static ReadOnlySpan<byte> GzipMagic => [0x1f, 0x8b];
 
