@@ -21,12 +21,13 @@ internal sealed partial class SqliteWriter
         }
 
         var prepared = new PreparedBodies[batch.Runs.Count];
+        var dictionary = _dictionaries.Current;
         for (var i = 0; i < prepared.Length; i++)
         {
             var run = batch.Runs[i];
             var error = run.Error?.Message;
-            var input = run.Input is { } sentInput ? Encode(sentInput.Text) : null;
-            var output = run.Output is { } sentOutput ? Encode(sentOutput.Text) : null;
+            var input = run.Input is { } sentInput ? Encode(sentInput.Text, dictionary) : null;
+            var output = run.Output is { } sentOutput ? Encode(sentOutput.Text, dictionary) : null;
             prepared[i] = new PreparedBodies(
                 input,
                 output,
@@ -37,18 +38,23 @@ internal sealed partial class SqliteWriter
         return batch with { PreparedRuns = prepared };
     }
 
-    private EncodedPayload Encode(string json)
+    /// <summary>
+    /// Encodes a body with the dictionary that was current when its batch was prepared (every
+    /// current dictionary is already committed), and offers it to the dictionary trainer.
+    /// </summary>
+    private EncodedPayload Encode(string json, PayloadDictionary? dictionary)
     {
         var utf8 = Encoding.UTF8.GetBytes(json);
-        return PayloadCodec.Encode(utf8, SHA256.HashData(utf8), _payloadOptions);
+        _trainer.Offer(utf8);
+        return PayloadCodec.Encode(utf8, SHA256.HashData(utf8), _payloadOptions, dictionary);
     }
 
     private void WriteRun(BatchContext context, RunWrite write, PreparedBodies? prepared)
     {
         var cmd = Cmd;
         var idBytes = StorageUnits.ToBytes(write.Id);
-        var inputBody = write.Input is { } sentInput ? prepared?.Input ?? Encode(sentInput.Text) : null;
-        var outputBody = write.Output is { } sentOutput ? prepared?.Output ?? Encode(sentOutput.Text) : null;
+        var inputBody = write.Input is { } sentInput ? prepared?.Input ?? Encode(sentInput.Text, _dictionaries.Current) : null;
+        var outputBody = write.Output is { } sentOutput ? prepared?.Output ?? Encode(sentOutput.Text, _dictionaries.Current) : null;
         var inputKey = inputBody is null ? null : PayloadKey(inputBody);
         var outputKey = outputBody is null ? null : PayloadKey(outputBody);
 
@@ -233,6 +239,13 @@ internal sealed partial class SqliteWriter
             return;
         }
 
+        // Prepared before the ledger had its dictionary (or in the group that stores it): compress
+        // with it now, so only the bodies written before the first sample was complete go without.
+        if ((_storingDictionary ?? _dictionaries.Current) is { } dictionary)
+        {
+            encoded = PayloadCodec.Reencode(encoded, _payloadOptions, dictionary);
+        }
+
         var insert = Cmd.InsertPayload;
         insert.Bind(1, key);
         insert.Bind(2, encoded.OriginalSize);
@@ -253,7 +266,7 @@ internal sealed partial class SqliteWriter
         var cmd = Cmd;
         Set(cmd.SelectPayload, "@h", hash);
         using var reader = cmd.SelectPayload.ExecuteReader();
-        return reader.Read() ? PayloadCodec.Decode((PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1)) : null;
+        return reader.Read() ? PayloadCodec.Decode((PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1), _dictionaries) : null;
     }
 
     /// <summary>Replaces an indexed run's row in the full-text index with its input, output and error text.</summary>
