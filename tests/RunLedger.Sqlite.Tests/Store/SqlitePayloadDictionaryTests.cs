@@ -88,6 +88,12 @@ public sealed class SqlitePayloadDictionaryTests
                 var detail = await upgraded.Reader.GetRunAsync(projectId, id, default);
                 detail!.Run.Input!.Text.ShouldBe(text);
             }
+
+            // Search reads old and new bodies alike.
+            var phrase = new RunQuery(FilterParser.Parse("\"careful support agent\"", FilterTarget.Runs), 1000, null);
+            (await upgraded.Reader.QueryRunsAsync(projectId, phrase, default)).Items.Count.ShouldBe(old.Count + fresh.Count);
+            var reversed = new RunQuery(FilterParser.Parse("\"agent support careful\"", FilterTarget.Runs), 1000, null);
+            (await upgraded.Reader.QueryRunsAsync(projectId, reversed, default)).Items.ShouldBeEmpty();
         }
     }
 
