@@ -56,7 +56,12 @@ internal sealed partial class SqliteWriter
             // Another process stored a dictionary with the same random id: drop this one.
             dictionary.Dispose();
             _storingDictionary = null;
+            return;
         }
+
+        // Known (not current) at once: bodies this group writes with it may be read back within
+        // the group (the full-text index), before the commit lets other connections see its row.
+        _dictionaries.Add(dictionary, makeCurrent: false);
     }
 
     private void AdoptStoredDictionary()
