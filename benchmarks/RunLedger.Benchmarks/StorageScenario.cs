@@ -5,13 +5,14 @@ namespace RunLedger.Benchmarks;
 
 /// <summary>
 /// Bytes on disk per run after ingesting the same runs into RunLedger with payload deduplication
-/// on and off, against the raw JSON size of those runs.
+/// on and off, and with bodies compressed one by one with Brotli instead of with the ledger's
+/// zstd dictionaries, against the raw JSON size of those runs.
 /// </summary>
 internal sealed class StorageScenario : IScenario
 {
     public string Name => "storage";
 
-    public string Description => "bytes on disk per run (dedupe on/off) vs the raw JSON of the same runs";
+    public string Description => "bytes on disk per run (dedupe on/off, dictionaries off) vs the raw JSON of the same runs";
 
     public async Task<ScenarioReport> RunAsync(BenchmarkArguments arguments, CancellationToken cancellationToken)
     {
@@ -30,14 +31,19 @@ internal sealed class StorageScenario : IScenario
         report.Metrics["raw_json_bytes"] = raw;
 
         double? dedupePercent = null;
-        foreach (var dedupe in new[] { true, false })
+        var variants = new (string Label, string Metric, PayloadOptions Options)[]
         {
-            var (bytes, rate) = await IngestAndMeasureAsync(data, new PayloadOptions { Deduplicate = dedupe }, cancellationToken).ConfigureAwait(false);
-            var label = dedupe ? "RunLedger SQLite, dedupe on" : "RunLedger SQLite, dedupe off";
+            ("RunLedger SQLite, dedupe on", "dedupe_on_bytes", new PayloadOptions()),
+            ("RunLedger SQLite, dedupe off", "dedupe_off_bytes", new PayloadOptions { Deduplicate = false }),
+            ("RunLedger SQLite, dedupe on, no dictionaries (Brotli per body)", "no_dictionaries_bytes", new PayloadOptions { UseDictionaries = false }),
+        };
+        foreach (var (label, metric, options) in variants)
+        {
+            var (bytes, rate) = await IngestAndMeasureAsync(data, options, cancellationToken).ConfigureAwait(false);
             var percent = (double)bytes / raw * 100;
             dedupePercent ??= percent;
             report.Rows.Add([label, Fmt.Int(data.Runs.Count), Fmt.Int(bytes), Fmt.Int(bytes / data.Runs.Count), Fmt.Number(percent, "0.0") + " %", Fmt.Rate(rate)]);
-            report.Metrics[dedupe ? "dedupe_on_bytes" : "dedupe_off_bytes"] = bytes;
+            report.Metrics[metric] = bytes;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {label}: {bytes:N0} bytes ({percent:0.0} % of raw), ingested at {rate:N0} runs/s"));
         }
 

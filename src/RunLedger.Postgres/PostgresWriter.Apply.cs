@@ -23,6 +23,10 @@ internal sealed partial class PostgresWriter
             "COPY payloads (hash, original_size, stored_size, encoding, truncated, data) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
         foreach (var payload in context.Payloads.Values)
         {
+            // Brotli per body, without the SQLite store's trained dictionaries: here every replica
+            // writes, so a dictionary would have to be agreed on through the database before any
+            // replica used it, and TOAST already keeps large values out of line. Left for when
+            // PostgreSQL disk use is measured on its own.
             var encoded = PayloadCodec.Encode(payload.Utf8, payload.Hash, _payloadOptions);
             await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
             await importer.WriteAsync(payload.Key, NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);

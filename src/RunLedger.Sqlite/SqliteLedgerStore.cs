@@ -22,6 +22,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
     private readonly SqliteReader _reader;
     private readonly SqliteAdminStore _admin;
     private readonly SqliteTransfer _transfer;
+    private readonly PayloadDictionaries _dictionaries;
     private bool _initialized;
 
     public SqliteLedgerStore(string databasePath, SqliteStoreOptions options, PayloadOptions payloadOptions, TimeProvider timeProvider, ILogger? logger = null)
@@ -39,7 +40,10 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
             DefaultTimeout = Math.Max(1, options.BusyTimeoutMs / 1000),
         }.ToString();
         _writerConnection = new SqliteConnection(_connectionString);
-        _writer = new SqliteWriter(_writerConnection, payloadOptions, options, timeProvider);
+        PayloadOptions = payloadOptions;
+        var connectionString = _connectionString;
+        _dictionaries = new PayloadDictionaries(id => SqliteWriter.ReadDictionary(connectionString, id, payloadOptions.DictionaryCompressionLevel));
+        _writer = new SqliteWriter(_writerConnection, payloadOptions, options, timeProvider, _dictionaries);
         if (logger is not null)
         {
             _writer.Logger = logger;
@@ -60,6 +64,11 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
     public ILedgerTransfer Transfer => _transfer;
 
     internal SqliteStoreOptions Options => _options;
+
+    internal PayloadOptions PayloadOptions { get; }
+
+    /// <summary>The ledger's compression dictionaries: bodies of encoding 2 are read with them.</summary>
+    internal PayloadDictionaries Dictionaries => _dictionaries;
 
     public string Describe() => "sqlite:" + DatabasePath;
 
@@ -104,7 +113,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
             await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        SqliteTailSearch.Register(connection, _options.MaxIndexedChars);
+        SqliteTailSearch.Register(connection, _options.MaxIndexedChars, _dictionaries);
         return connection;
     }
 
@@ -136,5 +145,6 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
         _writer.Dispose();
         await _writerConnection.DisposeAsync().ConfigureAwait(false);
         SqliteConnection.ClearAllPools();
+        _dictionaries.Dispose();
     }
 }

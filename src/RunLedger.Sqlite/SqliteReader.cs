@@ -293,14 +293,14 @@ internal sealed partial class SqliteReader : ILedgerReader
 
     internal static Run ToRun(RunRow row) => RunMerge.ToRun(row);
 
-    private static async Task<Run> WithBodiesAsync(SqliteConnection connection, RunRow row, CancellationToken cancellationToken)
+    private async Task<Run> WithBodiesAsync(SqliteConnection connection, RunRow row, CancellationToken cancellationToken)
     {
         var (input, inputInfo) = await LoadBodyAsync(connection, row.InputHash, cancellationToken).ConfigureAwait(false);
         var (output, outputInfo) = await LoadBodyAsync(connection, row.OutputHash, cancellationToken).ConfigureAwait(false);
         return RunMerge.ToRun(row, input, output, inputInfo, outputInfo);
     }
 
-    private static async Task<(RawJson?, PayloadInfo?)> LoadBodyAsync(SqliteConnection connection, byte[]? hash, CancellationToken cancellationToken)
+    private async Task<(RawJson?, PayloadInfo?)> LoadBodyAsync(SqliteConnection connection, byte[]? hash, CancellationToken cancellationToken)
     {
         if (hash is null)
         {
@@ -317,6 +317,6 @@ internal sealed partial class SqliteReader : ILedgerReader
         }
 
         return StoredBody.Read(
-            (PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1), reader.GetInt64(2), Convert.ToHexStringLower(hash), reader.GetInt64(3) != 0);
+            (PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1), reader.GetInt64(2), Convert.ToHexStringLower(hash), reader.GetInt64(3) != 0, _store.Dictionaries);
     }
 }

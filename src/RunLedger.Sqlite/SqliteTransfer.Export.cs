@@ -161,7 +161,12 @@ internal sealed partial class SqliteTransfer
         return found.Count == 0 ? null : found[0];
     }
 
-    private static PayloadRecord? ReadPayload(SqliteDataReader r, int o)
+    /// <summary>
+    /// A run's body as a transfer record. A body compressed with one of this ledger's dictionaries is
+    /// sent recompressed on its own (Brotli), so the record reads anywhere: in another store, or in a
+    /// logical backup file. A body that cannot be decoded is sent byte for byte, as kept.
+    /// </summary>
+    private PayloadRecord? ReadPayload(SqliteDataReader r, int o)
     {
         if (r.IsDBNull(o))
         {
@@ -175,7 +180,21 @@ internal sealed partial class SqliteTransfer
                 $"A run refers to body {Convert.ToHexStringLower((byte[])r.GetValue(o))}, which is missing from the payloads table."));
         }
 
-        return new PayloadRecord((byte[])r.GetValue(o), r.GetInt64(o + 1), r.GetInt64(o + 2) != 0, (PayloadEncoding)r.GetInt32(o + 3), (byte[])r.GetValue(o + 4));
+        var encoding = (PayloadEncoding)r.GetInt32(o + 3);
+        var data = (byte[])r.GetValue(o + 4);
+        if (encoding == PayloadEncoding.ZstdDictionary)
+        {
+            try
+            {
+                (encoding, data) = PayloadCodec.Compress(PayloadCodec.Utf8Of(encoding, data, _store.Dictionaries).ToArray(), _store.PayloadOptions, null);
+            }
+            catch (InvalidDataException)
+            {
+                // Undecodable here (damaged, or its dictionary is missing): copied as kept.
+            }
+        }
+
+        return new PayloadRecord((byte[])r.GetValue(o), r.GetInt64(o + 1), r.GetInt64(o + 2) != 0, encoding, data);
     }
 
     private async Task<List<T>> QueryAsync<T>(string sql, Action<SqliteCommand> bind, Func<SqliteDataReader, T> read, CancellationToken cancellationToken)

@@ -399,8 +399,8 @@ internal sealed partial class SqliteWriter
     /// read-back and an import do), so the index can always be rebuilt identically from the
     /// stored bodies and a word past the head is never found on one day and missed the next.
     /// </summary>
-    private static string? StoredText(string? sent, EncodedPayload? encoded) =>
-        encoded is { Truncated: true } ? PayloadCodec.Decode(encoded.Encoding, encoded.Data) : sent;
+    private string? StoredText(string? sent, EncodedPayload? encoded) =>
+        encoded is { Truncated: true } ? PayloadCodec.Decode(encoded.Encoding, encoded.Data, _dictionaries) : sent;
 
     private bool TakePendingText(long seq, out PendingText pending)
     {

@@ -23,14 +23,15 @@ internal sealed partial class SqliteWriter
         }
 
         var prepared = new PreparedBodies[batch.Runs.Count];
+        var dictionary = _dictionaries.Current;
         for (var i = 0; i < prepared.Length; i++)
         {
             var run = batch.Runs[i];
             var error = run.Error?.Message;
             var inputUtf8 = run.Input is { } sentInput ? Utf8Array(sentInput) : null;
             var outputUtf8 = run.Output is { } sentOutput ? Utf8Array(sentOutput) : null;
-            var input = inputUtf8 is null ? null : Encode(inputUtf8);
-            var output = outputUtf8 is null ? null : Encode(outputUtf8);
+            var input = inputUtf8 is null ? null : Encode(inputUtf8, dictionary);
+            var output = outputUtf8 is null ? null : Encode(outputUtf8, dictionary);
 
             // The search text is read from the same UTF-8 bytes that are hashed and stored.
             prepared[i] = new PreparedBodies(
@@ -43,7 +44,17 @@ internal sealed partial class SqliteWriter
         return batch with { PreparedRuns = prepared };
     }
 
-    private EncodedPayload Encode(RawJson json) => Encode(Utf8Array(json));
+    private EncodedPayload Encode(RawJson json, PayloadDictionary? dictionary) => Encode(Utf8Array(json), dictionary);
+
+    /// <summary>
+    /// Encodes a body with the dictionary that was current when its batch was prepared (every
+    /// current dictionary is already committed), and offers it to the dictionary trainer.
+    /// </summary>
+    private EncodedPayload Encode(byte[] utf8, PayloadDictionary? dictionary)
+    {
+        _trainer.Offer(utf8);
+        return PayloadCodec.Encode(utf8, SHA256.HashData(utf8), _payloadOptions, dictionary);
+    }
 
     /// <summary>The body's UTF-8 bytes: the request's own array when it came from JSON, so nothing is copied.</summary>
     private static byte[] Utf8Array(RawJson json)
@@ -54,18 +65,16 @@ internal sealed partial class SqliteWriter
             : utf8.ToArray();
     }
 
-    private EncodedPayload Encode(byte[] utf8) => PayloadCodec.Encode(utf8, SHA256.HashData(utf8), _payloadOptions);
-
     /// <summary>What is indexed of a body: the stored head of a truncated one, otherwise the body as sent.</summary>
-    private static byte[]? StoredUtf8(byte[]? sent, EncodedPayload? encoded) =>
-        encoded is { Truncated: true } ? PayloadCodec.Utf8Of(encoded.Encoding, encoded.Data).ToArray() : sent;
+    private byte[]? StoredUtf8(byte[]? sent, EncodedPayload? encoded) =>
+        encoded is { Truncated: true } ? PayloadCodec.Utf8Of(encoded.Encoding, encoded.Data, _dictionaries).ToArray() : sent;
 
     private void WriteRun(BatchContext context, RunWrite write, PreparedBodies? prepared)
     {
         var cmd = Cmd;
         var idBytes = StorageUnits.ToBytes(write.Id);
-        var inputBody = write.Input is { } sentInput ? prepared?.Input ?? Encode(sentInput) : null;
-        var outputBody = write.Output is { } sentOutput ? prepared?.Output ?? Encode(sentOutput) : null;
+        var inputBody = write.Input is { } sentInput ? prepared?.Input ?? Encode(sentInput, _dictionaries.Current) : null;
+        var outputBody = write.Output is { } sentOutput ? prepared?.Output ?? Encode(sentOutput, _dictionaries.Current) : null;
         var inputKey = inputBody is null ? null : PayloadKey(inputBody);
         var outputKey = outputBody is null ? null : PayloadKey(outputBody);
 
@@ -250,6 +259,13 @@ internal sealed partial class SqliteWriter
             return;
         }
 
+        // Prepared before the ledger had its dictionary (or in the group that stores it): compress
+        // with it now, so only the bodies written before the first sample was complete go without.
+        if ((_storingDictionary ?? _dictionaries.Current) is { } dictionary)
+        {
+            encoded = PayloadCodec.Reencode(encoded, _payloadOptions, dictionary);
+        }
+
         var insert = Cmd.InsertPayload;
         insert.Bind(1, key);
         insert.Bind(2, encoded.OriginalSize);
@@ -270,7 +286,7 @@ internal sealed partial class SqliteWriter
         var cmd = Cmd;
         Set(cmd.SelectPayload, "@h", hash);
         using var reader = cmd.SelectPayload.ExecuteReader();
-        return reader.Read() ? PayloadCodec.Decode((PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1)) : null;
+        return reader.Read() ? PayloadCodec.Decode((PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1), _dictionaries) : null;
     }
 
     /// <summary>Replaces an indexed run's row in the full-text index with its input, output and error text.</summary>

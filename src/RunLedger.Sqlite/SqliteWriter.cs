@@ -25,14 +25,19 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
     private readonly RollupDeltas _batchRollups = new();
     private readonly List<PendingText> _groupTexts = [];
     private readonly HashSet<long> _groupStaleTexts = [];
+    private readonly PayloadDictionaries _dictionaries;
+    private PayloadDictionaryTrainer _trainer;
+    private PayloadDictionary? _storingDictionary;
     private Commands? _commands;
 
-    public SqliteWriter(SqliteConnection connection, PayloadOptions payloadOptions, SqliteStoreOptions storeOptions, TimeProvider time)
+    public SqliteWriter(SqliteConnection connection, PayloadOptions payloadOptions, SqliteStoreOptions storeOptions, TimeProvider time, PayloadDictionaries dictionaries)
     {
         _connection = connection;
         _payloadOptions = payloadOptions;
         _storeOptions = storeOptions;
         _time = time;
+        _dictionaries = dictionaries;
+        _trainer = new PayloadDictionaryTrainer(payloadOptions, dictionaries);
     }
 
     private Commands Cmd => _commands ?? throw new InvalidOperationException("The store is not initialized.");
@@ -41,6 +46,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
     public void Start()
     {
         _commands ??= new Commands(_connection);
+        LoadDictionaries();
         StartIndexer();
     }
 
@@ -107,6 +113,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         try
         {
             CheckDataVersion();
+            StoreTrainedDictionary(transaction);
             for (var i = 0; i < batches.Count; i++)
             {
                 var savepoint = savepoints ? "b" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
@@ -152,6 +159,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
 
             FlushRollups(_groupRollups);
             transaction.Commit();
+            AdoptStoredDictionary();
         }
         catch
         {

@@ -11,8 +11,10 @@ namespace RunLedger.Core.Payloads;
 
 /// <summary>
 /// Turns a body (JSON text) into what is stored: hashed for deduplication, truncated with an
-/// explicit <see cref="TruncationMarker"/> when over the limit, and Brotli-compressed when that
-/// makes it smaller.
+/// explicit <see cref="TruncationMarker"/> when over the limit, and compressed when that makes it
+/// smaller: with the ledger's current zstd dictionary when it has one (<see cref="PayloadDictionary"/>),
+/// else with Brotli. Each body stays one self-contained value, so a run's bodies are read without
+/// touching any other body, and deleting or deduplicating bodies stays a matter of rows.
 /// </summary>
 public static class PayloadCodec
 {
@@ -49,21 +51,74 @@ public static class PayloadCodec
     /// Encodes a body whose UTF-8 bytes and SHA-256 the caller already has (the store hashes
     /// first to skip bodies it holds). <paramref name="options"/> must have been validated.
     /// </summary>
-    public static EncodedPayload Encode(byte[] original, byte[] hash, PayloadOptions options)
+    public static EncodedPayload Encode(byte[] original, byte[] hash, PayloadOptions options) => Encode(original, hash, options, null);
+
+    /// <summary>
+    /// Encodes a body as <see cref="Encode(byte[], byte[], PayloadOptions)"/> does, compressing it with
+    /// <paramref name="dictionary"/> when one is given (the caller's store must already hold it).
+    /// </summary>
+    public static EncodedPayload Encode(byte[] original, byte[] hash, PayloadOptions options, PayloadDictionary? dictionary)
     {
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(hash);
         ArgumentNullException.ThrowIfNull(options);
         var truncated = original.Length > options.MaxBodyBytes;
         var text = truncated ? BuildMarker(original, hash, options.TruncatedHeadBytes) : original;
+        var (encoding, data) = Compress(text, options, dictionary);
+        return new EncodedPayload(hash, original.Length, truncated, encoding, data);
+    }
+
+    /// <summary>
+    /// The stored form of a body's text (the body, or its truncation marker): compressed with
+    /// <paramref name="dictionary"/> when given and the text is at least
+    /// <see cref="PayloadOptions.DictionaryThresholdBytes"/>, else with Brotli when at least
+    /// <see cref="PayloadOptions.CompressionThresholdBytes"/>, and as is when compression does not make
+    /// it smaller. With no dictionary the result can be read anywhere (a transfer sends bodies so).
+    /// </summary>
+    public static (PayloadEncoding Encoding, byte[] Data) Compress(byte[] text, PayloadOptions options, PayloadDictionary? dictionary)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(options);
+        if (dictionary is not null)
+        {
+            if (text.Length >= options.DictionaryThresholdBytes && text.Length > 0)
+            {
+                var frame = dictionary.Compress(text);
+                if (frame.Length < text.Length)
+                {
+                    return (PayloadEncoding.ZstdDictionary, frame);
+                }
+            }
+
+            return (PayloadEncoding.Utf8, text);
+        }
 
         if (text.Length >= options.CompressionThresholdBytes && text.Length > 0
             && TryCompress(text, options.CompressionQuality, out var compressed))
         {
-            return new EncodedPayload(hash, original.Length, truncated, PayloadEncoding.Brotli, compressed);
+            return (PayloadEncoding.Brotli, compressed);
         }
 
-        return new EncodedPayload(hash, original.Length, truncated, PayloadEncoding.Utf8, text);
+        return (PayloadEncoding.Utf8, text);
+    }
+
+    /// <summary>
+    /// A body encoded without a dictionary (Brotli or as is), encoded again with
+    /// <paramref name="dictionary"/>: a store that got its first dictionary while bodies were being
+    /// prepared without one stores them compressed with it all the same. Anything else is returned as is.
+    /// </summary>
+    public static EncodedPayload Reencode(EncodedPayload encoded, PayloadOptions options, PayloadDictionary dictionary)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(dictionary);
+        if (encoded.Encoding is not (PayloadEncoding.Utf8 or PayloadEncoding.Brotli) || encoded.Data.Length < options.DictionaryThresholdBytes)
+        {
+            return encoded;
+        }
+
+        var (encoding, data) = Compress(Utf8Of(encoded.Encoding, encoded.Data, null).ToArray(), options, dictionary);
+        return encoding == encoded.Encoding ? encoded : encoded with { Encoding = encoding, Data = data };
     }
 
     /// <summary>
@@ -82,14 +137,20 @@ public static class PayloadCodec
 
     /// <summary>Turns stored bytes back into the JSON text (or truncation marker) that was encoded.</summary>
     /// <exception cref="InvalidDataException">The bytes are not valid for <paramref name="encoding"/>.</exception>
-    public static string Decode(PayloadEncoding encoding, ReadOnlySpan<byte> data) => DecodeUtf8(Utf8Of(encoding, data));
+    public static string Decode(PayloadEncoding encoding, ReadOnlySpan<byte> data) => DecodeUtf8(Utf8Of(encoding, data, null));
+
+    /// <summary>Turns stored bytes back into text, finding a body's dictionary in <paramref name="dictionaries"/>.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not valid for <paramref name="encoding"/>, or their dictionary is not held.</exception>
+    public static string Decode(PayloadEncoding encoding, ReadOnlySpan<byte> data, PayloadDictionaries? dictionaries) =>
+        DecodeUtf8(Utf8Of(encoding, data, dictionaries));
 
     /// <summary>The UTF-8 bytes of what was encoded (decompressed when stored compressed), not yet checked to be valid UTF-8.</summary>
-    /// <exception cref="InvalidDataException">The bytes are not valid for <paramref name="encoding"/>.</exception>
-    public static ReadOnlySpan<byte> Utf8Of(PayloadEncoding encoding, ReadOnlySpan<byte> data) => encoding switch
+    /// <exception cref="InvalidDataException">The bytes are not valid for <paramref name="encoding"/>, or their dictionary is not held.</exception>
+    public static ReadOnlySpan<byte> Utf8Of(PayloadEncoding encoding, ReadOnlySpan<byte> data, PayloadDictionaries? dictionaries) => encoding switch
     {
         PayloadEncoding.Utf8 => data,
         PayloadEncoding.Brotli => Decompress(data),
+        PayloadEncoding.ZstdDictionary => DictionaryFor(data, dictionaries).Decompress(data),
         _ => throw new InvalidDataException(string.Create(
             CultureInfo.InvariantCulture, $"Unknown payload encoding {(int)encoding}.")),
     };
@@ -100,6 +161,14 @@ public static class PayloadCodec
 
     /// <summary>True when <paramref name="json"/> is a truncation marker written by <see cref="Encode"/>.</summary>
     public static bool IsTruncationMarker(string? json) => TruncationMarker.TryParse(json, out _);
+
+    private static PayloadDictionary DictionaryFor(ReadOnlySpan<byte> frame, PayloadDictionaries? dictionaries)
+    {
+        var id = PayloadDictionary.FrameDictionaryId(frame)
+            ?? throw new InvalidDataException("Stored payload is not a zstd frame that names its dictionary.");
+        return dictionaries?.Find(id) ?? throw new InvalidDataException(string.Create(
+            CultureInfo.InvariantCulture, $"Stored payload was compressed with dictionary {id}, which this store does not hold."));
+    }
 
     private static byte[] BuildMarker(byte[] original, byte[] hash, int headBytes)
     {

@@ -22,6 +22,39 @@ public sealed class PayloadOptions
     public int CompressionQuality { get; set; } = 2;
 
     /// <summary>
+    /// Whether the SQLite store compresses bodies with zstd dictionaries trained from the ledger's own
+    /// bodies (see <see cref="PayloadDictionaryTrainer"/>). Default true: on the benchmark workload
+    /// bodies take 7 % of their size this way instead of 53 % with Brotli alone, because what repeats
+    /// is shared between bodies (prompts, templates, JSON keys), and one body still decompresses on
+    /// its own in microseconds. Until a ledger has written <see cref="DictionarySampleBytes"/> of
+    /// bodies (and when this is false) bodies are compressed with Brotli one by one.
+    /// </summary>
+    public bool UseDictionaries { get; set; } = true;
+
+    /// <summary>zstd level for compressing with a dictionary, 1 to 19. Default 3 (6 saved another 10 % of the bodies' bytes for twice the CPU).</summary>
+    public int DictionaryCompressionLevel { get; set; } = 3;
+
+    /// <summary>Largest dictionary to train, in bytes. Default 64 KiB.</summary>
+    public int DictionaryMaxBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Bytes of bodies sampled to train a dictionary (each body's first 16 KiB at most). Default 512 KiB:
+    /// on the benchmark workload 512 KiB trained a dictionary in about 0.2 s that kept bodies at 6.7 %
+    /// of their size; 1-2 MiB took twice as long for 6.3 %.
+    /// </summary>
+    public int DictionarySampleBytes { get; set; } = 512 * 1024;
+
+    /// <summary>
+    /// Bytes of bodies written after a dictionary is trained before a fresh sample is taken to train a
+    /// newer one, kept only if it compresses better by at least 5 %; the stretches grow eightfold from
+    /// <see cref="DictionarySampleBytes"/> up to this. Default 256 MiB.
+    /// </summary>
+    public long DictionaryRetrainBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Bodies smaller than this many bytes are not compressed with a dictionary (nor sampled). Default 32.</summary>
+    public int DictionaryThresholdBytes { get; set; } = 32;
+
+    /// <summary>
     /// Whether stores keep one copy per content hash. Default true; turned off only to measure
     /// what deduplication saves. The codec itself does not read it.
     /// </summary>
@@ -49,6 +82,31 @@ public sealed class PayloadOptions
         if (CompressionQuality is < 0 or > 11)
         {
             errors.Add(Invariant($"CompressionQuality must be between 0 and 11 (was {CompressionQuality})."));
+        }
+
+        if (DictionaryCompressionLevel is < 1 or > 19)
+        {
+            errors.Add(Invariant($"DictionaryCompressionLevel must be between 1 and 19 (was {DictionaryCompressionLevel})."));
+        }
+
+        if (DictionaryMaxBytes is < 1024 or > 16 * 1024 * 1024)
+        {
+            errors.Add(Invariant($"DictionaryMaxBytes must be between 1024 and 16777216 (was {DictionaryMaxBytes})."));
+        }
+
+        if (DictionarySampleBytes < 8L * DictionaryMaxBytes)
+        {
+            errors.Add(Invariant($"DictionarySampleBytes must be at least 8 times DictionaryMaxBytes (was {DictionarySampleBytes}, DictionaryMaxBytes {DictionaryMaxBytes})."));
+        }
+
+        if (DictionaryRetrainBytes <= 0)
+        {
+            errors.Add(Invariant($"DictionaryRetrainBytes must be positive (was {DictionaryRetrainBytes})."));
+        }
+
+        if (DictionaryThresholdBytes < 0)
+        {
+            errors.Add(Invariant($"DictionaryThresholdBytes must not be negative (was {DictionaryThresholdBytes})."));
         }
 
         return errors;

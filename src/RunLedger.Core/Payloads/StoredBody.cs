@@ -13,7 +13,12 @@ public static class StoredBody
 {
     /// <summary>Decodes one stored body; never throws for damaged or unknown stored bytes.</summary>
     public static (RawJson? Body, PayloadInfo Info) Read(
-        PayloadEncoding encoding, byte[] data, long originalBytes, string sha256, bool truncated)
+        PayloadEncoding encoding, byte[] data, long originalBytes, string sha256, bool truncated) =>
+        Read(encoding, data, originalBytes, sha256, truncated, null);
+
+    /// <summary>Decodes one stored body, finding its compression dictionary in <paramref name="dictionaries"/>; never throws for damaged or unknown stored bytes.</summary>
+    public static (RawJson? Body, PayloadInfo Info) Read(
+        PayloadEncoding encoding, byte[] data, long originalBytes, string sha256, bool truncated, PayloadDictionaries? dictionaries)
     {
         ArgumentNullException.ThrowIfNull(data);
         var info = new PayloadInfo(originalBytes, sha256, truncated);
@@ -21,7 +26,7 @@ public static class StoredBody
         try
         {
             // One decompression: the JSON check reads the same bytes the text is made from.
-            var utf8 = PayloadCodec.Utf8Of(encoding, data);
+            var utf8 = PayloadCodec.Utf8Of(encoding, data, dictionaries);
             text = PayloadCodec.TextOf(utf8);
 
             // Bodies are served as raw JSON text without re-validation, so text that decodes but is no

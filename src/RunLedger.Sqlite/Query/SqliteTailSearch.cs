@@ -17,13 +17,13 @@ internal static class SqliteTailSearch
 {
     public const string FunctionName = "runledger_tail_match";
 
-    public static void Register(SqliteConnection connection, int maxIndexedChars)
+    public static void Register(SqliteConnection connection, int maxIndexedChars, PayloadDictionaries dictionaries)
     {
         ArgumentNullException.ThrowIfNull(connection);
         connection.CreateFunction<string?, long?, byte[]?, long?, byte[]?, string?, bool>(
             FunctionName,
             (phrase, inputEncoding, input, outputEncoding, output, error) =>
-                phrase is not null && Matches(phrase, Body(inputEncoding, input), Body(outputEncoding, output), error, maxIndexedChars),
+                phrase is not null && Matches(phrase, Body(inputEncoding, input, dictionaries), Body(outputEncoding, output, dictionaries), error, maxIndexedChars),
             isDeterministic: true);
     }
 
@@ -167,7 +167,7 @@ internal static class SqliteTailSearch
     /// indexer does the same), so the run still matches on its other body and its error message
     /// and one bad row never makes a search fail.
     /// </summary>
-    private static string? Body(long? encoding, byte[]? data)
+    private static string? Body(long? encoding, byte[]? data, PayloadDictionaries dictionaries)
     {
         if (encoding is not { } e || data is null)
         {
@@ -176,7 +176,7 @@ internal static class SqliteTailSearch
 
         try
         {
-            return PayloadCodec.Decode((PayloadEncoding)e, data);
+            return PayloadCodec.Decode((PayloadEncoding)e, data, dictionaries);
         }
         catch (InvalidDataException)
         {

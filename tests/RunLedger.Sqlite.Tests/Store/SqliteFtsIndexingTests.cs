@@ -32,6 +32,10 @@ public sealed class SqliteFtsIndexingTests
         indexed["\"refund policy\""].ShouldBe([ids[0]]);
         indexed["\"timeout upstream\""].ShouldBe([ids[2]]);
 
+        // A phrase matches words in a row, not words that are merely all in the run.
+        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'policy AND refund'").ShouldBe(1);
+        indexed["\"policy refund\""].ShouldBeEmpty();
+
         // Take the index away as if the indexer had not run yet: every run is in the tail.
         Execute(f, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
         f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'refund'").ShouldBe(0);
