@@ -21,20 +21,23 @@ internal sealed partial class SqliteWriter
         }
 
         var prepared = new PreparedBodies[batch.Runs.Count];
+        var runs = new RunWrite[batch.Runs.Count];
         for (var i = 0; i < prepared.Length; i++)
         {
             var run = batch.Runs[i];
             var error = run.Error?.Message;
             var input = run.Input is { } sentInput ? Encode(sentInput.Text) : null;
             var output = run.Output is { } sentOutput ? Encode(sentOutput.Text) : null;
-            prepared[i] = new PreparedBodies(
-                input,
-                output,
-                PayloadText.RunSearchText(StoredText(run.Input?.Text, input), StoredText(run.Output?.Text, output), error, _storeOptions.MaxIndexedChars),
-                error);
+            var text = PayloadText.RunSearchText(StoredText(run.Input?.Text, input), StoredText(run.Output?.Text, output), error, _storeOptions.MaxIndexedChars);
+            prepared[i] = new PreparedBodies(input, output, Encoding.UTF8.GetBytes(text), error);
+
+            // The batch waits for its group commit (and its search text for the indexer) long
+            // enough to outlive the young GC generations; without the sent JSON text (UTF-16,
+            // about twice the body) it holds the compressed bodies only.
+            runs[i] = run.Input is null && run.Output is null ? run : run with { Input = null, Output = null };
         }
 
-        return batch with { PreparedRuns = prepared };
+        return batch with { Runs = runs, PreparedRuns = prepared };
     }
 
     private EncodedPayload Encode(string json)
@@ -47,8 +50,9 @@ internal sealed partial class SqliteWriter
     {
         var cmd = Cmd;
         var idBytes = StorageUnits.ToBytes(write.Id);
-        var inputBody = write.Input is { } sentInput ? prepared?.Input ?? Encode(sentInput.Text) : null;
-        var outputBody = write.Output is { } sentOutput ? prepared?.Output ?? Encode(sentOutput.Text) : null;
+        // A prepared batch's bodies are the prepared ones (its runs no longer carry the text).
+        var inputBody = prepared is not null ? prepared.Input : write.Input is { } sentInput ? Encode(sentInput.Text) : null;
+        var outputBody = prepared is not null ? prepared.Output : write.Output is { } sentOutput ? Encode(sentOutput.Text) : null;
         var inputKey = inputBody is null ? null : PayloadKey(inputBody);
         var outputKey = outputBody is null ? null : PayloadKey(outputBody);
 
