@@ -18,23 +18,32 @@ public static class PayloadText
     /// </summary>
     public static string RunSearchText(string? input, string? output, string? errorMessage, int maxChars)
     {
-        var text = new StringBuilder();
-        if (input is not null)
+        ArgumentOutOfRangeException.ThrowIfNegative(maxChars);
+        var text = RentBuilder();
+        try
         {
-            text.Append(ExtractSearchText(input, maxChars));
-        }
+            if (input is not null)
+            {
+                AppendSearchText(text, input, maxChars);
+            }
 
-        if (output is not null)
+            if (output is not null)
+            {
+                text.Append('\n');
+                AppendSearchText(text, output, maxChars);
+            }
+
+            if (errorMessage is not null)
+            {
+                text.Append('\n').Append(errorMessage, 0, Math.Min(errorMessage.Length, maxChars));
+            }
+
+            return text.ToString();
+        }
+        finally
         {
-            text.Append('\n').Append(ExtractSearchText(output, maxChars));
+            ReturnBuilder(text);
         }
-
-        if (errorMessage is not null)
-        {
-            text.Append('\n').Append(errorMessage.Length > maxChars ? errorMessage[..maxChars] : errorMessage);
-        }
-
-        return text.ToString();
     }
 
     /// <summary>
@@ -48,14 +57,34 @@ public static class PayloadText
     {
         ArgumentNullException.ThrowIfNull(jsonText);
         ArgumentOutOfRangeException.ThrowIfNegative(maxChars);
+        var text = RentBuilder();
+        try
+        {
+            AppendSearchText(text, jsonText, maxChars);
+            return text.ToString();
+        }
+        finally
+        {
+            ReturnBuilder(text);
+        }
+    }
+
+    /// <summary>
+    /// Appends <see cref="ExtractSearchText"/> of <paramref name="jsonText"/> to
+    /// <paramref name="builder"/> (in place: a run's text is built once, not part by part and
+    /// copied again).
+    /// </summary>
+    private static void AppendSearchText(StringBuilder builder, string jsonText, int maxChars)
+    {
         if (maxChars == 0 || jsonText.Length == 0)
         {
-            return string.Empty;
+            return;
         }
 
         if (TruncationMarker.TryParse(jsonText, out var marker))
         {
-            return Cut(marker!.Head, maxChars);
+            AppendCut(builder, marker!.Head, maxChars);
+            return;
         }
 
         JsonDocument document;
@@ -65,65 +94,121 @@ public static class PayloadText
         }
         catch (Exception exception) when (exception is JsonException or ArgumentException or InvalidOperationException)
         {
-            return Cut(jsonText, maxChars);
+            AppendCut(builder, jsonText, maxChars);
+            return;
         }
 
         using (document)
         {
-            var builder = new StringBuilder(Math.Min(maxChars, jsonText.Length));
-            Collect(document.RootElement, builder, maxChars);
-            return Cut(builder.ToString(), maxChars);
+            var start = builder.Length;
+            Collect(document.RootElement, builder, start, maxChars);
+            if (builder.Length - start > maxChars)
+            {
+                var length = maxChars;
+                if (char.IsHighSurrogate(builder[start + length - 1]))
+                {
+                    length--;
+                }
+
+                builder.Length = start + length;
+            }
         }
     }
 
-    private static void Collect(JsonElement root, StringBuilder builder, int maxChars)
+    /// <summary>Scratch space of this thread (the builder and the walk's stack), reused call after call.</summary>
+    [ThreadStatic]
+    private static StringBuilder? t_builder;
+
+    [ThreadStatic]
+    private static Stack<(JsonElement Element, bool InContent)>? t_stack;
+
+    [ThreadStatic]
+    private static List<(JsonElement, bool)>? t_children;
+
+    /// <summary>A builder kept between calls only while it is small; a huge body's builder is let go.</summary>
+    private const int MaxKeptBuilderChars = 64 * 1024;
+
+    /// <summary>The same for the walk's stack and its list of children.</summary>
+    private const int MaxKeptWalkItems = 4096;
+
+    private static StringBuilder RentBuilder()
+    {
+        var builder = t_builder ?? new StringBuilder(1024);
+        t_builder = null;
+        return builder;
+    }
+
+    private static void ReturnBuilder(StringBuilder builder)
+    {
+        if (builder.Capacity <= MaxKeptBuilderChars)
+        {
+            builder.Clear();
+            t_builder = builder;
+        }
+    }
+
+    private static void Collect(JsonElement root, StringBuilder builder, int start, int maxChars)
     {
         // Depth-first in document order with an explicit stack, so deep documents cannot overflow.
-        var stack = new Stack<(JsonElement Element, bool InContent)>();
+        var stack = t_stack ??= new Stack<(JsonElement Element, bool InContent)>();
+        var children = t_children ??= [];
         stack.Push((root, false));
-        var children = new List<(JsonElement, bool)>();
-        while (stack.Count > 0 && builder.Length < maxChars)
+        try
         {
-            var (element, inContent) = stack.Pop();
-            children.Clear();
-            switch (element.ValueKind)
+            while (stack.Count > 0 && builder.Length - start < maxChars)
             {
-                case JsonValueKind.String:
-                    Append(builder, ReadString(element));
-                    break;
-                case JsonValueKind.Array:
-                    foreach (var item in element.EnumerateArray())
-                    {
-                        children.Add((item, inContent));
-                    }
-
-                    break;
-                case JsonValueKind.Object:
-                    if (IsChatMessage(element, out var content))
-                    {
-                        children.Add((content, true));
+                var (element, inContent) = stack.Pop();
+                children.Clear();
+                switch (element.ValueKind)
+                {
+                    case JsonValueKind.String:
+                        Append(builder, start, ReadString(element));
                         break;
-                    }
-
-                    foreach (var property in element.EnumerateObject())
-                    {
-                        // Inside message content, "type" names a part kind ("text", "image_url"), not words.
-                        if (inContent && property.NameEquals("type"))
+                    case JsonValueKind.Array:
+                        foreach (var item in element.EnumerateArray())
                         {
-                            continue;
+                            children.Add((item, inContent));
                         }
 
-                        children.Add((property.Value, inContent));
-                    }
+                        break;
+                    case JsonValueKind.Object:
+                        if (IsChatMessage(element, out var content))
+                        {
+                            children.Add((content, true));
+                            break;
+                        }
 
-                    break;
-                default:
-                    break;
+                        foreach (var property in element.EnumerateObject())
+                        {
+                            // Inside message content, "type" names a part kind ("text", "image_url"), not words.
+                            if (inContent && property.NameEquals("type"))
+                            {
+                                continue;
+                            }
+
+                            children.Add((property.Value, inContent));
+                        }
+
+                        break;
+                    default:
+                        break;
+                }
+
+                for (var i = children.Count - 1; i >= 0; i--)
+                {
+                    stack.Push(children[i]);
+                }
             }
-
-            for (var i = children.Count - 1; i >= 0; i--)
+        }
+        finally
+        {
+            // The elements point into a document about to be returned to its pool.
+            stack.Clear();
+            children.Clear();
+            if (stack.EnsureCapacity(0) > MaxKeptWalkItems || children.Capacity > MaxKeptWalkItems)
             {
-                stack.Push(children[i]);
+                t_stack = null;
+                t_children = null;
             }
         }
     }
@@ -149,14 +234,14 @@ public static class PayloadText
             && element.TryGetProperty("content", out content);
     }
 
-    private static void Append(StringBuilder builder, string? text)
+    private static void Append(StringBuilder builder, int start, string? text)
     {
         if (string.IsNullOrEmpty(text))
         {
             return;
         }
 
-        if (builder.Length > 0)
+        if (builder.Length > start)
         {
             builder.Append('\n');
         }
@@ -164,19 +249,19 @@ public static class PayloadText
         builder.Append(text);
     }
 
-    private static string Cut(string text, int maxChars)
+    /// <summary>Appends at most <paramref name="maxChars"/> of a text, never half a surrogate pair.</summary>
+    private static void AppendCut(StringBuilder builder, string text, int maxChars)
     {
-        if (text.Length <= maxChars)
+        var length = text.Length;
+        if (length > maxChars)
         {
-            return text;
+            length = maxChars;
+            if (char.IsHighSurrogate(text[length - 1]))
+            {
+                length--;
+            }
         }
 
-        var length = maxChars;
-        if (char.IsHighSurrogate(text[length - 1]))
-        {
-            length--;
-        }
-
-        return text[..length];
+        builder.Append(text, 0, length);
     }
 }
