@@ -39,6 +39,9 @@ internal sealed class RawStatement : IDisposable
 
     public void Bind(int position, string? value) => Check(value is null ? raw.sqlite3_bind_null(_statement, position) : raw.sqlite3_bind_text(_statement, position, value));
 
+    /// <summary>Binds text that is already UTF-8 (no conversion, no copy on the managed heap).</summary>
+    public void BindUtf8(int position, ReadOnlySpan<byte> value) => Check(raw.sqlite3_bind_text(_statement, position, value));
+
     /// <summary>Binds a blob; an empty array stays an empty blob, not NULL.</summary>
     public void Bind(int position, byte[]? value) => Check(
         value is null ? raw.sqlite3_bind_null(_statement, position)

@@ -31,17 +31,17 @@ internal sealed partial class SqliteWriter
 
     private readonly Dictionary<long, PendingText> _pendingTexts = [];
 
-    /// <summary>Characters in <see cref="_pendingTexts"/>.</summary>
-    private long _pendingChars;
+    /// <summary>UTF-8 bytes in <see cref="_pendingTexts"/>.</summary>
+    private long _pendingBytes;
 
     /// <summary>
-    /// Most characters held for the indexer (64 Mi, about 128 MiB): a backlog of large bodies must
-    /// not grow the heap without bound; beyond it, the indexer reads bodies back.
+    /// Most UTF-8 bytes of search text held for the indexer (32 MiB): a backlog of large bodies
+    /// must not grow the heap without bound; beyond it, the indexer reads bodies back.
     /// </summary>
-    internal long MaxPendingChars { get; set; } = 64L * 1024 * 1024;
+    internal long MaxPendingBytes { get; set; } = 32L * 1024 * 1024;
 
-    /// <summary>Characters of search text held for the indexer (for tests and diagnostics).</summary>
-    internal long PendingChars => _pendingChars;
+    /// <summary>UTF-8 bytes of search text held for the indexer (for tests and diagnostics).</summary>
+    internal long PendingBytes => _pendingBytes;
     private readonly Channel<bool> _indexSignal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
     {
         FullMode = BoundedChannelFullMode.DropWrite,
@@ -217,7 +217,7 @@ internal sealed partial class SqliteWriter
         }
 
         _pendingTexts.Clear();
-        _pendingChars = 0;
+        _pendingBytes = 0;
         _indexedSeq = ReadIndexedSeq(null);
         _indexSignal.Writer.TryWrite(true);
     }
@@ -246,7 +246,7 @@ internal sealed partial class SqliteWriter
     {
         foreach (var text in texts)
         {
-            if (_pendingTexts.Count >= MaxPendingTexts || _pendingChars + text.Text.Length > MaxPendingChars)
+            if (_pendingTexts.Count >= MaxPendingTexts || _pendingBytes + text.Text.Length > MaxPendingBytes)
             {
                 break;
             }
@@ -255,7 +255,7 @@ internal sealed partial class SqliteWriter
             {
                 DropPendingText(text.Seq);
                 _pendingTexts[text.Seq] = text;
-                _pendingChars += text.Text.Length;
+                _pendingBytes += text.Text.Length;
             }
         }
 
@@ -350,9 +350,19 @@ internal sealed partial class SqliteWriter
 
         foreach (var (seq, id, input, output, error) in rows)
         {
-            var text = TakePendingText(seq, out var pending) && pending.Id == id
-                ? pending.Text
-                : PayloadText.RunSearchText(LoadPayloadTextOrSkip(seq, input), LoadPayloadTextOrSkip(seq, output), error, _storeOptions.MaxIndexedChars);
+            if (TakePendingText(seq, out var pending) && pending.Id == id)
+            {
+                if (pending.Text.Length > 0)
+                {
+                    cmd.FtsInsert.Bind(1, seq);
+                    cmd.FtsInsert.BindUtf8(2, pending.Text);
+                    cmd.FtsInsert.ExecuteNonQuery();
+                }
+
+                continue;
+            }
+
+            var text = PayloadText.RunSearchText(LoadPayloadTextOrSkip(seq, input), LoadPayloadTextOrSkip(seq, output), error, _storeOptions.MaxIndexedChars);
             if (text.Length > 0)
             {
                 cmd.FtsInsert.Bind(1, seq);
@@ -398,9 +408,10 @@ internal sealed partial class SqliteWriter
     /// a truncation marker and searched by the marker's head (as the tail search, the indexer's
     /// read-back and an import do), so the index can always be rebuilt identically from the
     /// stored bodies and a word past the head is never found on one day and missed the next.
+    /// A prepared batch's runs no longer carry the sent text: then it is decoded from the body.
     /// </summary>
     private string? StoredText(string? sent, EncodedPayload? encoded) =>
-        encoded is { Truncated: true } ? PayloadCodec.Decode(encoded.Encoding, encoded.Data, _dictionaries) : sent;
+        encoded is not null && (encoded.Truncated || sent is null) ? PayloadCodec.Decode(encoded.Encoding, encoded.Data, _dictionaries) : sent;
 
     private bool TakePendingText(long seq, out PendingText pending)
     {
@@ -409,13 +420,13 @@ internal sealed partial class SqliteWriter
             return false;
         }
 
-        _pendingChars -= pending.Text.Length;
+        _pendingBytes -= pending.Text.Length;
         return true;
     }
 
     /// <summary>Forgets a queued text (its run got new bodies, or a newer text replaces it).</summary>
     private void DropPendingText(long seq) => TakePendingText(seq, out _);
 
-    /// <summary>A new run's search text, waiting for the indexer.</summary>
-    private readonly record struct PendingText(long Seq, Guid Id, string Text);
+    /// <summary>A new run's search text in UTF-8, waiting for the indexer.</summary>
+    private readonly record struct PendingText(long Seq, Guid Id, byte[] Text);
 }

@@ -24,6 +24,7 @@ internal sealed partial class SqliteWriter
 
         var prepared = new PreparedBodies[batch.Runs.Count];
         var dictionary = _dictionaries.Current;
+        var runs = new RunWrite[batch.Runs.Count];
         for (var i = 0; i < prepared.Length; i++)
         {
             var run = batch.Runs[i];
@@ -34,14 +35,16 @@ internal sealed partial class SqliteWriter
             var output = outputUtf8 is null ? null : Encode(outputUtf8, dictionary);
 
             // The search text is read from the same UTF-8 bytes that are hashed and stored.
-            prepared[i] = new PreparedBodies(
-                input,
-                output,
-                PayloadText.RunSearchTextUtf8(StoredUtf8(inputUtf8, input), StoredUtf8(outputUtf8, output), error, _storeOptions.MaxIndexedChars),
-                error);
+            var text = PayloadText.RunSearchTextUtf8(StoredUtf8(inputUtf8, input), StoredUtf8(outputUtf8, output), error, _storeOptions.MaxIndexedChars);
+            prepared[i] = new PreparedBodies(input, output, Encoding.UTF8.GetBytes(text), error);
+
+            // The batch waits for its group commit (and its search text for the indexer) long
+            // enough to outlive the young GC generations; without the sent JSON it holds the
+            // compressed bodies only.
+            runs[i] = run.Input is null && run.Output is null ? run : run with { Input = null, Output = null };
         }
 
-        return batch with { PreparedRuns = prepared };
+        return batch with { Runs = runs, PreparedRuns = prepared };
     }
 
     private EncodedPayload Encode(RawJson json, PayloadDictionary? dictionary) => Encode(Utf8Array(json), dictionary);
@@ -73,8 +76,9 @@ internal sealed partial class SqliteWriter
     {
         var cmd = Cmd;
         var idBytes = StorageUnits.ToBytes(write.Id);
-        var inputBody = write.Input is { } sentInput ? prepared?.Input ?? Encode(sentInput, _dictionaries.Current) : null;
-        var outputBody = write.Output is { } sentOutput ? prepared?.Output ?? Encode(sentOutput, _dictionaries.Current) : null;
+        // A prepared batch's bodies are the prepared ones (its runs no longer carry the text).
+        var inputBody = prepared is not null ? prepared.Input : write.Input is { } sentInput ? Encode(sentInput, _dictionaries.Current) : null;
+        var outputBody = prepared is not null ? prepared.Output : write.Output is { } sentOutput ? Encode(sentOutput, _dictionaries.Current) : null;
         var inputKey = inputBody is null ? null : PayloadKey(inputBody);
         var outputKey = outputBody is null ? null : PayloadKey(outputBody);
 

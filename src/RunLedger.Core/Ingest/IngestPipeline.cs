@@ -42,7 +42,11 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     /// Queues a batch and completes when it is durably committed. Throws
     /// <see cref="IngestUnavailableException"/> when the queue is full or the store failed.
     /// </summary>
-    public async Task<WriteOutcome> SubmitAsync(WriteBatch batch, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Not an async method: an awaiting state machine would keep <paramref name="batch"/> (with the
+    /// sent JSON text) alive until the commit, next to the prepared batch that replaces it.
+    /// </remarks>
+    public Task<WriteOutcome> SubmitAsync(WriteBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (_loop is null)
@@ -54,15 +58,15 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         var pending = new Pending(_writer.Prepare(batch));
         if (!_queue.Writer.TryWrite(pending))
         {
-            throw new IngestUnavailableException(
+            return Task.FromException<WriteOutcome>(new IngestUnavailableException(
                 "The ingest queue is full; the ledger is writing as fast as the disk allows. Retry after the time in Retry-After.",
                 TimeSpan.FromSeconds(_options.RetryAfterSeconds),
-                queueFull: true);
+                queueFull: true));
         }
 
         // Once queued, the write goes ahead even if the client goes away: the caller may stop
         // waiting, but the batch is not half-written or withdrawn.
-        return await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return pending.Completion.Task.WaitAsync(cancellationToken);
     }
 
     private async Task RunAsync(CancellationToken stopping)
@@ -84,6 +88,10 @@ public sealed partial class IngestPipeline : IAsyncDisposable
                 }
 
                 await CommitAsync(group, batches).ConfigureAwait(false);
+
+                // Acknowledged: let the batches go now, not when the next request arrives.
+                group.Clear();
+                batches.Clear();
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)

@@ -104,7 +104,9 @@ public sealed record WriteBatch
 
     /// <summary>
     /// Bodies of <see cref="Runs"/> already encoded by <see cref="Storage.ILedgerWriter.Prepare"/>,
-    /// one per run in the same order; null when the batch was not prepared.
+    /// one per run in the same order; null when the batch was not prepared. When set, a run's
+    /// bodies are these, whatever its <see cref="RunWrite.Input"/> and <see cref="RunWrite.Output"/>
+    /// say: a store may return the prepared batch with the sent text dropped from its runs.
     /// </summary>
     public IReadOnlyList<PreparedBodies>? PreparedRuns { get; init; }
 

@@ -91,15 +91,19 @@ internal static class IngestEndpoints
                 : Problems.BadRequest("field-too-large", ex.Message, ex.Field);
         }
 
+        // Only the count is read after the commit: nothing that holds the request's JSON text
+        // (the parsed request, the validated batch) lives across the await, so none of it waits
+        // for the commit beside the prepared batch.
         var rejected = validated.Rejected.ToList();
         var accepted = 0;
-        if (validated.Batch.Count > 0)
+        var count = validated.Batch.Count;
+        if (count > 0)
         {
             try
             {
                 var outcome = await pipeline.SubmitAsync(validated.Batch, cancellationToken).ConfigureAwait(false);
                 rejected.AddRange(outcome.Rejected);
-                accepted = validated.Batch.Count - outcome.Rejected.Count;
+                accepted = count - outcome.Rejected.Count;
             }
             catch (IngestUnavailableException ex)
             {

@@ -98,6 +98,48 @@ public sealed class SqliteFilterCompilerTests
         SqliteFilterCompiler.ToFtsPhrase("say \"hi\"").ShouldBe("\"say \"\"hi\"\"\"");
     }
 
+    [Theory]
+    [InlineData("status:failed model:gpt-4o", true)]
+    [InlineData("model:gpt-4o* is:error", true)]
+    [InlineData("name:triage (status:timeout model:gpt-4o)", true)]
+    [InlineData("status:succeeded model:gpt-4o", false)]
+    [InlineData("model:gpt-4o", false)]
+    [InlineData("status:failed OR model:gpt-4o", false)]
+    public void CompileRuns_ModelBesideARareStatus_KeepsTheModelIndexOutOfThePlan(string filter, bool unindexed)
+    {
+        var fragment = Compile(filter, FilterTarget.Runs);
+
+        fragment.Sql.Contains("+r.model", StringComparison.Ordinal).ShouldBe(unindexed);
+        fragment.Sql.ShouldContain("r.model");
+    }
+
+    [Fact]
+    public async Task FirstPageOfStatusAndModel_WalksTheStatusIndex()
+    {
+        await using var f = await Store.StoreFixture.OpenAsync();
+        var fragment = Compile("status:failed model:gpt-4o", FilterTarget.Runs);
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={f.DatabasePath};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"EXPLAIN QUERY PLAN SELECT r.seq FROM runs r WHERE r.project_id = 1 AND ({fragment.Sql}) ORDER BY r.started_at DESC, r.id DESC LIMIT 51;";
+        foreach (var (name, value) in fragment.Parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        // In time order through the status index: no sort, and not the model index.
+        plan.ShouldHaveSingleItem().ShouldContain("ix_runs_status");
+    }
+
     private static long Micros(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 
     private static SqlFragment Compile(string filter, FilterTarget target)

@@ -99,6 +99,35 @@ public sealed class SqliteFtsIndexingTests
     }
 
     [Fact]
+    public async Task Prepare_DropsTheSentText_AndTheWriteStoresAndIndexesThePreparedBodies()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var id = Guid.CreateVersion7();
+        WriteBatch Batch(RunWrite run) => new() { ProjectId = project.Id, Source = "test", ReceivedAt = StoreFixture.Day, Runs = [run] };
+
+        var first = f.Store.Writer.Prepare(Batch(new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("first words"), Output = RawJson.FromString("an answer") }));
+        first.Runs[0].Input.ShouldBeNull();
+        first.Runs[0].Output.ShouldBeNull();
+        first.PreparedRuns.ShouldNotBeNull()[0].Input.ShouldNotBeNull();
+        (await f.Store.Writer.WriteAsync([first], default))[0].Error.ShouldBeNull();
+        await WaitUntilIndexedAsync(f);
+        (await SearchAsync(f, project.Id, "\"first words\"")).ShouldBe([id]);
+
+        // An update of an indexed run re-indexes it from the prepared bodies; the output it did not send stays.
+        var second = f.Store.Writer.Prepare(Batch(new RunWrite { Id = id, Input = RawJson.FromString("second words") }));
+        (await f.Store.Writer.WriteAsync([second], default))[0].Error.ShouldBeNull();
+        await WaitUntilIndexedAsync(f);
+        (await SearchAsync(f, project.Id, "\"first\"")).ShouldBeEmpty();
+        (await SearchAsync(f, project.Id, "\"second words\"")).ShouldBe([id]);
+        (await SearchAsync(f, project.Id, "\"an answer\"")).ShouldBe([id]);
+
+        var detail = await f.Store.Reader.GetRunAsync(project.Id, id, default);
+        detail.ShouldNotBeNull().Run.Input.ShouldBe(RawJson.FromString("second words"));
+        detail.Run.Output.ShouldBe(RawJson.FromString("an answer"));
+    }
+
+    [Fact]
     public async Task Write_RunInsertedAndUpdatedInOneBatch_IsIndexedWithItsLastBodies()
     {
         await using var f = await StoreFixture.OpenAsync();
@@ -336,7 +365,7 @@ public sealed class SqliteFtsIndexingTests
         var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
         var writer = (SqliteWriter)f.Store.Writer;
         await writer.StopIndexerAsync();
-        writer.MaxPendingChars = 1_000;
+        writer.MaxPendingBytes = 1_000;
 
         // Large bodies pile up while nothing indexes them: memory stays within the cap.
         var ids = new List<Guid>();
@@ -354,7 +383,7 @@ public sealed class SqliteFtsIndexingTests
             (await writer.WriteAsync([writer.Prepare(batch)], default))[0].Error.ShouldBeNull();
         }
 
-        writer.PendingChars.ShouldBeInRange(1, 1_000);
+        writer.PendingBytes.ShouldBeInRange(1, 1_000);
 
         // Runs whose text was not kept are indexed from their stored bodies.
         await f.ReopenAsync();
