@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using RunLedger.Core.Payloads;
 using RunLedger.Core.Storage;
 
@@ -16,7 +17,20 @@ internal sealed partial class SqliteWriter
             PayloadDictionary? newest = null;
             while (reader.Read())
             {
-                newest = new PayloadDictionary((byte[])reader.GetValue(0), _payloadOptions.DictionaryCompressionLevel);
+                PayloadDictionary dictionary;
+                try
+                {
+                    dictionary = new PayloadDictionary((byte[])reader.GetValue(0), _payloadOptions.DictionaryCompressionLevel);
+                }
+                catch (InvalidDataException ex)
+                {
+                    // A damaged dictionary costs the bodies that use it (read as unreadable), not
+                    // the ledger: it still opens, and new bodies use the newest good dictionary.
+                    Logger.LogError(ex, "A stored payload dictionary cannot be read; bodies compressed with it are reported unreadable.");
+                    continue;
+                }
+
+                newest = dictionary;
                 _dictionaries.Add(newest, makeCurrent: false);
             }
 
@@ -76,11 +90,20 @@ internal sealed partial class SqliteWriter
     /// <summary>Reads one dictionary by its id (a reader meeting a body whose dictionary another process stored).</summary>
     internal static PayloadDictionary? ReadDictionary(string connectionString, uint id, int compressionLevel)
     {
-        using var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT data FROM payload_dictionaries WHERE dictionary_id = @id;";
-        command.Parameters.AddWithValue("@id", (long)id);
-        return command.ExecuteScalar() is byte[] data ? new PayloadDictionary(data, compressionLevel) : null;
+        // Callers treat a missing dictionary as an unreadable body; a damaged row or a failed read
+        // must end the same way, not fail a whole search or export.
+        try
+        {
+            using var connection = new SqliteConnection(connectionString);
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT data FROM payload_dictionaries WHERE dictionary_id = @id;";
+            command.Parameters.AddWithValue("@id", (long)id);
+            return command.ExecuteScalar() is byte[] data ? new PayloadDictionary(data, compressionLevel) : null;
+        }
+        catch (Exception ex) when (ex is SqliteException or InvalidDataException)
+        {
+            return null;
+        }
     }
 }

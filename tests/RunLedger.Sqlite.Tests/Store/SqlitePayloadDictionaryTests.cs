@@ -163,6 +163,30 @@ public sealed class SqlitePayloadDictionaryTests
     }
 
     [Fact]
+    public async Task Open_DamagedDictionaryRow_TheLedgerOpensAndItsBodiesReadAsUnreadable()
+    {
+        await using var f = await StoreFixture.OpenAsync(Small);
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var texts = await WriteBodiesAsync(f, project.Id, 0, 300, Templated);
+        await f.Store.DisposeAsync();
+        Execute(f.DatabasePath, "UPDATE payload_dictionaries SET data = x'0011223344556677';");
+
+        await f.ReopenAsync(new SqliteStoreOptions());
+
+        var unreadable = 0;
+        foreach (var id in texts.Keys)
+        {
+            var detail = await f.Store.Reader.GetRunAsync(project.Id, id, default);
+            detail.ShouldNotBeNull();
+            unreadable += detail.Run.InputInfo!.Unreadable is null ? 0 : 1;
+        }
+
+        unreadable.ShouldBeGreaterThan(100);
+        var more = await WriteBodiesAsync(f, project.Id, 1000, 20, Templated);
+        await ShouldReadBackAsync(f, project.Id, more);
+    }
+
+    [Fact]
     public async Task Read_BodyWhoseDictionaryIsGone_IsReportedUnreadableAndCopiedVerbatim()
     {
         await using var source = await StoreFixture.OpenAsync(Small);
