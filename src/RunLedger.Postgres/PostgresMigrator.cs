@@ -77,6 +77,10 @@ internal static class PostgresMigrator
     {
         if (version == HourlyRollupsVersion)
         {
+            // The writers' lock, as a rebuild takes it: a group committing meanwhile would add to
+            // 5-minute rows already summed. (Replicas of an older version must be stopped first:
+            // they never write hourly rows; see operations.md.)
+            await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({PostgresWriter.EventOrderLockKey})", cancellationToken).ConfigureAwait(false);
             await AddHourlyRollupsAsync(connection, cancellationToken).ConfigureAwait(false);
         }
     }
