@@ -100,13 +100,11 @@ internal static class MigrateCommand
         await using var targetStore = await LocalStores.OpenAsync(target, mustExist: false, host.Time, cancellationToken).ConfigureAwait(false);
         var transfer = LocalStores.TransferOf(targetStore, target);
         host.Console.MarkupLine($"Copying {Markup.Escape(sourceName)} -> {Markup.Escape(target.Redacted())}");
-        var report = await TransferProgressView.RunAsync(host, "copied", progress => LedgerCopier.CopyAsync(source, transfer, progress, cancellationToken)).ConfigureAwait(false);
+        // A file written before the hourly rollup tier: its hourly rows are added up from the
+        // 5-minute rows before the copy counts as complete.
         var withoutHourly = source is TransferFileSource { Header.Version: <= TransferFile.VersionWithoutHourlyRollups };
-        if (withoutHourly)
-        {
-            // Written before the hourly rollup tier: add its rows up from the 5-minute rows.
-            await transfer.RebuildHourlyRollupsAsync(cancellationToken).ConfigureAwait(false);
-        }
+        Func<CancellationToken, Task>? addHourly = withoutHourly ? ct => transfer.RebuildHourlyRollupsAsync(ct) : null;
+        var report = await TransferProgressView.RunAsync(host, "copied", progress => LedgerCopier.CopyAsync(source, transfer, progress, cancellationToken, addHourly)).ConfigureAwait(false);
 
         host.Console.MarkupLine(
             $"{(report.Resumed ? "Resumed an interrupted copy and finished it" : "Copied")}: {Format.Count(report.Written)} records written, " +

@@ -80,12 +80,12 @@ internal static class RestoreCommand
                     await transfer.ClearAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                await TransferProgressView.RunAsync(host, "restored", progress => LedgerCopier.CopyAsync(source, transfer, progress, cancellationToken)).ConfigureAwait(false);
-                if (fileSource is { Header.Version: <= TransferFile.VersionWithoutHourlyRollups })
-                {
-                    // Written before the hourly rollup tier: add its rows up from the 5-minute rows.
-                    await transfer.RebuildHourlyRollupsAsync(cancellationToken).ConfigureAwait(false);
-                }
+                // A file written before the hourly rollup tier: its hourly rows are added up from
+                // the 5-minute rows before the restore counts as complete.
+                Func<CancellationToken, Task>? addHourly = fileSource is { Header.Version: <= TransferFile.VersionWithoutHourlyRollups }
+                    ? ct => transfer.RebuildHourlyRollupsAsync(ct)
+                    : null;
+                await TransferProgressView.RunAsync(host, "restored", progress => LedgerCopier.CopyAsync(source, transfer, progress, cancellationToken, addHourly)).ConfigureAwait(false);
             }
             finally
             {

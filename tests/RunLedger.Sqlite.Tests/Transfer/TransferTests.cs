@@ -78,6 +78,38 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public async Task Copy_WorkBeforeCompleteFails_TheCopyIsNotCompleteAndTheNextRunDoesTheWorkAgain()
+    {
+        await using var source = await StoreFixture.OpenAsync();
+        await using var target = await StoreFixture.OpenAsync();
+        await WriteWorkloadAsync(source.Store, runs: 120);
+        var sourceId = await source.Store.Transfer.GetStoreIdAsync(default);
+        bool? completedDuringWork = null;
+
+        await Should.ThrowAsync<IOException>(() => LedgerCopier.CopyAsync(
+            new StoreTransferSource(source.Store.Transfer), target.Store.Transfer, null, default, async ct =>
+            {
+                completedDuringWork = (await target.Store.Transfer.ReadCheckpointAsync(sourceId, ct))?.Completed;
+                throw new IOException("the process died here");
+            }));
+
+        completedDuringWork.ShouldBe(false);
+        (await target.Store.Transfer.ReadCheckpointAsync(sourceId, default))!.Completed.ShouldBeFalse();
+
+        var calls = 0;
+        var again = await LedgerCopier.CopyAsync(new StoreTransferSource(source.Store.Transfer), target.Store.Transfer, null, default, _ =>
+        {
+            calls++;
+            return Task.CompletedTask;
+        });
+
+        again.Resumed.ShouldBeTrue();
+        calls.ShouldBe(1);
+        (await target.Store.Transfer.ReadCheckpointAsync(sourceId, default))!.Completed.ShouldBeTrue();
+        (await VerifyAsync(source.Store, target.Store)).Identical.ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task Copy_SecondTime_WritesNothingAndPicksUpNewRuns()
     {
         await using var source = await StoreFixture.OpenAsync();

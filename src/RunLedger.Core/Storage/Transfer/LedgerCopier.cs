@@ -9,7 +9,13 @@ namespace RunLedger.Core.Storage.Transfer;
 /// </summary>
 public static class LedgerCopier
 {
-    public static async Task<CopyReport> CopyAsync(ITransferSource source, ILedgerTransfer target, IProgress<CopyProgress>? progress, CancellationToken cancellationToken)
+    /// <param name="beforeComplete">
+    /// Work the copy is not complete without (for example rebuilding rows an old backup lacks),
+    /// run after the last page and before the checkpoint is marked complete, so an interrupted
+    /// copy is resumed, and this work redone, instead of looking finished. It must be idempotent.
+    /// </param>
+    public static async Task<CopyReport> CopyAsync(
+        ITransferSource source, ILedgerTransfer target, IProgress<CopyProgress>? progress, CancellationToken cancellationToken, Func<CancellationToken, Task>? beforeComplete = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(target);
@@ -39,6 +45,11 @@ public static class LedgerCopier
             skipped += result.Skipped;
             position = page.Position;
             progress?.Report(new CopyProgress(done, total, written, skipped));
+        }
+
+        if (beforeComplete is not null)
+        {
+            await beforeComplete(cancellationToken).ConfigureAwait(false);
         }
 
         await target.ImportAsync([], new TransferCheckpoint(sourceId, position, true), cancellationToken).ConfigureAwait(false);
