@@ -35,23 +35,7 @@ internal sealed partial class PostgresWriter
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var key = new RollupKey(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetString(6));
-                var figures = new RollupFigures
-                {
-                    Count = reader.GetInt64(7),
-                    Errors = reader.GetInt64(8),
-                    InputTokens = reader.GetInt64(9),
-                    OutputTokens = reader.GetInt64(10),
-                    CostNanos = reader.GetInt64(11),
-                    DurationCount = reader.GetInt64(12),
-                    DurationSum = reader.GetInt64(13),
-                };
-                figures.Widen(reader.IsDBNull(14) ? null : reader.GetInt64(14), reader.IsDBNull(15) ? null : reader.GetInt64(15));
-                if (!reader.IsDBNull(16))
-                {
-                    figures.Histogram.Merge(LatencyHistogram.FromBytes(reader.GetFieldValue<byte[]>(16)));
-                }
-
-                stored[key] = figures;
+                stored[key] = RollupFigures.Read(reader, 7);
             }
         }
 

@@ -35,8 +35,8 @@ internal sealed partial class SqliteWriter
             var output = outputUtf8 is null ? null : Encode(outputUtf8, dictionary);
 
             // The search text is read from the same UTF-8 bytes that are hashed and stored.
-            var text = PayloadText.RunSearchTextUtf8(StoredUtf8(inputUtf8, input), StoredUtf8(outputUtf8, output), error, _storeOptions.MaxIndexedChars);
-            prepared[i] = new PreparedBodies(input, output, Encoding.UTF8.GetBytes(text), error);
+            var text = PayloadText.RunSearchTextAsUtf8(StoredUtf8(inputUtf8, input), StoredUtf8(outputUtf8, output), error, _storeOptions.MaxIndexedChars);
+            prepared[i] = new PreparedBodies(input, output, text, error);
 
             // The batch waits for its group commit (and its search text for the indexer) long
             // enough to outlive the young GC generations; without the sent JSON it holds the

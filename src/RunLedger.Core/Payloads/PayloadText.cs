@@ -49,8 +49,24 @@ public static class PayloadText
     /// </summary>
     public static string RunSearchTextUtf8(byte[]? input, byte[]? output, string? errorMessage, int maxChars)
     {
+        using var text = RunText(input, output, errorMessage, maxChars);
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// <see cref="RunSearchTextUtf8"/> as UTF-8 bytes, the form the SQLite store binds and keeps
+    /// for its indexer, made straight from the buffer instead of through a string.
+    /// </summary>
+    public static byte[] RunSearchTextAsUtf8(byte[]? input, byte[]? output, string? errorMessage, int maxChars)
+    {
+        using var text = RunText(input, output, errorMessage, maxChars);
+        return text.ToUtf8();
+    }
+
+    private static TextBuffer RunText(byte[]? input, byte[]? output, string? errorMessage, int maxChars)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(maxChars);
-        using var text = new TextBuffer();
+        var text = new TextBuffer();
         if (input is not null)
         {
             AppendBody(text, input, null, maxChars);
@@ -63,7 +79,7 @@ public static class PayloadText
         }
 
         AppendError(text, errorMessage, maxChars);
-        return text.ToString();
+        return text;
     }
 
     /// <summary>
@@ -403,6 +419,8 @@ public static class PayloadText
         public void Truncate(int length) => Length = length;
 
         public override string ToString() => new(_chars, 0, Length);
+
+        public byte[] ToUtf8() => Encoding.UTF8.GetBytes(_chars, 0, Length);
 
         public void Dispose()
         {

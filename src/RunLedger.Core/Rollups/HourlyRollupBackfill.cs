@@ -89,27 +89,8 @@ public static class HourlyRollupBackfill
         }
     }
 
-    private static (RollupKey, RollupFigures) Read(DbDataReader r)
-    {
-        var key = new RollupKey(r.GetInt64(0), RollupDeltas.FiveMinutes, r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5));
-        var figures = new RollupFigures
-        {
-            Count = r.GetInt64(6),
-            Errors = r.GetInt64(7),
-            InputTokens = r.GetInt64(8),
-            OutputTokens = r.GetInt64(9),
-            CostNanos = r.GetInt64(10),
-            DurationCount = r.GetInt64(11),
-            DurationSum = r.GetInt64(12),
-        };
-        figures.Widen(r.IsDBNull(13) ? null : r.GetInt64(13), r.IsDBNull(14) ? null : r.GetInt64(14));
-        if (!r.IsDBNull(15))
-        {
-            figures.Histogram.Merge(LatencyHistogram.FromBytes(r.GetFieldValue<byte[]>(15)));
-        }
-
-        return (key, figures);
-    }
+    private static (RollupKey, RollupFigures) Read(DbDataReader r) =>
+        (new RollupKey(r.GetInt64(0), RollupDeltas.FiveMinutes, r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5)), RollupFigures.Read(r, 6));
 
     private static void Add(DbCommand command, string name, object value)
     {

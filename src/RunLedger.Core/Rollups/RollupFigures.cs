@@ -1,3 +1,4 @@
+using System.Data.Common;
 using RunLedger.Core.Storage;
 
 namespace RunLedger.Core.Rollups;
@@ -107,19 +108,30 @@ public sealed class RollupFigures
         DurationMax = max is { } x ? (DurationMax is { } current2 ? Math.Max(current2, x) : x) : DurationMax;
     }
 
-    public StatsFigures ToFigures() => new()
+    /// <summary>
+    /// The figures of a stored rollup row whose columns, from <paramref name="first"/> on, are
+    /// count, errors, input_tokens, output_tokens, cost_nanos, duration_count, duration_sum,
+    /// duration_min, duration_max and histogram (the rollups table's order).
+    /// </summary>
+    public static RollupFigures Read(DbDataReader reader, int first)
     {
-        Count = Count,
-        Errors = Errors,
-        InputTokens = InputTokens,
-        OutputTokens = OutputTokens,
-        CostUsd = StorageUnits.FromNanos(CostNanos),
-        AvgMs = DurationCount == 0 ? null : Math.Round(DurationSum / (double)DurationCount / 1000.0, 3),
-        P50Ms = Millis(Histogram.Quantile(0.50)),
-        P95Ms = Millis(Histogram.Quantile(0.95)),
-        P99Ms = Millis(Histogram.Quantile(0.99)),
-        MaxMs = DurationMax is { } max ? StorageUnits.MicrosToMillis(max) : null,
-    };
+        ArgumentNullException.ThrowIfNull(reader);
+        var figures = new RollupFigures
+        {
+            Count = reader.GetInt64(first),
+            Errors = reader.GetInt64(first + 1),
+            InputTokens = reader.GetInt64(first + 2),
+            OutputTokens = reader.GetInt64(first + 3),
+            CostNanos = reader.GetInt64(first + 4),
+            DurationCount = reader.GetInt64(first + 5),
+            DurationSum = reader.GetInt64(first + 6),
+        };
+        figures.Widen(reader.IsDBNull(first + 7) ? null : reader.GetInt64(first + 7), reader.IsDBNull(first + 8) ? null : reader.GetInt64(first + 8));
+        if (!reader.IsDBNull(first + 9))
+        {
+            figures.Histogram.Merge(LatencyHistogram.FromBytes(reader.GetFieldValue<byte[]>(first + 9)));
+        }
 
-    private static double? Millis(double? micros) => micros is { } us ? Math.Round(us / 1000.0, 3) : null;
+        return figures;
+    }
 }
