@@ -26,7 +26,8 @@ internal sealed partial class PostgresReader
         var toUs = StorageUnits.ToMicros(query.To);
         long? intervalUs = query.Interval is { } interval ? interval.Ticks / 10 : null;
 
-        var plan = StatsAggregation.PlanSegments(query, fromUs, toUs);
+        ValueTask<bool> HoldsNoRuns(long from, long to, CancellationToken token) => NoRunsBetweenAsync(connection, projectId, from, to, token);
+        var plan = await StatsAggregation.PlanSegmentsAsync(query, fromUs, toUs, HoldsNoRuns, cancellationToken).ConfigureAwait(false);
         var current = new StatsAggregation();
         await AggregateAsync(connection, projectId, query, dimensions, plan, intervalUs, current, cancellationToken).ConfigureAwait(false);
 
@@ -35,11 +36,46 @@ internal sealed partial class PostgresReader
         {
             var length = toUs - fromUs;
             previous = new StatsAggregation();
-            var previousPlan = StatsAggregation.PlanSegments(query with { Interval = null }, fromUs - length, fromUs);
+            var previousPlan = await StatsAggregation.PlanSegmentsAsync(query with { Interval = null }, fromUs - length, fromUs, HoldsNoRuns, cancellationToken).ConfigureAwait(false);
             await AggregateAsync(connection, projectId, query, dimensions, previousPlan, null, previous, cancellationToken).ConfigureAwait(false);
         }
 
         return current.ToResult(query, previous, StatsAggregation.SourceOf(plan));
+    }
+
+    /// <summary>
+    /// Whether no run of the project started in [<paramref name="fromUs"/>, <paramref name="toUs"/>),
+    /// from the probes <see cref="StatsAggregation.EmptinessProbes"/> names: one statement of index
+    /// probes, each stopping at its first row.
+    /// </summary>
+    private static async ValueTask<bool> NoRunsBetweenAsync(NpgsqlConnection connection, long projectId, long fromUs, long toUs, CancellationToken cancellationToken)
+    {
+        var (buckets, runs) = StatsAggregation.EmptinessProbes(fromUs, toUs);
+        await using var command = new NpgsqlCommand { Connection = connection };
+        var sql = new StringBuilder("SELECT ");
+        var n = 0;
+        foreach (var (size, from, to) in buckets)
+        {
+            sql.Append(n == 0 ? string.Empty : " OR ")
+                .Append(CultureInfo.InvariantCulture, $"EXISTS (SELECT 1 FROM rollups WHERE project_id = @p AND bucket_size = @v{n} AND bucket_start >= @v{n + 1} AND bucket_start < @v{n + 2} AND count > 0)");
+            command.Parameters.AddWithValue("v" + n.ToString(CultureInfo.InvariantCulture), size);
+            command.Parameters.AddWithValue("v" + (n + 1).ToString(CultureInfo.InvariantCulture), from);
+            command.Parameters.AddWithValue("v" + (n + 2).ToString(CultureInfo.InvariantCulture), to);
+            n += 3;
+        }
+
+        foreach (var (from, to) in runs)
+        {
+            sql.Append(n == 0 ? string.Empty : " OR ")
+                .Append(CultureInfo.InvariantCulture, $"EXISTS (SELECT 1 FROM runs WHERE project_id = @p AND started_at >= @v{n} AND started_at < @v{n + 1})");
+            command.Parameters.AddWithValue("v" + n.ToString(CultureInfo.InvariantCulture), from);
+            command.Parameters.AddWithValue("v" + (n + 1).ToString(CultureInfo.InvariantCulture), to);
+            n += 2;
+        }
+
+        command.Parameters.AddWithValue("p", projectId);
+        command.CommandText = sql.ToString();
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is false;
     }
 
     private async Task AggregateAsync(

@@ -23,7 +23,8 @@ internal sealed partial class SqliteReader
         var toUs = StorageUnits.ToMicros(query.To);
         long? intervalUs = query.Interval is { } interval ? interval.Ticks / 10 : null;
 
-        var plan = StatsAggregation.PlanSegments(query, fromUs, toUs);
+        ValueTask<bool> HoldsNoRuns(long from, long to, CancellationToken _) => ValueTask.FromResult(NoRunsBetween(connection, projectId, from, to));
+        var plan = await StatsAggregation.PlanSegmentsAsync(query, fromUs, toUs, HoldsNoRuns, cancellationToken).ConfigureAwait(false);
         var current = new StatsAggregation();
         await AggregateAsync(connection, projectId, query, dimensions, plan, intervalUs, current, cancellationToken).ConfigureAwait(false);
 
@@ -32,7 +33,7 @@ internal sealed partial class SqliteReader
         {
             var length = toUs - fromUs;
             previous = new StatsAggregation();
-            var previousPlan = StatsAggregation.PlanSegments(query with { Interval = null }, fromUs - length, fromUs);
+            var previousPlan = await StatsAggregation.PlanSegmentsAsync(query with { Interval = null }, fromUs - length, fromUs, HoldsNoRuns, cancellationToken).ConfigureAwait(false);
             await AggregateAsync(connection, projectId, query, dimensions, previousPlan, null, previous, cancellationToken).ConfigureAwait(false);
         }
 
@@ -53,6 +54,40 @@ internal sealed partial class SqliteReader
                 await AggregateRunsAsync(connection, projectId, query, dimensions, segment.FromUs, segment.ToUs, intervalUs, into, cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether no run of the project started in [<paramref name="fromUs"/>, <paramref name="toUs"/>),
+    /// from the probes <see cref="StatsAggregation.EmptinessProbes"/> names: one statement of index
+    /// seeks (the rollups' primary key, the runs' time index), each stopping at its first row.
+    /// </summary>
+    private static bool NoRunsBetween(SqliteConnection connection, long projectId, long fromUs, long toUs)
+    {
+        var (buckets, runs) = StatsAggregation.EmptinessProbes(fromUs, toUs);
+        var sql = new StringBuilder("SELECT ");
+        var probes = new List<long>();
+        foreach (var (size, from, to) in buckets)
+        {
+            sql.Append(probes.Count == 0 ? string.Empty : " OR ")
+                .Append(CultureInfo.InvariantCulture, $"EXISTS (SELECT 1 FROM rollups WHERE project_id = @p AND bucket_size = @v{probes.Count} AND bucket_start >= @v{probes.Count + 1} AND bucket_start < @v{probes.Count + 2} AND count > 0)");
+            probes.AddRange([size, from, to]);
+        }
+
+        foreach (var (from, to) in runs)
+        {
+            sql.Append(probes.Count == 0 ? string.Empty : " OR ")
+                .Append(CultureInfo.InvariantCulture, $"EXISTS (SELECT 1 FROM runs WHERE project_id = @p AND started_at >= @v{probes.Count} AND started_at < @v{probes.Count + 1})");
+            probes.AddRange([from, to]);
+        }
+
+        using var statement = new RawStatement(connection, sql.Append(';').ToString());
+        statement.Bind(statement.Position("@p"), projectId);
+        for (var i = 0; i < probes.Count; i++)
+        {
+            statement.Bind(statement.Position("@v" + i.ToString(CultureInfo.InvariantCulture)), probes[i]);
+        }
+
+        return statement.ExecuteScalarInt64() == 0;
     }
 
     /// <summary>Translates a filter that only compares rollup dimensions; null when it cannot.</summary>

@@ -209,6 +209,7 @@ public abstract class StatsConformance : StoreConformance
             Status = RunStatus.Succeeded,
             CostUsd = 0.000001m,
         })]);
+        await WriteRunsJustOutsideAsync(store, project, from, to);
         var query = new StatsQuery(null, ["name", "model", "status"], interval, from, to, true);
 
         var mixed = await store.Reader.GetStatsAsync(project, query, Ct);
@@ -236,6 +237,58 @@ public abstract class StatsConformance : StoreConformance
         }
     }
 
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 0)]
+    [InlineData(false, 60)]
+    [InlineData(true, 60)]
+    public async Task WindowEndingInsideABucket_ReadsItWholeOnlyWhenNothingStartedAfterTheEnd(bool runAfterTheEnd, int intervalMinutes)
+    {
+        // A night of runs after the seeded days, asked about a little after it ended: the day and
+        // the hour the window ends in hold nothing after its end, so their rows answer whole.
+        // One run 30 s after the end must keep the end ragged and stay out of the answer.
+        var (store, project, seeded) = await SeedAsync();
+        var to = Today.AddHours(6).AddMinutes(7).AddSeconds(13);
+        var from = Today.AddMinutes(2).AddSeconds(3);
+        var starts = Enumerable.Range(0, 40).Select(i => Today.AddHours(1).AddMinutes(i * 7).AddSeconds(i)).Append(to.AddSeconds(-20)).ToList();
+        if (runAfterTheEnd)
+        {
+            starts.Add(to.AddSeconds(30));
+        }
+
+        await WriteAsync(store, project, [.. starts.Select((t, i) => new RunWrite
+        {
+            Id = NewId(t),
+            Kind = RunKind.Llm,
+            Name = "night",
+            Model = Models[i % Models.Length],
+            StartedAt = t,
+            EndedAt = t.AddMilliseconds(100 + (i * 37)),
+            Status = i % 6 == 0 ? RunStatus.Failed : RunStatus.Succeeded,
+            Usage = new Usage { InputTokens = i, OutputTokens = 3 * i },
+            CostUsd = i * 0.00001m,
+        })]);
+        TimeSpan? interval = intervalMinutes == 0 ? null : TimeSpan.FromMinutes(intervalMinutes);
+        var query = new StatsQuery(null, ["model", "status"], interval, from, to, true);
+
+        var mixed = await store.Reader.GetStatsAsync(project, query, Ct);
+        var rows = await store.Reader.GetStatsAsync(project, query with { Filter = FilterParser.Parse("cost>=0", FilterTarget.Runs) }, Ct);
+
+        mixed.Source.ShouldBe(runAfterTheEnd ? "rollups+runs" : "rollups");
+        rows.Source.ShouldBe("runs");
+        var all = await AllRunsAsync(store, project);
+        ShouldMatch(mixed, mixed.Total, all.Where(r => r.StartedAt >= from && r.StartedAt < to).ToList(), "total");
+        ShouldMatch(mixed, mixed.PreviousTotal.ShouldNotBeNull(), seeded.Where(r => r.StartedAt >= from - (to - from) && r.StartedAt < from).ToList(), "previous total");
+        mixed.Groups.Select(g => g.Key).ShouldBe(rows.Groups.Select(g => g.Key));
+        for (var i = 0; i < rows.Groups.Count; i++)
+        {
+            var what = string.Join(',', rows.Groups[i].Key.Select(k => k.Key + "=" + k.Value));
+            ShouldBeSame(mixed.Groups[i].Figures, rows.Groups[i].Figures, what);
+            ShouldBeSame(mixed.Groups[i].Previous.ShouldNotBeNull(), rows.Groups[i].Previous.ShouldNotBeNull(), "previous " + what);
+            (mixed.Groups[i].Series ?? []).Select(p => (p.Start, p.Figures.Count)).ShouldBe((rows.Groups[i].Series ?? []).Select(p => (p.Start, p.Figures.Count)), what + ": points");
+        }
+    }
+
     [Fact]
     public async Task UpgradedLedger_HourlyRowsAddedUpFromFiveMinuteRows_AnswerAsTheRuns()
     {
@@ -246,6 +299,7 @@ public abstract class StatsConformance : StoreConformance
         var (store, project, runs) = await SeedAsync();
         var from = Start.AddHours(7).AddMinutes(3).AddSeconds(9);
         var to = Today.AddHours(-5).AddMinutes(-1);
+        await WriteRunsJustOutsideAsync(store, project, from, to);
         var query = new StatsQuery(null, ["model", "status"], null, from, to, true);
         var rowsQuery = query with { Filter = FilterParser.Parse("cost>=0", FilterTarget.Runs) };
         var written = await store.Reader.GetStatsAsync(project, query, Ct);
@@ -439,6 +493,24 @@ public abstract class StatsConformance : StoreConformance
         runs.Count.ShouldBe(400);
         return (store, project, runs);
     }
+
+    /// <summary>
+    /// A run 10 s before <paramref name="from"/> and one 10 s after <paramref name="to"/>, so the
+    /// buckets the window's edges cut through are not empty outside it and the edges are answered
+    /// from the runs (a bucket with nothing outside the window is read whole instead).
+    /// </summary>
+    private static Task WriteRunsJustOutsideAsync(ILedgerStore store, long project, DateTimeOffset from, DateTimeOffset to) =>
+        WriteAsync(store, project, [.. new[] { from.AddSeconds(-10), to.AddSeconds(10) }.Select(t => new RunWrite
+        {
+            Id = NewId(t),
+            Kind = RunKind.Llm,
+            Name = "n0",
+            Model = Models[0],
+            StartedAt = t,
+            EndedAt = t.AddMilliseconds(40),
+            Status = RunStatus.Succeeded,
+            CostUsd = 0.000002m,
+        })]);
 
     private static void ShouldMatchGroups(StatsResult stats, List<Run> runs, string[] dimensions)
     {

@@ -131,4 +131,85 @@ public sealed class StatsPlanTests
 
         StatsAggregation.SourceOf(plan).ShouldBe("runs");
     }
+
+    [Fact]
+    public async Task PlanSegmentsAsync_WindowEndingAfterTheLastRun_ReadsTheDayItEndsInWhole()
+    {
+        // Runs from 01:00 to 05:40 of days 10 and 11; "the last 24 hours" asked at 06:07:13 of day 11.
+        long[] runs = [.. Enumerable.Range(0, 41).SelectMany(i => new[] { 10 * Day, 11 * Day }.Select(day => day + (60 * Minute) + (i * 7 * Minute)))];
+        var to = (11 * Day) + (367 * Minute) + 13;
+        var from = to - Day;
+
+        var plan = await StatsAggregation.PlanSegmentsAsync(Query(), from, to, Oracle(runs), CancellationToken.None);
+
+        plan.ShouldBe(
+        [
+            new StatsSegment(from - (7 * Minute) - 13, 11 * Day, 3_600),
+            new StatsSegment(11 * Day, 12 * Day, 86_400),
+        ]);
+        StatsAggregation.SourceOf(plan).ShouldBe("rollups");
+    }
+
+    [Fact]
+    public async Task PlanSegmentsAsync_ARunJustAfterTheEnd_KeepsTheEdgeRagged()
+    {
+        long[] runs = [(11 * Day) + (60 * Minute), (11 * Day) + (367 * Minute) + 43];
+        var to = (11 * Day) + (367 * Minute) + 13;
+
+        var plan = await StatsAggregation.PlanSegmentsAsync(Query(), to - Day, to, Oracle(runs), CancellationToken.None);
+
+        plan[^1].ShouldBe(new StatsSegment((11 * Day) + (365 * Minute), to, null));
+        plan.ShouldAllBe(s => s.ToUs <= to);
+    }
+
+    [Fact]
+    public async Task PlanSegmentsAsync_CountEveryRunInTheWindowOnceAndNoneOutside()
+    {
+        var random = new Random(5);
+        for (var i = 0; i < 2000; i++)
+        {
+            // Bursts of runs with quiet gaps, so edges fall both in busy and in empty stretches.
+            var runs = new List<long>();
+            var cursor = random.NextInt64(-3 * Day, 3 * Day);
+            for (var burst = 0; burst < random.Next(0, 6); burst++)
+            {
+                cursor += random.NextInt64(0, 2 * Day);
+                for (var r = 0; r < random.Next(1, 20); r++)
+                {
+                    runs.Add(cursor + random.NextInt64(0, random.Next(2) == 0 ? 10 * Minute : 300 * Minute));
+                }
+            }
+
+            var from = random.NextInt64(-3 * Day, 8 * Day);
+            var to = from + random.NextInt64(1, (i % 3) switch { 0 => 10 * Minute, 1 => 30 * 60 * Minute, _ => 9 * Day });
+            TimeSpan? interval = (i % 4) switch { 0 => null, 1 => TimeSpan.FromHours(1), 2 => TimeSpan.FromDays(1), _ => TimeSpan.FromMinutes(7) };
+
+            var plan = await StatsAggregation.PlanSegmentsAsync(Query(interval: interval), from, to, Oracle([.. runs]), CancellationToken.None);
+
+            for (var s = 1; s < plan.Count; s++)
+            {
+                plan[s].FromUs.ShouldBe(plan[s - 1].ToUs, "segments follow each other without gaps or overlaps");
+            }
+
+            plan[0].FromUs.ShouldBeLessThanOrEqualTo(from);
+            plan[^1].ToUs.ShouldBeGreaterThanOrEqualTo(to);
+            foreach (var segment in plan.Where(s => s.BucketSize is not null))
+            {
+                var sizeUs = segment.BucketSize!.Value * 1_000_000;
+                (segment.FromUs % sizeUs).ShouldBe(0);
+                (segment.ToUs % sizeUs).ShouldBe(0);
+            }
+
+            plan.Where(s => s.BucketSize is null).ShouldAllBe(s => s.FromUs >= from && s.ToUs <= to, "runs are only read inside the window");
+            foreach (var run in runs)
+            {
+                var counted = plan.Count(s => run >= s.FromUs && run < s.ToUs);
+                counted.ShouldBe(run >= from && run < to ? 1 : 0, $"run at {run} in [{from}, {to}): {string.Join(", ", plan)}");
+            }
+        }
+    }
+
+    /// <summary>The exact answer a store gives: whether none of <paramref name="runs"/> started in [from, to).</summary>
+    private static Func<long, long, CancellationToken, ValueTask<bool>> Oracle(long[] runs) =>
+        (from, to, _) => ValueTask.FromResult(!runs.Any(r => r >= from && r < to));
 }
