@@ -145,8 +145,15 @@ internal sealed partial class PostgresReader : ILedgerReader
         return new Page<Session>(items, next);
     }
 
-    public async Task<SessionDetail?> GetSessionAsync(long projectId, string id, CancellationToken cancellationToken)
+    public async Task<SessionDetail?> GetSessionAsync(long projectId, string id, SessionRunsQuery runs, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(runs);
+        var cursor = runs.Cursor is null ? ((long, byte[])?)null : Cursors.Decode(runs.Cursor);
+        if (cursor is { Item2.Length: not 16 })
+        {
+            throw new FormatException("cursor: not a cursor this server made; pass back the nextCursor of the previous page unchanged.");
+        }
+
         await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         Session? session = null;
         await using (var command = new NpgsqlCommand($"SELECT {SessionRows.Columns} FROM sessions s WHERE s.project_id = @p AND s.id = @id", connection))
@@ -165,17 +172,33 @@ internal sealed partial class PostgresReader : ILedgerReader
             return null;
         }
 
-        var runs = new List<Run>();
-        await using (var command = new NpgsqlCommand(
-            $"SELECT {PostgresRows.RunColumns} FROM runs WHERE project_id = @p AND session_id = @id AND parent_id IS NULL ORDER BY started_at DESC, id DESC LIMIT 1000", connection))
+        var rows = new List<RunRow>(Math.Min(runs.Limit + 1, 1024));
+        await using (var command = new NpgsqlCommand { Connection = connection })
         {
+            var sql = new StringBuilder($"SELECT {PostgresRows.RunColumns} FROM runs WHERE project_id = @p AND session_id = @id AND parent_id IS NULL");
+            if (cursor is var (time, after))
+            {
+                sql.Append(" AND (started_at, id) < (@ctime, @cid)");
+                command.Parameters.AddWithValue("ctime", time);
+                command.Parameters.AddWithValue("cid", StorageUnits.ToGuid(after));
+            }
+
+            command.CommandText = sql.Append(" ORDER BY started_at DESC, id DESC LIMIT @limit").ToString();
             command.Parameters.AddWithValue("p", projectId);
             command.Parameters.AddWithValue("id", id);
+            command.Parameters.AddWithValue("limit", runs.Limit + 1);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                runs.Add(RunMerge.ToRun(PostgresRows.ReadRun(reader)));
+                rows.Add(PostgresRows.ReadRun(reader));
             }
+        }
+
+        string? next = null;
+        if (rows.Count > runs.Limit)
+        {
+            rows.RemoveAt(rows.Count - 1);
+            next = Cursors.Encode(rows[^1].StartedAt, StorageUnits.ToBytes(rows[^1].Id));
         }
 
         var byStatus = new List<StatusCount>();
@@ -190,7 +213,7 @@ internal sealed partial class PostgresReader : ILedgerReader
             }
         }
 
-        return new SessionDetail(session, runs, byStatus);
+        return new SessionDetail(session, rows.ConvertAll(row => RunMerge.ToRun(row)), byStatus, next);
     }
 
     public async Task<IReadOnlyList<LedgerEvent>> ReadEventsAsync(long projectId, long afterId, FilterNode? filter, int limit, CancellationToken cancellationToken)

@@ -156,8 +156,10 @@ internal sealed partial class SqliteReader : ILedgerReader
         return new Page<Session>(items, next);
     }
 
-    public async Task<SessionDetail?> GetSessionAsync(long projectId, string id, CancellationToken cancellationToken)
+    public async Task<SessionDetail?> GetSessionAsync(long projectId, string id, SessionRunsQuery runs, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(runs);
+        var cursor = runs.Cursor is null ? ((long, byte[])?)null : Cursors.Decode(runs.Cursor);
         await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         Session? session = null;
         await using (var command = connection.CreateCommand())
@@ -177,17 +179,34 @@ internal sealed partial class SqliteReader : ILedgerReader
             return null;
         }
 
-        var runs = new List<Run>();
+        // The session's top-level runs through their own index (ix_runs_session_roots), one page.
+        var rows = new List<RunRow>(Math.Min(runs.Limit + 1, 1024));
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND session_id = @id AND parent_id IS NULL ORDER BY started_at DESC, id DESC LIMIT 1000;";
+            var sql = new StringBuilder($"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND session_id = @id AND parent_id IS NULL");
+            if (cursor is var (time, after))
+            {
+                sql.Append(" AND (started_at < @ctime OR (started_at = @ctime AND id < @cid))");
+                command.Parameters.AddWithValue("@ctime", time);
+                command.Parameters.AddWithValue("@cid", after);
+            }
+
+            command.CommandText = sql.Append(" ORDER BY started_at DESC, id DESC LIMIT @limit;").ToString();
             command.Parameters.AddWithValue("@p", projectId);
             command.Parameters.AddWithValue("@id", id);
+            command.Parameters.AddWithValue("@limit", runs.Limit + 1);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                runs.Add(ToRun(SqliteRows.ReadRun(reader)));
+                rows.Add(SqliteRows.ReadRun(reader));
             }
+        }
+
+        string? next = null;
+        if (rows.Count > runs.Limit)
+        {
+            rows.RemoveAt(rows.Count - 1);
+            next = Cursors.Encode(rows[^1].StartedAt, StorageUnits.ToBytes(rows[^1].Id));
         }
 
         var byStatus = new List<StatusCount>();
@@ -203,7 +222,7 @@ internal sealed partial class SqliteReader : ILedgerReader
             }
         }
 
-        return new SessionDetail(session, runs, byStatus);
+        return new SessionDetail(session, rows.ConvertAll(ToRun), byStatus, next);
     }
 
     public async Task<IReadOnlyList<LedgerEvent>> ReadEventsAsync(long projectId, long afterId, FilterNode? filter, int limit, CancellationToken cancellationToken)

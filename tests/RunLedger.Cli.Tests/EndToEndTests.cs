@@ -66,6 +66,22 @@ public sealed class EndToEndTests : IAsyncLifetime
         var stats = Host();
         (await stats.RunAsync("stats", "--group-by", "model", "--from", "-1d")).ShouldBe(0, stats.Error.ToString());
         stats.Output.ToString().ShouldContain("total");
+
+        // A session's top-level runs come a page at a time; --all follows the pages.
+        var sessions = Host();
+        (await sessions.RunAsync("sessions", "list", "--limit", "1", "--json")).ShouldBe(0, sessions.Error.ToString());
+        using var sessionList = System.Text.Json.JsonDocument.Parse(sessions.Output.ToString());
+        var sessionId = sessionList.RootElement.GetProperty("items")[0].GetProperty("id").GetString()!;
+        var everyRun = Host();
+        (await everyRun.RunAsync("sessions", "show", sessionId, "--all", "--json")).ShouldBe(0, everyRun.Error.ToString());
+        using var all = System.Text.Json.JsonDocument.Parse(everyRun.Output.ToString());
+        var topLevel = all.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("id").GetString()).ToList();
+        topLevel.Count.ShouldBeGreaterThan(2);
+        topLevel.Distinct().Count().ShouldBe(topLevel.Count);
+        all.RootElement.TryGetProperty("nextCursor", out _).ShouldBeFalse();
+        var two = Host();
+        (await two.RunAsync("sessions", "show", sessionId, "--limit", "2")).ShouldBe(0, two.Error.ToString());
+        two.Output.ToString().ShouldContain("More top-level runs");
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using RunLedger.Core.Ingest;
 using RunLedger.Core.Model;
+using RunLedger.Core.Storage;
 
 namespace RunLedger.Conformance;
 
@@ -105,5 +106,44 @@ public abstract class SessionConformance : StoreConformance
         detail.RunsByStatus.OrderBy(s => s.Status, StringComparer.Ordinal).ShouldBe([new StatusCount("failed", 1), new StatusCount("running", 1), new StatusCount("succeeded", 1)]);
         detail.Session.RunCount.ShouldBe(3);
         (await store.Reader.GetSessionAsync(project, "missing", Ct)).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task Detail_PagesThroughTopLevelRuns_EachOnceNewestFirst()
+    {
+        // Seven top-level runs (two starting at the same microsecond, so the id breaks the tie)
+        // with a child each; pages of three.
+        var (store, project) = await OpenWithProjectAsync();
+        var starts = new[] { -9, -8, -7, -7, -5, -4, -3 }.Select(m => Now.AddMinutes(m)).ToArray();
+        var roots = starts.Select((t, i) => (Id: NewId(t), Start: t, Failed: i % 3 == 0)).ToList();
+        await WriteAsync(store, project, [
+            .. roots.Select(r => new RunWrite { Id = r.Id, SessionId = "s", StartedAt = r.Start, EndedAt = Now, Status = r.Failed ? RunStatus.Failed : RunStatus.Succeeded }),
+            .. roots.Select(r => new RunWrite { Id = NewId(r.Start.AddSeconds(1)), SessionId = "s", ParentId = r.Id, StartedAt = r.Start.AddSeconds(1), EndedAt = Now }),
+        ]);
+        var expected = roots.OrderByDescending(r => r.Start).ThenByDescending(r => r.Id.ToString("N"), StringComparer.Ordinal).Select(r => r.Id).ToList();
+
+        var seen = new List<Guid>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = (await store.Reader.GetSessionAsync(project, "s", new SessionRunsQuery(3, cursor), Ct)).ShouldNotBeNull();
+            page.Runs.Count.ShouldBeLessThanOrEqualTo(3);
+            page.RunsByStatus.Sum(s => s.Count).ShouldBe(14, "the counts cover every run of the session on every page");
+            page.Session.RunCount.ShouldBe(14);
+            seen.AddRange(page.Runs.Select(r => r.Id));
+            cursor = page.NextCursor;
+            pages++;
+        }
+        while (cursor is not null);
+
+        seen.ShouldBe(expected);
+        pages.ShouldBe(3);
+        var first = (await store.Reader.GetSessionAsync(project, "s", Ct)).ShouldNotBeNull();
+        first.Runs.Count.ShouldBe(7);
+        first.NextCursor.ShouldBeNull("the default page holds all seven");
+        var exact = (await store.Reader.GetSessionAsync(project, "s", new SessionRunsQuery(7), Ct)).ShouldNotBeNull();
+        exact.NextCursor.ShouldBeNull("no cursor when nothing is left");
+        await Should.ThrowAsync<FormatException>(() => store.Reader.GetSessionAsync(project, "s", new SessionRunsQuery(3, "not-a-cursor"), Ct));
     }
 }

@@ -73,6 +73,44 @@ public sealed class PaginationTests
         problem.GetProperty("field").GetString().ShouldBe(field);
     }
 
+    [Fact]
+    public async Task Session_PagedWithCursor_ReturnsEveryTopLevelRunOnceNewestFirst()
+    {
+        await using var server = await LedgerTestServer.StartAsync();
+        var (body, ids) = Batch(120, T0, "\"sessionId\":\"night\"");
+        await server.Client.IngestOkAsync(body);
+
+        var first = await server.Client.GetJsonAsync("/v1/sessions/night");
+        first.GetProperty("runs").GetArrayLength().ShouldBe(50, "the default page");
+        first.GetProperty("session").GetProperty("runCount").GetInt64().ShouldBe(120);
+        var seen = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await server.Client.GetJsonAsync("/v1/sessions/night?limit=40" + (cursor is null ? string.Empty : "&cursor=" + Uri.EscapeDataString(cursor)));
+            page.GetProperty("runsByStatus")[0].GetProperty("count").GetInt64().ShouldBe(120);
+            seen.AddRange(page.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("id").GetString()!));
+            cursor = page.TryGetProperty("nextCursor", out var next) ? next.GetString() : null;
+        }
+        while (cursor is not null);
+
+        seen.ShouldBe(Enumerable.Reverse(ids).ToList(), "newest first, each once");
+    }
+
+    [Theory]
+    [InlineData("cursor=not-a-cursor!!", "cursor")]
+    [InlineData("cursor=AgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "cursor")]
+    [InlineData("limit=0", "limit")]
+    [InlineData("limit=5000", "limit")]
+    public async Task Session_BadCursorOrLimit_Answers400NamingTheArgument(string query, string field)
+    {
+        await using var server = await LedgerTestServer.StartAsync();
+        await server.Client.IngestOkAsync(Batch(3, T0, "\"sessionId\":\"night\"").Body);
+        using var response = await server.Client.GetAsync("/v1/sessions/night?" + query);
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        problem.GetProperty("field").GetString().ShouldBe(field);
+    }
+
     private static async Task<HashSet<string>> IngestManyAsync(LedgerTestServer server, int count)
     {
         var ids = new HashSet<string>(StringComparer.Ordinal);

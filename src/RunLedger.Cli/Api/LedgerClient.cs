@@ -106,8 +106,9 @@ public sealed class LedgerClient : IDisposable
     public Task<Page<Session>> ListSessionsAsync(string? filter, int? limit, string? cursor, CancellationToken cancellationToken) =>
         GetAsync<Page<Session>>(LedgerRoutes.Sessions(filter, limit, cursor), ScopeRead, cancellationToken);
 
-    public Task<SessionDetail> GetSessionAsync(string id, CancellationToken cancellationToken) =>
-        GetAsync<SessionDetail>(LedgerRoutes.Session(id), ScopeRead, cancellationToken);
+    /// <summary>A session with a page of its top-level runs (the server's default page without <paramref name="limit"/>).</summary>
+    public Task<SessionDetail> GetSessionAsync(string id, int? limit, string? cursor, CancellationToken cancellationToken) =>
+        GetAsync<SessionDetail>(LedgerRoutes.Session(id, limit, cursor), ScopeRead, cancellationToken);
 
     /// <summary>Events after <paramref name="after"/> oldest first; without it, the newest <paramref name="limit"/> events.</summary>
     public Task<EventPage> ListEventsAsync(long? after, string? filter, int? limit, CancellationToken cancellationToken) =>

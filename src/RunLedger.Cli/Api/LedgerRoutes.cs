@@ -14,7 +14,8 @@ public static class LedgerRoutes
     public static string Sessions(string? filter, int? limit, string? cursor) =>
         Build("v1/sessions", ("q", filter), ("limit", Number(limit)), ("cursor", cursor));
 
-    public static string Session(string id) => "v1/sessions/" + Uri.EscapeDataString(id);
+    public static string Session(string id, int? limit = null, string? cursor = null) =>
+        Build("v1/sessions/" + Uri.EscapeDataString(id), ("limit", Number(limit)), ("cursor", cursor));
 
     public static string Events(long? after, string? filter, int? limit) =>
         Build("v1/events", ("after", Number(after)), ("q", filter), ("limit", Number(limit)));

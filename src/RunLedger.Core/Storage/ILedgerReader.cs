@@ -12,7 +12,12 @@ public interface ILedgerReader
 
     Task<Page<Session>> QuerySessionsAsync(long projectId, SessionQuery query, CancellationToken cancellationToken);
 
-    Task<SessionDetail?> GetSessionAsync(long projectId, string id, CancellationToken cancellationToken);
+    /// <summary>A session with the page of its top-level runs <paramref name="runs"/> asks for; null when there is no such session.</summary>
+    Task<SessionDetail?> GetSessionAsync(long projectId, string id, SessionRunsQuery runs, CancellationToken cancellationToken);
+
+    /// <summary>A session with its newest <see cref="SessionRunsQuery.DefaultLimit"/> top-level runs.</summary>
+    Task<SessionDetail?> GetSessionAsync(long projectId, string id, CancellationToken cancellationToken) =>
+        GetSessionAsync(projectId, id, new SessionRunsQuery(), cancellationToken);
 
     /// <summary>
     /// Events with an id greater than <paramref name="afterId"/>, oldest first, at most

@@ -5,6 +5,16 @@ namespace RunLedger.Core.Storage;
 /// <summary>A page of runs: newest first (by start time, then id), after an optional cursor.</summary>
 public sealed record RunQuery(FilterNode? Filter, int Limit, string? Cursor, bool IncludeBodies = false);
 
+/// <summary>
+/// Which of a session's top-level runs to return with it: <paramref name="Limit"/> of them, newest
+/// first (by start time, then id), after an optional cursor (the previous answer's next cursor).
+/// </summary>
+public sealed record SessionRunsQuery(int Limit = SessionRunsQuery.DefaultLimit, string? Cursor = null)
+{
+    /// <summary>Top-level runs returned with a session when the caller does not say.</summary>
+    public const int DefaultLimit = 50;
+}
+
 /// <summary>A page of sessions, newest first.</summary>
 public sealed record SessionQuery(FilterNode? Filter, int Limit, string? Cursor);
 

@@ -18,7 +18,7 @@ internal static class ReadEndpoints
         group.MapGet("/runs", ListRunsAsync).WithName("ListRuns").WithSummary("Runs matching a filter, newest first");
         group.MapGet("/runs/{id}", GetRunAsync).WithName("GetRun").WithSummary("A run with its children and events");
         group.MapGet("/sessions", ListSessionsAsync).WithName("ListSessions").WithSummary("Sessions, newest first");
-        group.MapGet("/sessions/{id}", GetSessionAsync).WithName("GetSession").WithSummary("A session with its runs");
+        group.MapGet("/sessions/{id}", GetSessionAsync).WithName("GetSession").WithSummary("A session with a page of its top-level runs");
         group.MapGet("/events", ListEventsAsync).WithName("ListEvents").WithSummary("Events after an id, oldest first");
         group.MapGet("/stats", StatsAsync).WithName("Stats").WithSummary("Counts, errors, tokens, cost and latency percentiles");
     }
@@ -84,11 +84,23 @@ internal static class ReadEndpoints
         }
     }
 
-    internal static async Task<IResult> GetSessionAsync(HttpContext http, ILedgerStore store, string id, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetSessionAsync(HttpContext http, ILedgerStore store, string id, string? limit, string? cursor, CancellationToken cancellationToken)
     {
         var key = CallerKey.Get(http);
-        var detail = await store.Reader.GetSessionAsync(key.ProjectId, id, cancellationToken).ConfigureAwait(false);
-        return detail is null ? Problems.NotFound("session", id) : TypedResults.Ok(detail);
+        if (!QueryArguments.TryParseLimit(limit, SessionRunsQuery.DefaultLimit, out var pageSize, out var limitError))
+        {
+            return Problems.BadRequest("invalid-argument", limitError!, "limit");
+        }
+
+        try
+        {
+            var detail = await store.Reader.GetSessionAsync(key.ProjectId, id, new SessionRunsQuery(pageSize, cursor), cancellationToken).ConfigureAwait(false);
+            return detail is null ? Problems.NotFound("session", id) : TypedResults.Ok(detail);
+        }
+        catch (FormatException ex)
+        {
+            return Problems.BadRequest("invalid-argument", ex.Message, "cursor");
+        }
     }
 
     internal static async Task<IResult> ListEventsAsync(HttpContext http, ILedgerStore store, string? after, string? q, string? limit, CancellationToken cancellationToken)
