@@ -157,7 +157,7 @@ internal sealed class QueryScenario : IScenario
             yield return ("full-text search (\"webhook\")", _ => Page("\"webhook\"", null), null);
             yield return ("run detail with children", i => Detail(_rootRuns[i % _rootRuns.Count]), null);
             yield return ("last 100 events", _ => LastEvents(), 2);
-            yield return ("session summary", i => Session(_sessions[i % _sessions.Count]), 2);
+            yield return ("session summary (counts and newest 50 top-level runs)", i => Session(_sessions[i % _sessions.Count]), 2);
         }
 
         public Func<int, Task<string?>> RunsForRepository(string repository) =>
