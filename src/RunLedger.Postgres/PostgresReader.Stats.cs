@@ -26,8 +26,8 @@ internal sealed partial class PostgresReader
         var toUs = StorageUnits.ToMicros(query.To);
         long? intervalUs = query.Interval is { } interval ? interval.Ticks / 10 : null;
 
-        ValueTask<bool> HoldsNoRuns(long from, long to, CancellationToken token) => NoRunsBetweenAsync(connection, projectId, from, to, token);
-        var plan = await StatsAggregation.PlanSegmentsAsync(query, fromUs, toUs, HoldsNoRuns, cancellationToken).ConfigureAwait(false);
+        ValueTask<IReadOnlyList<bool>> HoldNoRuns(IReadOnlyList<(long, long)> ranges, CancellationToken token) => NoRunsInAsync(connection, projectId, ranges, token);
+        var plan = await StatsAggregation.PlanSegmentsAsync(query, fromUs, toUs, HoldNoRuns, cancellationToken).ConfigureAwait(false);
         var current = new StatsAggregation();
         await AggregateAsync(connection, projectId, query, dimensions, plan, intervalUs, current, cancellationToken).ConfigureAwait(false);
 
@@ -36,7 +36,7 @@ internal sealed partial class PostgresReader
         {
             var length = toUs - fromUs;
             previous = new StatsAggregation();
-            var previousPlan = await StatsAggregation.PlanSegmentsAsync(query with { Interval = null }, fromUs - length, fromUs, HoldsNoRuns, cancellationToken).ConfigureAwait(false);
+            var previousPlan = await StatsAggregation.PlanSegmentsAsync(query with { Interval = null }, fromUs - length, fromUs, HoldNoRuns, cancellationToken).ConfigureAwait(false);
             await AggregateAsync(connection, projectId, query, dimensions, previousPlan, null, previous, cancellationToken).ConfigureAwait(false);
         }
 
@@ -44,38 +44,52 @@ internal sealed partial class PostgresReader
     }
 
     /// <summary>
-    /// Whether no run of the project started in [<paramref name="fromUs"/>, <paramref name="toUs"/>),
-    /// from the probes <see cref="StatsAggregation.EmptinessProbes"/> names: one statement of index
-    /// probes, each stopping at its first row.
+    /// For each range, whether no run of the project started in it, from the probes
+    /// <see cref="StatsAggregation.EmptinessProbes"/> names: one statement of index probes, each
+    /// stopping at its first row, in the caller's snapshot.
     /// </summary>
-    private static async ValueTask<bool> NoRunsBetweenAsync(NpgsqlConnection connection, long projectId, long fromUs, long toUs, CancellationToken cancellationToken)
+    private static async ValueTask<IReadOnlyList<bool>> NoRunsInAsync(
+        NpgsqlConnection connection, long projectId, IReadOnlyList<(long FromUs, long ToUs)> ranges, CancellationToken cancellationToken)
     {
-        var (buckets, runs) = StatsAggregation.EmptinessProbes(fromUs, toUs);
         await using var command = new NpgsqlCommand { Connection = connection };
-        var sql = new StringBuilder("SELECT ");
-        var n = 0;
-        foreach (var (size, from, to) in buckets)
+        string Next(long value)
         {
-            sql.Append(n == 0 ? string.Empty : " OR ")
-                .Append(CultureInfo.InvariantCulture, $"EXISTS (SELECT 1 FROM rollups WHERE project_id = @p AND bucket_size = @v{n} AND bucket_start >= @v{n + 1} AND bucket_start < @v{n + 2} AND count > 0)");
-            command.Parameters.AddWithValue("v" + n.ToString(CultureInfo.InvariantCulture), size);
-            command.Parameters.AddWithValue("v" + (n + 1).ToString(CultureInfo.InvariantCulture), from);
-            command.Parameters.AddWithValue("v" + (n + 2).ToString(CultureInfo.InvariantCulture), to);
-            n += 3;
+            var name = "v" + command.Parameters.Count.ToString(CultureInfo.InvariantCulture);
+            command.Parameters.AddWithValue(name, value);
+            return "@" + name;
         }
 
-        foreach (var (from, to) in runs)
+        var sql = new StringBuilder("SELECT ");
+        for (var r = 0; r < ranges.Count; r++)
         {
-            sql.Append(n == 0 ? string.Empty : " OR ")
-                .Append(CultureInfo.InvariantCulture, $"EXISTS (SELECT 1 FROM runs WHERE project_id = @p AND started_at >= @v{n} AND started_at < @v{n + 1})");
-            command.Parameters.AddWithValue("v" + n.ToString(CultureInfo.InvariantCulture), from);
-            command.Parameters.AddWithValue("v" + (n + 1).ToString(CultureInfo.InvariantCulture), to);
-            n += 2;
+            var (buckets, runs) = StatsAggregation.EmptinessProbes(ranges[r].FromUs, ranges[r].ToUs);
+            var probes = new List<string>();
+            foreach (var (size, from, to) in buckets)
+            {
+                probes.Add($"EXISTS (SELECT 1 FROM rollups WHERE project_id = @p AND bucket_size = {Next(size)} AND bucket_start >= {Next(from)} AND bucket_start < {Next(to)} AND count > 0)");
+            }
+
+            foreach (var (from, to) in runs)
+            {
+                probes.Add($"EXISTS (SELECT 1 FROM runs WHERE project_id = @p AND started_at >= {Next(from)} AND started_at < {Next(to)})");
+            }
+
+            sql.Append(r == 0 ? string.Empty : ", ").Append("NOT (").AppendJoin(" OR ", probes).Append(')');
         }
 
         command.Parameters.AddWithValue("p", projectId);
         command.CommandText = sql.ToString();
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is false;
+        var answers = new bool[ranges.Count];
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            for (var r = 0; r < answers.Length; r++)
+            {
+                answers[r] = reader.GetBoolean(r);
+            }
+        }
+
+        return answers;
     }
 
     private async Task AggregateAsync(

@@ -29,11 +29,7 @@ internal sealed partial class PostgresReader : ILedgerReader
         AppendFilter(sql, command, query.Filter is null ? null : PostgresFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow()));
         if (query.Cursor is not null)
         {
-            var (time, id) = Cursors.Decode(query.Cursor);
-            if (id.Length != 16)
-            {
-                throw new FormatException("cursor: not a cursor this server made; pass back the nextCursor of the previous page unchanged.");
-            }
+            var (time, id) = Cursors.DecodeRun(query.Cursor);
 
             sql.Append(" AND (r.started_at, r.id) < (@ctime, @cid)");
             command.Parameters.AddWithValue("ctime", time);
@@ -148,11 +144,8 @@ internal sealed partial class PostgresReader : ILedgerReader
     public async Task<SessionDetail?> GetSessionAsync(long projectId, string id, SessionRunsQuery runs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(runs);
-        var cursor = runs.Cursor is null ? ((long, byte[])?)null : Cursors.Decode(runs.Cursor);
-        if (cursor is { Item2.Length: not 16 })
-        {
-            throw new FormatException("cursor: not a cursor this server made; pass back the nextCursor of the previous page unchanged.");
-        }
+        ArgumentOutOfRangeException.ThrowIfLessThan(runs.Limit, 1);
+        var cursor = runs.Cursor is null ? ((long, byte[])?)null : Cursors.DecodeRun(runs.Cursor);
 
         await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         Session? session = null;

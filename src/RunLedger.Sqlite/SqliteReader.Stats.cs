@@ -23,8 +23,8 @@ internal sealed partial class SqliteReader
         var toUs = StorageUnits.ToMicros(query.To);
         long? intervalUs = query.Interval is { } interval ? interval.Ticks / 10 : null;
 
-        ValueTask<bool> HoldsNoRuns(long from, long to, CancellationToken _) => ValueTask.FromResult(NoRunsBetween(connection, projectId, from, to));
-        var plan = await StatsAggregation.PlanSegmentsAsync(query, fromUs, toUs, HoldsNoRuns, cancellationToken).ConfigureAwait(false);
+        ValueTask<IReadOnlyList<bool>> HoldNoRuns(IReadOnlyList<(long, long)> ranges, CancellationToken _) => ValueTask.FromResult<IReadOnlyList<bool>>(NoRunsIn(connection, projectId, ranges));
+        var plan = await StatsAggregation.PlanSegmentsAsync(query, fromUs, toUs, HoldNoRuns, cancellationToken).ConfigureAwait(false);
         var current = new StatsAggregation();
         await AggregateAsync(connection, projectId, query, dimensions, plan, intervalUs, current, cancellationToken).ConfigureAwait(false);
 
@@ -33,7 +33,7 @@ internal sealed partial class SqliteReader
         {
             var length = toUs - fromUs;
             previous = new StatsAggregation();
-            var previousPlan = await StatsAggregation.PlanSegmentsAsync(query with { Interval = null }, fromUs - length, fromUs, HoldsNoRuns, cancellationToken).ConfigureAwait(false);
+            var previousPlan = await StatsAggregation.PlanSegmentsAsync(query with { Interval = null }, fromUs - length, fromUs, HoldNoRuns, cancellationToken).ConfigureAwait(false);
             await AggregateAsync(connection, projectId, query, dimensions, previousPlan, null, previous, cancellationToken).ConfigureAwait(false);
         }
 
@@ -57,37 +57,61 @@ internal sealed partial class SqliteReader
     }
 
     /// <summary>
-    /// Whether no run of the project started in [<paramref name="fromUs"/>, <paramref name="toUs"/>),
-    /// from the probes <see cref="StatsAggregation.EmptinessProbes"/> names: one statement of index
-    /// seeks (the rollups' primary key, the runs' time index), each stopping at its first row.
+    /// For each range, whether no run of the project started in it, from the probes
+    /// <see cref="StatsAggregation.EmptinessProbes"/> names: one statement of index seeks (the
+    /// rollups' primary key, the runs' time index), each stopping at its first row.
     /// </summary>
-    private static bool NoRunsBetween(SqliteConnection connection, long projectId, long fromUs, long toUs)
+    private static bool[] NoRunsIn(SqliteConnection connection, long projectId, IReadOnlyList<(long FromUs, long ToUs)> ranges)
     {
-        var (buckets, runs) = StatsAggregation.EmptinessProbes(fromUs, toUs);
         var sql = new StringBuilder("SELECT ");
-        var probes = new List<long>();
-        foreach (var (size, from, to) in buckets)
+        var values = new List<long>();
+        string Next()
         {
-            sql.Append(probes.Count == 0 ? string.Empty : " OR ")
-                .Append(CultureInfo.InvariantCulture, $"EXISTS (SELECT 1 FROM rollups WHERE project_id = @p AND bucket_size = @v{probes.Count} AND bucket_start >= @v{probes.Count + 1} AND bucket_start < @v{probes.Count + 2} AND count > 0)");
-            probes.AddRange([size, from, to]);
+            values.Add(0);
+            return "@v" + (values.Count - 1).ToString(CultureInfo.InvariantCulture);
         }
 
-        foreach (var (from, to) in runs)
+        for (var r = 0; r < ranges.Count; r++)
         {
-            sql.Append(probes.Count == 0 ? string.Empty : " OR ")
-                .Append(CultureInfo.InvariantCulture, $"EXISTS (SELECT 1 FROM runs WHERE project_id = @p AND started_at >= @v{probes.Count} AND started_at < @v{probes.Count + 1})");
-            probes.AddRange([from, to]);
+            var (buckets, runs) = StatsAggregation.EmptinessProbes(ranges[r].FromUs, ranges[r].ToUs);
+            var probes = new List<string>();
+            foreach (var (size, from, to) in buckets)
+            {
+                var (s, f, t) = (Next(), Next(), Next());
+                values[^3] = size;
+                values[^2] = from;
+                values[^1] = to;
+                probes.Add($"EXISTS (SELECT 1 FROM rollups WHERE project_id = @p AND bucket_size = {s} AND bucket_start >= {f} AND bucket_start < {t} AND count > 0)");
+            }
+
+            foreach (var (from, to) in runs)
+            {
+                var (f, t) = (Next(), Next());
+                values[^2] = from;
+                values[^1] = to;
+                probes.Add($"EXISTS (SELECT 1 FROM runs WHERE project_id = @p AND started_at >= {f} AND started_at < {t})");
+            }
+
+            sql.Append(r == 0 ? string.Empty : ", ").Append("NOT (").AppendJoin(" OR ", probes).Append(')');
         }
 
         using var statement = new RawStatement(connection, sql.Append(';').ToString());
         statement.Bind(statement.Position("@p"), projectId);
-        for (var i = 0; i < probes.Count; i++)
+        for (var i = 0; i < values.Count; i++)
         {
-            statement.Bind(statement.Position("@v" + i.ToString(CultureInfo.InvariantCulture)), probes[i]);
+            statement.Bind(statement.Position("@v" + i.ToString(CultureInfo.InvariantCulture)), values[i]);
         }
 
-        return statement.ExecuteScalarInt64() == 0;
+        var answers = new bool[ranges.Count];
+        if (statement.Read())
+        {
+            for (var r = 0; r < answers.Length; r++)
+            {
+                answers[r] = statement.Int64(r) != 0;
+            }
+        }
+
+        return answers;
     }
 
     /// <summary>Translates a filter that only compares rollup dimensions; null when it cannot.</summary>

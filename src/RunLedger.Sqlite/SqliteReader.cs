@@ -30,7 +30,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow()));
         if (query.Cursor is not null)
         {
-            var (time, id) = Cursors.Decode(query.Cursor);
+            var (time, id) = Cursors.DecodeRun(query.Cursor);
             sql.Append(" AND (r.started_at < @ctime OR (r.started_at = @ctime AND r.id < @cid))");
             command.Parameters.AddWithValue("@ctime", time);
             command.Parameters.AddWithValue("@cid", id);
@@ -159,7 +159,8 @@ internal sealed partial class SqliteReader : ILedgerReader
     public async Task<SessionDetail?> GetSessionAsync(long projectId, string id, SessionRunsQuery runs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(runs);
-        var cursor = runs.Cursor is null ? ((long, byte[])?)null : Cursors.Decode(runs.Cursor);
+        ArgumentOutOfRangeException.ThrowIfLessThan(runs.Limit, 1);
+        var cursor = runs.Cursor is null ? ((long, byte[])?)null : Cursors.DecodeRun(runs.Cursor);
         await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         Session? session = null;
         await using (var command = connection.CreateCommand())

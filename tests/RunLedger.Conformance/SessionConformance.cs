@@ -145,5 +145,16 @@ public abstract class SessionConformance : StoreConformance
         var exact = (await store.Reader.GetSessionAsync(project, "s", new SessionRunsQuery(7), Ct)).ShouldNotBeNull();
         exact.NextCursor.ShouldBeNull("no cursor when nothing is left");
         await Should.ThrowAsync<FormatException>(() => store.Reader.GetSessionAsync(project, "s", new SessionRunsQuery(3, "not-a-cursor"), Ct));
+
+        // A cursor of the sessions listing (a session id where a run id belongs) or of the wrong
+        // length is refused alike by every store, not read as some position.
+        foreach (var length in new[] { 3, 15, 17 })
+        {
+            var foreign = Cursors.Encode(1, new byte[length]);
+            await Should.ThrowAsync<FormatException>(() => store.Reader.GetSessionAsync(project, "s", new SessionRunsQuery(3, foreign), Ct));
+            await Should.ThrowAsync<FormatException>(() => store.Reader.QueryRunsAsync(project, new RunQuery(null, 3, foreign), Ct));
+        }
+
+        Should.Throw<ArgumentOutOfRangeException>(() => new SessionRunsQuery(0));
     }
 }

@@ -5,7 +5,8 @@ namespace RunLedger.Cli.Commands;
 /// <summary>Option and argument shapes several commands share.</summary>
 internal static class CommonOptions
 {
-    public static Option<int> Limit(int defaultValue, int max, string description)
+    /// <param name="min">The smallest --limit: 0 where "none of the past, only what follows" means something (events), else 1.</param>
+    public static Option<int> Limit(int defaultValue, int max, string description, int min = 1)
     {
         var option = new Option<int>("--limit", "-n")
         {
@@ -13,7 +14,7 @@ internal static class CommonOptions
             DefaultValueFactory = _ => defaultValue,
             HelpName = "N",
         };
-        Validate(option, value => value < 0 || value > max ? $"--limit must be between 0 and {max}." : null);
+        Validate(option, value => value < min || value > max ? $"--limit must be between {min} and {max}." : null);
         return option;
     }
 

@@ -20,7 +20,7 @@ internal static class EventsCommands
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new events as they are committed, until Ctrl+C (reconnects by itself)" };
         var filter = new Option<string?>("--q", "-q") { Description = "Only events matching this filter (docs/query.md)", HelpName = "FILTER" };
         var after = new Option<long?>("--after") { Description = "Start after this event id (oldest first) instead of the newest events", HelpName = "ID" };
-        var limit = CommonOptions.Limit(20, 1000, "How many events to print first (0 with --follow prints only new ones)");
+        var limit = CommonOptions.Limit(20, 1000, "How many events to print first (0 with --follow prints only new ones)", min: 0);
         var command = new Command("tail", "Print the newest events; --follow streams new ones as they happen") { follow, filter, after, limit };
 
         CommandRunner.SetClientAction(command, host, globals, async (context, cancellationToken) =>

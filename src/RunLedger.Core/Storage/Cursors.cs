@@ -41,4 +41,20 @@ public static class Cursors
 
         return (BinaryPrimitives.ReadInt64BigEndian(buffer.AsSpan(1)), buffer[9..]);
     }
+
+    /// <summary>
+    /// Decodes a cursor into a position among runs (start time, 16-byte run id); a cursor of
+    /// another listing (a session id) or of the wrong length throws <see cref="FormatException"/>
+    /// in every store alike.
+    /// </summary>
+    public static (long Time, byte[] Id) DecodeRun(string cursor)
+    {
+        var (time, id) = Decode(cursor);
+        if (id.Length != 16)
+        {
+            throw new FormatException("cursor: not a cursor of a runs listing; pass back the nextCursor of the previous page unchanged.");
+        }
+
+        return (time, id);
+    }
 }

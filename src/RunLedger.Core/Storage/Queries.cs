@@ -13,6 +13,13 @@ public sealed record SessionRunsQuery(int Limit = SessionRunsQuery.DefaultLimit,
 {
     /// <summary>Top-level runs returned with a session when the caller does not say.</summary>
     public const int DefaultLimit = 50;
+
+    /// <summary>The most runs one page may ask for (the stores read one more to know whether more follow).</summary>
+    public const int MaxLimit = 100_000;
+
+    public int Limit { get; init; } = Limit is >= 1 and <= MaxLimit
+        ? Limit
+        : throw new ArgumentOutOfRangeException(nameof(Limit), Limit, $"A page holds 1 to {MaxLimit} runs.");
 }
 
 /// <summary>A page of sessions, newest first.</summary>

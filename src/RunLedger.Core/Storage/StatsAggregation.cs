@@ -157,47 +157,106 @@ public sealed class StatsAggregation
     /// not carry; with an interval, only buckets that divide it are used so every bucket falls in
     /// one point.
     /// </summary>
-    public static IReadOnlyList<StatsSegment> PlanSegments(StatsQuery query, long fromUs, long toUs)
-    {
-        var plan = PlanSegmentsAsync(query, fromUs, toUs, static (_, _, _) => ValueTask.FromResult(false), CancellationToken.None);
-        return plan.IsCompleted ? plan.Result : plan.AsTask().GetAwaiter().GetResult();
-    }
-
-    /// <summary>
-    /// <see cref="PlanSegments(StatsQuery, long, long)"/>, also reading a bucket that sticks out
-    /// of the window whole when the part outside holds no runs: <paramref name="holdsNoRuns"/>
-    /// says, exactly, whether no run started in [from, to). The window that ends now is the usual
-    /// case: the hour and the day it ends in have nothing after now, so they are one hourly or
-    /// daily row per group instead of the hours and 5-minute buckets that lead up to now (the
-    /// last 24 hours of a night's traffic read about half the rows).
-    /// </summary>
-    public static async ValueTask<IReadOnlyList<StatsSegment>> PlanSegmentsAsync(
-        StatsQuery query, long fromUs, long toUs, Func<long, long, CancellationToken, ValueTask<bool>> holdsNoRuns, CancellationToken cancellationToken)
+    /// <param name="holdsNoRuns">
+    /// Whether no run started in [from, to), exactly; lets a bucket the window's edge cuts through
+    /// be read whole when the part outside holds nothing. Null: never assumed.
+    /// </param>
+    public static IReadOnlyList<StatsSegment> PlanSegments(StatsQuery query, long fromUs, long toUs, Func<long, long, bool>? holdsNoRuns = null)
     {
         ArgumentNullException.ThrowIfNull(query);
-        ArgumentNullException.ThrowIfNull(holdsNoRuns);
         if (toUs <= fromUs)
         {
             return [new StatsSegment(fromUs, Math.Max(fromUs, toUs), null)];
         }
 
-        if (!query.GroupBy.All(RollupDimensions.Contains) || (query.Filter is not null && TranslateRollupFilter(query.Filter, (_, _, _) => string.Empty) is null))
+        if (RollupSizes(query) is not { } sizes)
         {
             return [new StatsSegment(fromUs, toUs, null)];
         }
 
-        long? intervalUs = query.Interval is { } interval ? interval.Ticks / 10 : null;
-        var sizes = RollupDeltas.BucketSizes
-            .Where(size => intervalUs is not { } step || step % (size * 1_000_000) == 0)
-            .OrderDescending()
-            .ToArray();
         var segments = new List<StatsSegment>();
-        await PlanAsync(fromUs, toUs, sizes, segments, holdsNoRuns, cancellationToken).ConfigureAwait(false);
+        Plan(fromUs, toUs, sizes, segments, holdsNoRuns ?? ((_, _) => false));
         return segments;
     }
 
-    private static async ValueTask PlanAsync(
-        long fromUs, long toUs, long[] sizes, List<StatsSegment> segments, Func<long, long, CancellationToken, ValueTask<bool>> holdsNoRuns, CancellationToken cancellationToken)
+    /// <summary>
+    /// <see cref="PlanSegments(StatsQuery, long, long, Func{long, long, bool}?)"/> with a bucket the
+    /// window's edge cuts through read whole when nothing started in the part outside: its rows then
+    /// hold exactly the runs inside. The window that ends now is the usual case: the hour and the day
+    /// it ends in have nothing after now, so they are one hourly or daily row per group instead of the
+    /// hours and 5-minute buckets leading up to now (the last 24 hours of a night's traffic read about
+    /// half the rows). The store is asked once about every part the plan could need
+    /// (<paramref name="holdNoRuns"/>: for each range, whether no run started in it, exactly), so
+    /// planning costs one statement.
+    /// </summary>
+    public static async ValueTask<IReadOnlyList<StatsSegment>> PlanSegmentsAsync(
+        StatsQuery query,
+        long fromUs,
+        long toUs,
+        Func<IReadOnlyList<(long FromUs, long ToUs)>, CancellationToken, ValueTask<IReadOnlyList<bool>>> holdNoRuns,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(holdNoRuns);
+        if (toUs <= fromUs || RollupSizes(query) is not { } sizes)
+        {
+            return PlanSegments(query, fromUs, toUs);
+        }
+
+        // The plan only ever asks about the part of a bucket before the window's start or after
+        // its end (the smaller sizes' edges inside it are aligned to the bigger ones), at most two
+        // ranges per bucket size.
+        var ranges = new List<(long FromUs, long ToUs)>();
+        foreach (var size in sizes)
+        {
+            var sizeUs = size * 1_000_000;
+            var fromBucket = RollupDeltas.BucketStart(fromUs, sizeUs);
+            var toBucket = RollupDeltas.BucketStart(toUs, sizeUs);
+            if (fromBucket < fromUs)
+            {
+                ranges.Add((fromBucket, fromUs));
+            }
+
+            if (toBucket < toUs)
+            {
+                ranges.Add((toUs, toBucket + sizeUs));
+            }
+        }
+
+        if (ranges.Count == 0)
+        {
+            return PlanSegments(query, fromUs, toUs);
+        }
+
+        var answers = await holdNoRuns(ranges, cancellationToken).ConfigureAwait(false);
+        var empty = new HashSet<(long, long)>();
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            if (answers[i])
+            {
+                empty.Add(ranges[i]);
+            }
+        }
+
+        return PlanSegments(query, fromUs, toUs, (from, to) => empty.Contains((from, to)));
+    }
+
+    /// <summary>The bucket sizes a plan may use, largest first; null when only the runs can answer.</summary>
+    private static long[]? RollupSizes(StatsQuery query)
+    {
+        if (!query.GroupBy.All(RollupDimensions.Contains) || (query.Filter is not null && TranslateRollupFilter(query.Filter, (_, _, _) => string.Empty) is null))
+        {
+            return null;
+        }
+
+        long? intervalUs = query.Interval is { } interval ? interval.Ticks / 10 : null;
+        return RollupDeltas.BucketSizes
+            .Where(size => intervalUs is not { } step || step % (size * 1_000_000) == 0)
+            .OrderDescending()
+            .ToArray();
+    }
+
+    private static void Plan(long fromUs, long toUs, long[] sizes, List<StatsSegment> segments, Func<long, long, bool> holdsNoRuns)
     {
         if (fromUs >= toUs)
         {
@@ -217,56 +276,48 @@ public sealed class StatsAggregation
         var first = fromBucket == fromUs ? fromUs : fromBucket + sizeUs;
         var last = toBucket;
 
-        // A bucket the window's edge cuts through is still read whole when nothing started in the
-        // part outside: its rows then hold exactly the runs inside. The end is only asked about
-        // when the widened range would hold a bucket.
-        if (fromBucket < fromUs && await holdsNoRuns(fromBucket, fromUs, cancellationToken).ConfigureAwait(false))
+        // A bucket the window's edge cuts through is read whole when nothing started in the part
+        // outside. The end is only asked about when the widened range would hold a bucket.
+        if (fromBucket < fromUs && holdsNoRuns(fromBucket, fromUs))
         {
             first = fromBucket;
         }
 
-        if (toBucket < toUs && toBucket + sizeUs > first && await holdsNoRuns(toUs, toBucket + sizeUs, cancellationToken).ConfigureAwait(false))
+        if (toBucket < toUs && toBucket + sizeUs > first && holdsNoRuns(toUs, toBucket + sizeUs))
         {
             last = toBucket + sizeUs;
         }
 
         if (first >= last)
         {
-            await PlanAsync(fromUs, toUs, smaller, segments, holdsNoRuns, cancellationToken).ConfigureAwait(false);
+            Plan(fromUs, toUs, smaller, segments, holdsNoRuns);
             return;
         }
 
-        await PlanAsync(fromUs, Math.Max(fromUs, first), smaller, segments, holdsNoRuns, cancellationToken).ConfigureAwait(false);
+        Plan(fromUs, Math.Max(fromUs, first), smaller, segments, holdsNoRuns);
         segments.Add(new StatsSegment(first, last, sizes[0]));
-        await PlanAsync(Math.Min(toUs, last), toUs, smaller, segments, holdsNoRuns, cancellationToken).ConfigureAwait(false);
+        Plan(Math.Min(toUs, last), toUs, smaller, segments, holdsNoRuns);
     }
 
     /// <summary>
     /// The pieces whose emptiness tells, exactly, that no run started in [<paramref name="fromUs"/>,
-    /// <paramref name="toUs"/>): for each rollup tier the whole buckets inside (any row there is a
-    /// run; every tier is asked so a tier thinned by retention does not hide one), and the runs of
-    /// the ragged ends shorter than 5 minutes. Rollup rows with a count of zero are removed, so a
-    /// row's presence means a run.
+    /// <paramref name="toUs"/>): the whole 5-minute buckets inside (a rollup row there is a run:
+    /// rows whose count falls to zero are deleted) and the runs of the ragged ends shorter than 5
+    /// minutes. Every run has its 5-minute row while nothing thins that tier; a retention of
+    /// 5-minute rows would have to ask the hourly and daily tiers too.
     /// </summary>
     public static (IReadOnlyList<(long BucketSize, long FromUs, long ToUs)> Buckets, IReadOnlyList<(long FromUs, long ToUs)> Runs) EmptinessProbes(long fromUs, long toUs)
     {
         var buckets = new List<(long, long, long)>();
-        foreach (var size in RollupDeltas.BucketSizes)
-        {
-            var sizeUs = size * 1_000_000;
-            var start = RollupDeltas.BucketStart(fromUs, sizeUs);
-            var first = start == fromUs ? fromUs : start + sizeUs;
-            var last = RollupDeltas.BucketStart(toUs, sizeUs);
-            if (first < last)
-            {
-                buckets.Add((size, first, last));
-            }
-        }
-
         var smallestUs = RollupDeltas.BucketSizes.Min() * 1_000_000;
         var fiveFrom = RollupDeltas.BucketStart(fromUs, smallestUs);
         var innerFirst = fiveFrom == fromUs ? fromUs : fiveFrom + smallestUs;
         var innerLast = RollupDeltas.BucketStart(toUs, smallestUs);
+        if (innerFirst < innerLast)
+        {
+            buckets.Add((RollupDeltas.BucketSizes.Min(), innerFirst, innerLast));
+        }
+
         var runs = new List<(long, long)>();
         if (innerFirst >= innerLast)
         {

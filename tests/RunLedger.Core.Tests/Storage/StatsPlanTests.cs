@@ -209,7 +209,32 @@ public sealed class StatsPlanTests
         }
     }
 
-    /// <summary>The exact answer a store gives: whether none of <paramref name="runs"/> started in [from, to).</summary>
-    private static Func<long, long, CancellationToken, ValueTask<bool>> Oracle(long[] runs) =>
-        (from, to, _) => ValueTask.FromResult(!runs.Any(r => r >= from && r < to));
+    [Fact]
+    public async Task PlanSegmentsAsync_AsksTheStoreOnceAboutAtMostTwoRangesPerBucketSize()
+    {
+        var calls = new List<IReadOnlyList<(long FromUs, long ToUs)>>();
+        var answer = Oracle([]);
+        var to = (11 * Day) + (367 * Minute) + 13;
+
+        var plan = await StatsAggregation.PlanSegmentsAsync(
+            Query(),
+            to - Day,
+            to,
+            (ranges, token) =>
+            {
+                calls.Add(ranges);
+                return answer(ranges, token);
+            },
+            CancellationToken.None);
+
+        calls.Count.ShouldBe(1);
+        calls[0].Count.ShouldBe(6);
+        plan.ShouldBe([new StatsSegment(10 * Day, 12 * Day, 86_400)], "nothing anywhere: two whole days");
+        var aligned = await StatsAggregation.PlanSegmentsAsync(Query(), 3 * Day, 5 * Day, (_, _) => throw new InvalidOperationException("an aligned window has nothing to ask"), CancellationToken.None);
+        aligned.ShouldBe([new StatsSegment(3 * Day, 5 * Day, 86_400)]);
+    }
+
+    /// <summary>The exact answers a store gives: for each range, whether none of <paramref name="runs"/> started in it.</summary>
+    private static Func<IReadOnlyList<(long FromUs, long ToUs)>, CancellationToken, ValueTask<IReadOnlyList<bool>>> Oracle(long[] runs) =>
+        (ranges, _) => ValueTask.FromResult<IReadOnlyList<bool>>([.. ranges.Select(r => !runs.Any(t => t >= r.FromUs && t < r.ToUs))]);
 }
