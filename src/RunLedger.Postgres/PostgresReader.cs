@@ -116,7 +116,9 @@ internal sealed partial class PostgresReader : ILedgerReader
         if (query.Cursor is not null)
         {
             var (time, id) = Cursors.Decode(query.Cursor);
-            sql.Append(" AND (s.started_at < @ctime OR (s.started_at = @ctime AND s.id < @cid))");
+            // A row comparison, so ix_sessions_started's backward scan starts at the cursor (an OR
+            // of the two cases is only a filter: every later page would read from the top).
+            sql.Append(" AND (s.started_at, s.id) < (@ctime, @cid)");
             command.Parameters.AddWithValue("ctime", time);
             command.Parameters.AddWithValue("cid", Encoding.UTF8.GetString(id));
         }
@@ -145,6 +147,13 @@ internal sealed partial class PostgresReader : ILedgerReader
         return new Page<Session>(items, next);
     }
 
+    /// <summary>The session summary's top-level runs (@p project, @id session): ix_runs_session_roots.</summary>
+    internal static readonly string SessionRootsSql =
+        $"SELECT {PostgresRows.RunColumns} FROM runs WHERE project_id = @p AND session_id = @id AND parent_id IS NULL ORDER BY started_at DESC, id DESC LIMIT 1000";
+
+    /// <summary>The session summary's counts by status (@p project, @id session): ix_runs_session_status, from the index alone.</summary>
+    internal const string SessionStatusSql = "SELECT status, count(*) FROM runs WHERE project_id = @p AND session_id = @id GROUP BY status ORDER BY status";
+
     public async Task<SessionDetail?> GetSessionAsync(long projectId, string id, CancellationToken cancellationToken)
     {
         await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -166,8 +175,7 @@ internal sealed partial class PostgresReader : ILedgerReader
         }
 
         var runs = new List<Run>();
-        await using (var command = new NpgsqlCommand(
-            $"SELECT {PostgresRows.RunColumns} FROM runs WHERE project_id = @p AND session_id = @id AND parent_id IS NULL ORDER BY started_at DESC, id DESC LIMIT 1000", connection))
+        await using (var command = new NpgsqlCommand(SessionRootsSql, connection))
         {
             command.Parameters.AddWithValue("p", projectId);
             command.Parameters.AddWithValue("id", id);
@@ -179,7 +187,7 @@ internal sealed partial class PostgresReader : ILedgerReader
         }
 
         var byStatus = new List<StatusCount>();
-        await using (var command = new NpgsqlCommand("SELECT status, count(*) FROM runs WHERE project_id = @p AND session_id = @id GROUP BY status ORDER BY status", connection))
+        await using (var command = new NpgsqlCommand(SessionStatusSql, connection))
         {
             command.Parameters.AddWithValue("p", projectId);
             command.Parameters.AddWithValue("id", id);
