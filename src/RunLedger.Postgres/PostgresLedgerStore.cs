@@ -51,7 +51,7 @@ public sealed class PostgresLedgerStore : ILedgerStore, ILedgerChangeFeed, ITran
     internal Partitions Partitions { get; }
 
     /// <summary>
-    /// The schema version this store migrates to: the newest this build knows.
+    /// The schema version this store migrates to and writes for: the newest this build knows.
     /// Tests set a lower one to stand in for a replica of an older build.
     /// </summary>
     internal int KnownSchemaVersion { get; init; } = PostgresMigrator.LatestVersion;

@@ -11,7 +11,8 @@ namespace RunLedger.Postgres;
 /// run holds a session advisory lock, so replicas starting at once migrate one after another
 /// (the second finds the work done). Each migration's transaction first takes the writers' lock
 /// (<see cref="PostgresWriter.EventOrderLockKey"/>): no write group is half done while the schema
-/// changes, and the DDL never waits on a writer that waits on the migration (a deadlock).
+/// changes, the DDL never waits on a writer that waits on the migration, and a running writer's
+/// version check (<see cref="PostgresWriter"/>) sees the new version from its next group on.
 /// </summary>
 internal static class PostgresMigrator
 {
@@ -24,6 +25,9 @@ internal static class PostgresMigrator
 
     /// <summary>The newest schema version this build knows.</summary>
     public static int LatestVersion => Migrations[^1].Version;
+
+    /// <summary>The newest applied schema version (one row per migration, so max over a handful of rows).</summary>
+    internal const string CurrentVersionSql = "SELECT max(version) FROM schema_version";
 
     public static Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
         MigrateAsync(dataSource, LatestVersion, cancellationToken);
@@ -89,8 +93,9 @@ internal static class PostgresMigrator
         if (version == HourlyRollupsVersion)
         {
             // Under the writers' lock (taken for every migration), as a rebuild sums: a group
-            // committing meanwhile would add to 5-minute rows already summed. (Replicas of an older
-            // version must be stopped first: they never write hourly rows; see operations.md.)
+            // committing meanwhile would add to 5-minute rows already summed. (Replicas older than
+            // the version check in the writer must be stopped first: they never write hourly
+            // rows; see operations.md.)
             await AddHourlyRollupsAsync(connection, cancellationToken).ConfigureAwait(false);
         }
     }

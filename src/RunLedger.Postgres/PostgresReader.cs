@@ -237,17 +237,30 @@ internal sealed partial class PostgresReader : ILedgerReader
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
+    /// <summary>
+    /// True when the database answers and has a schema; throws <see cref="SchemaTooNewException"/>
+    /// when another replica has migrated it past what this build knows, so <c>/readyz</c> takes
+    /// an outdated replica out of the balancer as its writer stops writing.
+    /// </summary>
     public async Task<bool> PingAsync(CancellationToken cancellationToken)
     {
+        object? version;
         try
         {
-            await using var command = _store.DataSource.CreateCommand("SELECT count(*) FROM schema_version");
-            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! > 0;
+            await using var command = _store.DataSource.CreateCommand(PostgresMigrator.CurrentVersionSql);
+            version = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (NpgsqlException)
         {
             return false;
         }
+
+        if (version is int current && current > _store.KnownSchemaVersion)
+        {
+            throw SchemaTooNewException.WhileRunning(current, _store.KnownSchemaVersion);
+        }
+
+        return version is int;
     }
 
     /// <summary>
