@@ -63,6 +63,54 @@ public sealed class SchemaVersionTests(PostgresFixture fixture)
         (await ScalarAsync(connectionString, "SELECT count(*) FROM runs")).ShouldBe(0);
     }
 
+    [Fact]
+    public async Task Writer_WaitingForTheLockWhileAMigrationCommits_SeesTheNewVersion()
+    {
+        var connectionString = fixture.Server.ConnectionString(await fixture.Server.CreateDatabaseAsync(Cancel));
+        await using var older = Older(connectionString);
+        await older.InitializeAsync(Cancel);
+        var project = await older.Admin.GetOrCreateProjectAsync("p", Cancel);
+
+        // A migration in progress, as the migrator runs one: the writers' lock first, then the
+        // schema change and its version row, committed while the writer below waits.
+        await using var migration = new Npgsql.NpgsqlConnection(connectionString);
+        await migration.OpenAsync(Cancel);
+        await using var transaction = await migration.BeginTransactionAsync(Cancel);
+        await using (var command = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_xact_lock({PostgresWriter.EventOrderLockKey})", migration, transaction))
+        {
+            await command.ExecuteNonQueryAsync(Cancel);
+        }
+
+        var write = older.Writer.WriteAsync([PgStore.Batch(project.Id, [new RunWrite { Id = Guid.CreateVersion7(), StartedAt = PgStore.Day }])], Cancel);
+        await WaitUntilWaitingForTheLockAsync(connectionString);
+        write.IsCompleted.ShouldBeFalse();
+        await using (var command = new Npgsql.NpgsqlCommand($"INSERT INTO schema_version (version, name) VALUES ({PostgresMigrator.LatestVersion}, 'next.sql')", migration, transaction))
+        {
+            await command.ExecuteNonQueryAsync(Cancel);
+        }
+
+        await transaction.CommitAsync(Cancel);
+
+        await Should.ThrowAsync<SchemaTooNewException>(() => write);
+        (await ScalarAsync(connectionString, "SELECT count(*) FROM runs")).ShouldBe(0);
+    }
+
+    /// <summary>Waits until some session of the database waits for an advisory lock.</summary>
+    private static async Task WaitUntilWaitingForTheLockAsync(string connectionString)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if (await ScalarAsync(connectionString, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(50, Cancel);
+        }
+
+        throw new TimeoutException("The writer never waited for the writers' lock.");
+    }
+
     private static async Task<long> ScalarAsync(string connectionString, string sql)
     {
         await using var connection = new Npgsql.NpgsqlConnection(connectionString);
