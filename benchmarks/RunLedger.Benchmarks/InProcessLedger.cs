@@ -46,8 +46,13 @@ internal sealed class InProcessLedger : IAsyncDisposable
     }
 
     /// <summary>A ledger on the (empty) PostgreSQL database named by <paramref name="connectionString"/>.</summary>
-    public static Task<InProcessLedger> OpenPostgresAsync(string connectionString, PayloadOptions payloads, CancellationToken cancellationToken) =>
-        StartAsync(new InProcessLedger(new PostgresLedgerStore(connectionString, new PostgresStoreOptions(), payloads, TimeProvider.System), null), cancellationToken);
+    /// <param name="schemaVersion">Migrate only this far (the schema of an older build); null for the newest.</param>
+    public static Task<InProcessLedger> OpenPostgresAsync(string connectionString, PayloadOptions payloads, CancellationToken cancellationToken, int? schemaVersion = null) =>
+        StartAsync(
+            new InProcessLedger(
+                new PostgresLedgerStore(connectionString, new PostgresStoreOptions(), payloads, TimeProvider.System) { KnownSchemaVersion = schemaVersion ?? PostgresMigrator.LatestVersion },
+                null),
+            cancellationToken);
 
     private static async Task<InProcessLedger> StartAsync(InProcessLedger ledger, CancellationToken cancellationToken)
     {

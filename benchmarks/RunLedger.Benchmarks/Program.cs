@@ -11,7 +11,7 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        IReadOnlyList<IScenario> scenarios = [new IngestScenario(), new StorageScenario(), new QueryScenario(), new MemoryScenario(), new PostgresIngestScenario()];
+        IReadOnlyList<IScenario> scenarios = [new IngestScenario(), new StorageScenario(), new QueryScenario(), new MemoryScenario(), new PostgresIngestScenario(), new PostgresIndexScenario()];
         BenchmarkArguments arguments;
         try
         {

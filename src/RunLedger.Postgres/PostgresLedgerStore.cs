@@ -50,6 +50,12 @@ public sealed class PostgresLedgerStore : ILedgerStore, ILedgerChangeFeed, ITran
 
     internal Partitions Partitions { get; }
 
+    /// <summary>
+    /// The schema version this store migrates to and writes for: the newest this build knows.
+    /// Tests set a lower one to stand in for a replica of an older build.
+    /// </summary>
+    internal int KnownSchemaVersion { get; init; } = PostgresMigrator.LatestVersion;
+
     public ILedgerWriter Writer => _writer;
 
     public ILedgerReader Reader => _reader;
@@ -74,7 +80,7 @@ public sealed class PostgresLedgerStore : ILedgerStore, ILedgerChangeFeed, ITran
             return;
         }
 
-        await PostgresMigrator.MigrateAsync(_dataSource, cancellationToken).ConfigureAwait(false);
+        await PostgresMigrator.MigrateAsync(_dataSource, KnownSchemaVersion, cancellationToken).ConfigureAwait(false);
         await _writer.CreatePartitionsAheadAsync(cancellationToken).ConfigureAwait(false);
         _initialized = true;
     }

@@ -9,7 +9,10 @@ namespace RunLedger.Postgres;
 /// Applies the numbered migrations embedded in this assembly (<c>Migrations/NNNN_name.sql</c>)
 /// in order, each in its own transaction, and records them in <c>schema_version</c>. The whole
 /// run holds a session advisory lock, so replicas starting at once migrate one after another
-/// (the second finds the work done).
+/// (the second finds the work done). Each migration's transaction first takes the writers' lock
+/// (<see cref="PostgresWriter.EventOrderLockKey"/>): no write group is half done while the schema
+/// changes, the DDL never waits on a writer that waits on the migration, and a running writer's
+/// version check (<see cref="PostgresWriter"/>) sees the new version from its next group on.
 /// </summary>
 internal static class PostgresMigrator
 {
@@ -20,8 +23,19 @@ internal static class PostgresMigrator
 
     public static IReadOnlyList<(int Version, string Resource)> Migrations { get; } = EmbeddedMigrations.Discover(typeof(PostgresMigrator).Assembly, ResourcePrefix);
 
-    public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    /// <summary>The newest schema version this build knows.</summary>
+    public static int LatestVersion => Migrations[^1].Version;
+
+    /// <summary>The newest applied schema version (one row per migration, so max over a handful of rows).</summary>
+    internal const string CurrentVersionSql = "SELECT max(version) FROM schema_version";
+
+    public static Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        MigrateAsync(dataSource, LatestVersion, cancellationToken);
+
+    /// <summary>Applies the migrations up to <paramref name="targetVersion"/> (tests stand in for an older build with a lower one).</summary>
+    public static async Task MigrateAsync(NpgsqlDataSource dataSource, int targetVersion, CancellationToken cancellationToken)
     {
+        var migrations = Migrations.Where(m => m.Version <= targetVersion).ToList();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, $"SELECT pg_advisory_lock({MigrationLockKey})", cancellationToken).ConfigureAwait(false);
         try
@@ -41,9 +55,9 @@ internal static class PostgresMigrator
                 }
             }
 
-            EmbeddedMigrations.EnsureNotNewer(applied, Migrations);
+            EmbeddedMigrations.EnsureNotNewer(applied, migrations);
 
-            foreach (var (version, name) in Migrations)
+            foreach (var (version, name) in migrations)
             {
                 if (applied.Contains(version))
                 {
@@ -51,6 +65,7 @@ internal static class PostgresMigrator
                 }
 
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({PostgresWriter.EventOrderLockKey})", cancellationToken).ConfigureAwait(false);
                 await ExecuteAsync(connection, EmbeddedMigrations.Read(typeof(PostgresMigrator).Assembly, name), cancellationToken).ConfigureAwait(false);
                 await AfterSqlAsync(version, connection, cancellationToken).ConfigureAwait(false);
                 await using (var record = new NpgsqlCommand("INSERT INTO schema_version (version, name) VALUES (@v, @n)", connection))
@@ -77,10 +92,10 @@ internal static class PostgresMigrator
     {
         if (version == HourlyRollupsVersion)
         {
-            // The writers' lock, as a rebuild takes it: a group committing meanwhile would add to
-            // 5-minute rows already summed. (Replicas of an older version must be stopped first:
-            // they never write hourly rows; see operations.md.)
-            await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({PostgresWriter.EventOrderLockKey})", cancellationToken).ConfigureAwait(false);
+            // Under the writers' lock (taken for every migration), as a rebuild sums: a group
+            // committing meanwhile would add to 5-minute rows already summed. (Replicas older than
+            // the version check in the writer must be stopped first: they never write hourly
+            // rows; see operations.md.)
             await AddHourlyRollupsAsync(connection, cancellationToken).ConfigureAwait(false);
         }
     }

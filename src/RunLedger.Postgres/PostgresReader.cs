@@ -112,7 +112,9 @@ internal sealed partial class PostgresReader : ILedgerReader
         if (query.Cursor is not null)
         {
             var (time, id) = Cursors.Decode(query.Cursor);
-            sql.Append(" AND (s.started_at < @ctime OR (s.started_at = @ctime AND s.id < @cid))");
+            // A row comparison, so ix_sessions_started's backward scan starts at the cursor (an OR
+            // of the two cases is only a filter: every later page would read from the top).
+            sql.Append(" AND (s.started_at, s.id) < (@ctime, @cid)");
             command.Parameters.AddWithValue("ctime", time);
             command.Parameters.AddWithValue("cid", Encoding.UTF8.GetString(id));
         }
@@ -141,6 +143,18 @@ internal sealed partial class PostgresReader : ILedgerReader
         return new Page<Session>(items, next);
     }
 
+    /// <summary>
+    /// A page of the session summary's top-level runs (@p project, @id session, @limit; after a
+    /// cursor also @ctime, @cid): ix_runs_session_roots.
+    /// </summary>
+    internal static string SessionRootsSql(bool afterCursor) =>
+        $"SELECT {PostgresRows.RunColumns} FROM runs WHERE project_id = @p AND session_id = @id AND parent_id IS NULL"
+        + (afterCursor ? " AND (started_at, id) < (@ctime, @cid)" : string.Empty)
+        + " ORDER BY started_at DESC, id DESC LIMIT @limit";
+
+    /// <summary>The session summary's counts by status (@p project, @id session): ix_runs_session_status, from the index alone.</summary>
+    internal const string SessionStatusSql = "SELECT status, count(*) FROM runs WHERE project_id = @p AND session_id = @id GROUP BY status ORDER BY status";
+
     public async Task<SessionDetail?> GetSessionAsync(long projectId, string id, SessionRunsQuery runs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(runs);
@@ -166,17 +180,14 @@ internal sealed partial class PostgresReader : ILedgerReader
         }
 
         var rows = new List<RunRow>(Math.Min(runs.Limit + 1, 1024));
-        await using (var command = new NpgsqlCommand { Connection = connection })
+        await using (var command = new NpgsqlCommand(SessionRootsSql(cursor is not null), connection))
         {
-            var sql = new StringBuilder($"SELECT {PostgresRows.RunColumns} FROM runs WHERE project_id = @p AND session_id = @id AND parent_id IS NULL");
             if (cursor is var (time, after))
             {
-                sql.Append(" AND (started_at, id) < (@ctime, @cid)");
                 command.Parameters.AddWithValue("ctime", time);
                 command.Parameters.AddWithValue("cid", StorageUnits.ToGuid(after));
             }
 
-            command.CommandText = sql.Append(" ORDER BY started_at DESC, id DESC LIMIT @limit").ToString();
             command.Parameters.AddWithValue("p", projectId);
             command.Parameters.AddWithValue("id", id);
             command.Parameters.AddWithValue("limit", runs.Limit + 1);
@@ -195,7 +206,7 @@ internal sealed partial class PostgresReader : ILedgerReader
         }
 
         var byStatus = new List<StatusCount>();
-        await using (var command = new NpgsqlCommand("SELECT status, count(*) FROM runs WHERE project_id = @p AND session_id = @id GROUP BY status ORDER BY status", connection))
+        await using (var command = new NpgsqlCommand(SessionStatusSql, connection))
         {
             command.Parameters.AddWithValue("p", projectId);
             command.Parameters.AddWithValue("id", id);
@@ -245,17 +256,30 @@ internal sealed partial class PostgresReader : ILedgerReader
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
+    /// <summary>
+    /// True when the database answers and has a schema; throws <see cref="SchemaTooNewException"/>
+    /// when another replica has migrated it past what this build knows, so <c>/readyz</c> takes
+    /// an outdated replica out of the balancer as its writer stops writing.
+    /// </summary>
     public async Task<bool> PingAsync(CancellationToken cancellationToken)
     {
+        object? version;
         try
         {
-            await using var command = _store.DataSource.CreateCommand("SELECT count(*) FROM schema_version");
-            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! > 0;
+            await using var command = _store.DataSource.CreateCommand(PostgresMigrator.CurrentVersionSql);
+            version = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (NpgsqlException)
         {
             return false;
         }
+
+        if (version is int current && current > _store.KnownSchemaVersion)
+        {
+            throw SchemaTooNewException.WhileRunning(current, _store.KnownSchemaVersion);
+        }
+
+        return version is int;
     }
 
     /// <summary>

@@ -30,6 +30,13 @@ namespace RunLedger.Postgres;
 /// <see cref="PostgresLedgerStore.EventsChannel"/> with "projectId:lastEventId"; PostgreSQL
 /// delivers the notification only at commit.
 /// </para>
+/// <para>
+/// Schema version: in the same round trip as the lock, each group reads the newest version in
+/// <c>schema_version</c> and refuses to write (<see cref="SchemaTooNewException"/>) when another
+/// replica of a newer build has migrated past what this build knows. Migrations take the same
+/// lock before they change anything, so a group either commits before a migration starts or sees
+/// its version: an older replica left running cannot write rows the new schema keeps otherwise.
+/// </para>
 /// </summary>
 internal sealed partial class PostgresWriter : ILedgerWriter, IDisposable
 {
@@ -91,7 +98,7 @@ internal sealed partial class PostgresWriter : ILedgerWriter, IDisposable
         var lastEventIds = new Dictionary<long, long>();
         await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({EventOrderLockKey})", cancellationToken).ConfigureAwait(false);
+        await LockAndCheckSchemaAsync(connection, cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < batches.Count; i++)
         {
             var savepoint = "b" + i.ToString(CultureInfo.InvariantCulture);
@@ -129,6 +136,32 @@ internal sealed partial class PostgresWriter : ILedgerWriter, IDisposable
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         _store.Partitions.MarkKnown(created);
         return results;
+    }
+
+    /// <summary>
+    /// Takes the writers' lock, then reads the schema version, in one round trip. Two statements,
+    /// not one: under READ COMMITTED each statement reads the data committed when it starts, so
+    /// the version must be read by a statement that starts after the lock is held (a migration
+    /// that committed while this group waited for the lock is then seen).
+    /// </summary>
+    private async Task LockAndCheckSchemaAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({EventOrderLockKey})"),
+                new NpgsqlBatchCommand(PostgresMigrator.CurrentVersionSql),
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var version = reader.IsDBNull(0) ? 0 : reader.GetInt32(0);
+        if (version > _store.KnownSchemaVersion)
+        {
+            throw SchemaTooNewException.WhileRunning(version, _store.KnownSchemaVersion);
+        }
     }
 
     /// <summary>

@@ -115,6 +115,20 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         }
         catch (Exception ex)
         {
+            if (SchemaTooNewException.Find(ex) is { } tooNew)
+            {
+                // Not transient: this replica is older than its ledger. Say so on every group,
+                // to the log and to the client, until it is upgraded.
+                LogSchemaTooNew(_logger, batches.Count, tooNew.Message);
+                var refusal = new IngestUnavailableException(tooNew.Message, TimeSpan.FromSeconds(_options.RetryAfterSeconds), queueFull: false, tooNew);
+                foreach (var pending in group)
+                {
+                    pending.Completion.TrySetException(refusal);
+                }
+
+                return;
+            }
+
             if (StoreUnavailableException.IsUnavailable(ex))
             {
                 // Expected while the database is away; the reason is enough, a stack trace is noise.
@@ -199,6 +213,9 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "The store is unavailable; a group of {BatchCount} batches was not written and every request in it was answered 503: {Reason}")]
     private static partial void LogStoreUnavailable(ILogger logger, int batchCount, string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "This server is older than its ledger's schema and does not write to it; a group of {BatchCount} batches was refused with 503: {Reason}")]
+    private static partial void LogSchemaTooNew(ILogger logger, int batchCount, string reason);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "A batch of {ItemCount} items was rolled back.")]
     private static partial void LogBatchFailed(ILogger logger, Exception? exception, int itemCount);

@@ -53,7 +53,9 @@ public static class EmbeddedMigrations
         var newest = known.Count == 0 ? 0 : known[^1].Version;
         if (applied.Count > 0 && applied.Max() > newest)
         {
-            throw new InvalidOperationException(
+            throw new SchemaTooNewException(
+                applied.Max(),
+                newest,
                 string.Create(CultureInfo.InvariantCulture, $"The database has schema version {applied.Max()}, newer than this RunLedger knows ({newest}). Upgrade RunLedger to open it."));
         }
     }

@@ -9,7 +9,8 @@ namespace RunLedger.Server.Endpoints;
 /// <summary>
 /// <c>/healthz</c> (the process is alive; never touches the store, so an orchestrator does not
 /// restart a server whose database is down) and <c>/readyz</c> (the store answers; 503 while it
-/// does not, so a load balancer sends traffic elsewhere). No key needed.
+/// does not, or while another replica has upgraded the ledger past this server's version, so a
+/// load balancer sends traffic elsewhere). No key needed.
 /// </summary>
 internal static class HealthEndpoints
 {
@@ -35,6 +36,11 @@ internal static class HealthEndpoints
         catch (Exception ex) when (StoreUnavailableException.IsUnavailable(ex))
         {
             ok = false;
+        }
+        catch (SchemaTooNewException ex)
+        {
+            // Not ready until upgraded: a balancer sends traffic to the replicas that can write.
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "replica-outdated", "This server is older than its ledger; upgrade it.", ex.Message);
         }
 
         if (ok)

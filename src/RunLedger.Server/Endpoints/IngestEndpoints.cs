@@ -108,6 +108,15 @@ internal static class IngestEndpoints
             catch (IngestUnavailableException ex)
             {
                 http.Response.Headers.RetryAfter = ((int)Math.Ceiling(ex.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                if (SchemaTooNewException.Find(ex) is { } tooNew)
+                {
+                    return Problems.Create(
+                        StatusCodes.Status503ServiceUnavailable,
+                        "replica-outdated",
+                        "This server is older than its ledger; upgrade it.",
+                        tooNew.Message);
+                }
+
                 if (StoreUnavailableException.IsUnavailable(ex))
                 {
                     return Problems.Create(
