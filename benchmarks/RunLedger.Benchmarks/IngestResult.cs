@@ -11,6 +11,18 @@ internal sealed record IngestResult(string Contender, int BatchSize, int Runs, T
     /// <summary>Process CPU microseconds per run: steadier than the rate on a shared machine.</summary>
     public double CpuMicrosPerRun => Cpu.TotalMicroseconds / Runs;
 
+    /// <summary>Time spent compiling methods during the timed section (part of <see cref="Cpu"/>), when measured.</summary>
+    public TimeSpan? JitTime { get; init; }
+
+    /// <summary>Methods compiled or recompiled during the timed section, when measured.</summary>
+    public long? JitMethods { get; init; }
+
+    /// <summary>Managed bytes allocated during the timed section, when measured.</summary>
+    public long? Allocated { get; init; }
+
+    /// <summary>Garbage collection pause time and collections (gen 0/1/2) during the timed section, when measured.</summary>
+    public string? Gc { get; init; }
+
     /// <summary>CPU time of the database server during the timed section, when measured (PostgreSQL).</summary>
     public TimeSpan? ServerCpu { get; init; }
 

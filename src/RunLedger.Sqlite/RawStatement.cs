@@ -72,6 +72,14 @@ internal sealed class RawStatement : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs an INSERT that may insert one row or none (ON CONFLICT DO NOTHING, INSERT OR IGNORE);
+    /// the new row's rowid, or null when it inserted nothing. Cheaper than a RETURNING clause,
+    /// which SQLite runs through a temporary result table: about 2 µs per insert, twice per run.
+    /// The statement must not fire triggers that insert (none of the writer's tables has any).
+    /// </summary>
+    public long? ExecuteInsert() => ExecuteNonQuery() == 1 ? raw.sqlite3_last_insert_rowid(_connection.Handle) : null;
+
     /// <summary>Runs the statement; the number of rows it changed.</summary>
     public int ExecuteNonQuery()
     {
@@ -108,6 +116,9 @@ internal sealed class RawStatement : IDisposable
 
         return false;
     }
+
+    /// <summary>Ends a query before its last row was read, so the statement can run again.</summary>
+    public void Reset() => raw.sqlite3_reset(_statement);
 
     public bool IsNull(int column) => raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL;
 

@@ -19,7 +19,7 @@ internal sealed partial class SqliteWriter
                 "input_hash, output_hash, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, reasoning_tokens, total_tokens, " +
                 "cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at) VALUES (@p, @id, @session, @parent, @kind, @name, @status, " +
                 "@started, @ended, @duration, @model, @provider, @parameters, @input, @output, @etype, @emessage, @estack, @itok, @otok, @ctok, @rtok, " +
-                "@ttok, @cost, @tags, @metadata, @user, @source, @pinned, @created, @updated) ON CONFLICT (project_id, id) DO NOTHING RETURNING seq;");
+                "@ttok, @cost, @tags, @metadata, @user, @source, @pinned, @created, @updated) ON CONFLICT (project_id, id) DO NOTHING;");
             InsertRunPositions = [.. RunParameters.Select(InsertRun.Position)];
             UpdateRun = Make(
                 connection,
@@ -39,7 +39,7 @@ internal sealed partial class SqliteWriter
             InsertEvent = MakeRaw(
                 connection,
                 "INSERT OR IGNORE INTO events (project_id, type, time, session_id, run_id, name, data, idempotency_key) " +
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id;");
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8);");
             SelectSession = Make(
                 connection,
                 "SELECT name, started_at, ended_at, state, metadata FROM sessions WHERE project_id = @p AND id = @id;",
@@ -62,20 +62,18 @@ internal sealed partial class SqliteWriter
                 "started_at = CASE WHEN @first IS NOT NULL AND (started_at IS NULL OR started_at > @first) THEN @first ELSE started_at END, " +
                 "updated_at = @now WHERE project_id = @p AND id = @id;",
                 "@p", "@id", "@runs", "@failed", "@itok", "@otok", "@cost", "@first", "@last", "@now");
-            SelectRollup = Make(
+            SelectRollup = MakeRaw(
                 connection,
                 "SELECT count, errors, input_tokens, output_tokens, cost_nanos, duration_count, duration_sum, duration_min, duration_max, histogram " +
-                "FROM rollups WHERE project_id = @p AND bucket_size = @size AND bucket_start = @start AND kind = @kind AND name = @name AND model = @model AND status = @status;",
-                RollupKeyParameters);
+                "FROM rollups WHERE project_id = ?1 AND bucket_size = ?2 AND bucket_start = ?3 AND kind = ?4 AND name = ?5 AND model = ?6 AND status = ?7;");
             UpsertRollup = MakeRaw(
                 connection,
                 "INSERT OR REPLACE INTO rollups (project_id, bucket_size, bucket_start, kind, name, model, status, count, errors, input_tokens, output_tokens, " +
                 "cost_nanos, duration_count, duration_sum, duration_min, duration_max, histogram) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, " +
                 "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17);");
-            DeleteRollup = Make(
+            DeleteRollup = MakeRaw(
                 connection,
-                "DELETE FROM rollups WHERE project_id = @p AND bucket_size = @size AND bucket_start = @start AND kind = @kind AND name = @name AND model = @model AND status = @status;",
-                RollupKeyParameters);
+                "DELETE FROM rollups WHERE project_id = ?1 AND bucket_size = ?2 AND bucket_start = ?3 AND kind = ?4 AND name = ?5 AND model = ?6 AND status = ?7;");
         }
 
         internal static readonly string[] RunParameters =
@@ -85,11 +83,9 @@ internal sealed partial class SqliteWriter
             "@user", "@source", "@pinned", "@created", "@updated",
         ];
 
-        private static readonly string[] RollupKeyParameters = ["@p", "@size", "@start", "@kind", "@name", "@model", "@status"];
-
         public SqliteCommand SelectRun { get; }
 
-        /// <summary>Returns the new run's seq, or no row when the id is already stored.</summary>
+        /// <summary>Inserts a new run (<see cref="RawStatement.ExecuteInsert"/> gives its seq), or nothing when the id is already stored.</summary>
         public RawStatement InsertRun { get; }
 
         /// <summary>The position of each of <see cref="RunParameters"/> in <see cref="InsertRun"/>.</summary>
@@ -110,7 +106,7 @@ internal sealed partial class SqliteWriter
         /// <summary>Parameters by position: seq, body.</summary>
         public RawStatement FtsInsert { get; }
 
-        /// <summary>Parameters by position: project, type, time, session, run, name, data, idempotency key; returns the event id, or no row when the key was seen.</summary>
+        /// <summary>Parameters by position: project, type, time, session, run, name, data, idempotency key; inserts nothing when the key was seen (<see cref="RawStatement.ExecuteInsert"/> gives the event id).</summary>
         public RawStatement InsertEvent { get; }
 
         public SqliteCommand SelectSession { get; }
@@ -121,12 +117,14 @@ internal sealed partial class SqliteWriter
 
         public SqliteCommand SessionTotals { get; }
 
-        public SqliteCommand SelectRollup { get; }
+        /// <summary>Parameters by position: the seven key columns (see <see cref="UpsertRollup"/>).</summary>
+        public RawStatement SelectRollup { get; }
 
         /// <summary>Parameters by position: the seven key columns, then count, errors, input and output tokens, cost, duration count, sum, min, max, histogram.</summary>
         public RawStatement UpsertRollup { get; }
 
-        public SqliteCommand DeleteRollup { get; }
+        /// <summary>Parameters by position: the seven key columns.</summary>
+        public RawStatement DeleteRollup { get; }
 
         public void Bind(SqliteTransaction transaction)
         {

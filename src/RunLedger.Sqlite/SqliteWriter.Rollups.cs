@@ -90,36 +90,44 @@ internal sealed partial class SqliteWriter
     /// <summary>The stored figures of one rollup row; empty figures when there is no row.</summary>
     private static RollupFigures ReadRollup(Commands cmd, RollupKey key)
     {
-        BindRollupKey(cmd.SelectRollup, key);
+        var select = cmd.SelectRollup;
+        BindRollupKey(select, key);
         var stored = new RollupFigures();
-        using var reader = cmd.SelectRollup.ExecuteReader();
-        if (reader.Read())
+        try
         {
-            stored.Count = reader.GetInt64(0);
-            stored.Errors = reader.GetInt64(1);
-            stored.InputTokens = reader.GetInt64(2);
-            stored.OutputTokens = reader.GetInt64(3);
-            stored.CostNanos = reader.GetInt64(4);
-            stored.DurationCount = reader.GetInt64(5);
-            stored.DurationSum = reader.GetInt64(6);
-            stored.Widen(reader.IsDBNull(7) ? null : reader.GetInt64(7), reader.IsDBNull(8) ? null : reader.GetInt64(8));
-            if (!reader.IsDBNull(9))
+            if (select.Read())
             {
-                stored.Histogram.Merge(LatencyHistogram.FromBytes((byte[])reader.GetValue(9)));
+                stored.Count = select.Int64(0);
+                stored.Errors = select.Int64(1);
+                stored.InputTokens = select.Int64(2);
+                stored.OutputTokens = select.Int64(3);
+                stored.CostNanos = select.Int64(4);
+                stored.DurationCount = select.Int64(5);
+                stored.DurationSum = select.Int64(6);
+                stored.Widen(select.IsNull(7) ? null : select.Int64(7), select.IsNull(8) ? null : select.Int64(8));
+                if (!select.IsNull(9))
+                {
+                    stored.Histogram.Merge(LatencyHistogram.FromBytes(select.Blob(9)));
+                }
             }
+        }
+        finally
+        {
+            // The key is the primary key: at most one row, so the statement is done either way.
+            select.Reset();
         }
 
         return stored;
     }
 
-    private static void BindRollupKey(Microsoft.Data.Sqlite.SqliteCommand command, RollupKey key)
+    private static void BindRollupKey(RawStatement statement, RollupKey key)
     {
-        Set(command, "@p", key.ProjectId);
-        Set(command, "@size", key.BucketSize);
-        Set(command, "@start", key.BucketStart);
-        Set(command, "@kind", key.Kind);
-        Set(command, "@name", key.Name);
-        Set(command, "@model", key.Model);
-        Set(command, "@status", key.Status);
+        statement.Bind(1, key.ProjectId);
+        statement.Bind(2, key.BucketSize);
+        statement.Bind(3, key.BucketStart);
+        statement.Bind(4, key.Kind);
+        statement.Bind(5, key.Name);
+        statement.Bind(6, key.Model);
+        statement.Bind(7, key.Status);
     }
 }

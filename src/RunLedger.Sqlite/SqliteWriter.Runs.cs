@@ -91,7 +91,7 @@ internal sealed partial class SqliteWriter
             fresh.OutputHash = outputKey;
             fresh.UpdatedAt = context.NowMicros;
             BindNewRun(cmd, context.ProjectId, idBytes, fresh);
-            if (cmd.InsertRun.ExecuteScalarInt64() is { } seq)
+            if (cmd.InsertRun.ExecuteInsert() is { } seq)
             {
                 fresh.Seq = seq;
                 StorePayload(inputKey, inputBody);
@@ -317,7 +317,11 @@ internal sealed partial class SqliteWriter
 
     private void WriteRunEvent(BatchContext context, RunRow? existing, RunRow row)
     {
-        var (type, time, data) = RunMerge.RunEvent(existing, row, context.ReceivedMicros);
-        InsertEvent(context, type, time, row.SessionId, row.Id, row.Name, data, null);
+        // The data goes to SQLite as the UTF-8 the serializer writes: no string in between.
+        _eventData.ResetWrittenCount();
+        _eventJson.Reset(_eventData);
+        var (type, time) = RunMerge.RunEvent(existing, row, context.ReceivedMicros, _eventJson);
+        _eventJson.Flush();
+        InsertEvent(context, type, time, row.SessionId, row.Id, row.Name, _eventData.WrittenSpan);
     }
 }

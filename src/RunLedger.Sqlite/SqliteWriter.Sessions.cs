@@ -161,6 +161,23 @@ internal sealed partial class SqliteWriter
 
     private void InsertEvent(BatchContext context, string type, long time, string? sessionId, Guid? runId, string? name, string? data, string? idempotencyKey)
     {
+        var insert = BindEvent(context, type, time, sessionId, runId, name);
+        insert.Bind(7, data);
+        insert.Bind(8, idempotencyKey);
+        Inserted(context, insert);
+    }
+
+    /// <summary>A run's event: its data already UTF-8 JSON, no idempotency key.</summary>
+    private void InsertEvent(BatchContext context, string type, long time, string? sessionId, Guid? runId, string? name, ReadOnlySpan<byte> utf8Data)
+    {
+        var insert = BindEvent(context, type, time, sessionId, runId, name);
+        insert.BindUtf8(7, utf8Data);
+        insert.Bind(8, (string?)null);
+        Inserted(context, insert);
+    }
+
+    private RawStatement BindEvent(BatchContext context, string type, long time, string? sessionId, Guid? runId, string? name)
+    {
         var insert = Cmd.InsertEvent;
         insert.Bind(1, context.ProjectId);
         insert.Bind(2, type);
@@ -168,9 +185,12 @@ internal sealed partial class SqliteWriter
         insert.Bind(4, sessionId);
         insert.Bind(5, runId is { } id ? StorageUnits.ToBytes(id) : null);
         insert.Bind(6, name);
-        insert.Bind(7, data);
-        insert.Bind(8, idempotencyKey);
-        if (insert.ExecuteScalarInt64() is { } eventId)
+        return insert;
+    }
+
+    private static void Inserted(BatchContext context, RawStatement insert)
+    {
+        if (insert.ExecuteInsert() is { } eventId)
         {
             context.LastEventId = Math.Max(context.LastEventId, eventId);
         }

@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using RunLedger.Core;
 using RunLedger.Core.Ingest;
 using RunLedger.Core.Payloads;
 using RunLedger.Core.Rollups;
@@ -30,6 +33,10 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
     private PayloadDictionary? _storingDictionary;
     private Commands? _commands;
 
+    /// <summary>The data of the run event being written, as UTF-8 JSON (reused for every run).</summary>
+    private readonly ArrayBufferWriter<byte> _eventData = new(512);
+    private readonly Utf8JsonWriter _eventJson;
+
     public SqliteWriter(SqliteConnection connection, PayloadOptions payloadOptions, SqliteStoreOptions storeOptions, TimeProvider time, PayloadDictionaries dictionaries)
     {
         _connection = connection;
@@ -38,6 +45,11 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         _time = time;
         _dictionaries = dictionaries;
         _trainer = new PayloadDictionaryTrainer(payloadOptions, dictionaries);
+        _eventJson = new Utf8JsonWriter(_eventData, new JsonWriterOptions
+        {
+            Encoder = LedgerJson.Options.Encoder,
+            Indented = LedgerJson.Options.WriteIndented,
+        });
     }
 
     private Commands Cmd => _commands ?? throw new InvalidOperationException("The store is not initialized.");
@@ -222,6 +234,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
     public void Dispose()
     {
         _commands?.Dispose();
+        _eventJson.Dispose();
         _gate.Dispose();
     }
 

@@ -181,6 +181,33 @@ public sealed class IngestTests
         await ShouldHoldNothingAsync(server);
     }
 
+    [Fact]
+    public async Task Ingest_ChunkedBodyWithoutLength_IsParsedAsItStreamsAndStored()
+    {
+        await using var server = await StartLimitedAsync();
+        var id = NewId();
+        var body = "{\"runs\":[" + Run(id, T0, "\"name\":\"chunked\",\"input\":{\"q\":\"refund\"}") + "]}";
+        using var content = new UnknownLengthContent(Encoding.UTF8.GetBytes(body));
+        using var response = await server.Client.PostAsync("/v1/ingest", content);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var run = (await server.Client.GetJsonAsync($"/v1/runs/{id}")).GetProperty("run");
+        run.GetProperty("name").GetString().ShouldBe("chunked");
+        run.GetProperty("input").GetRawText().ShouldBe("{\"q\":\"refund\"}");
+    }
+
+    [Fact]
+    public async Task Ingest_MalformedBodyWithLength_NamesTheLineAndByte()
+    {
+        await using var server = await StartLimitedAsync();
+        using var content = new StringContent("{\"runs\":[\n{\"id\": }]}", Encoding.UTF8, "application/json");
+        using var response = await server.Client.PostAsync("/v1/ingest", content);
+
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        problem.GetProperty("detail").GetString()!.ShouldContain("(line 2, byte 8)");
+        await ShouldHoldNothingAsync(server);
+    }
+
     [Theory]
     [InlineData("\"plain text\"")]
     [InlineData("{\"a\": {\"b\": [1, 2.50, {\"c\": null}]}, \"d\": true, \"e\": \"x\"}")]

@@ -65,10 +65,10 @@ public sealed class IngestValidator
             {
                 var payload = runPayloads[i] ?? throw new IngestRequestException(Path("runs", i), "A run must be an object, not null.");
                 CheckRun(payload, i);
-                var error = TryBuildRun(payload, receivedAt, out var write);
+                var error = TryBuildRun(payload, i, receivedAt, out var write);
                 if (error is null)
                 {
-                    runs.Add(write! with { Index = i });
+                    runs.Add(write!);
                 }
                 else
                 {
@@ -203,7 +203,7 @@ public sealed class IngestValidator
 
     // ---- meaning: reject only the item ----
 
-    private static string? TryBuildRun(RunPayload p, DateTimeOffset receivedAt, out RunWrite? write)
+    private static string? TryBuildRun(RunPayload p, int index, DateTimeOffset receivedAt, out RunWrite? write)
     {
         write = null;
         Guid id;
@@ -299,6 +299,7 @@ public sealed class IngestValidator
 
         write = new RunWrite
         {
+            Index = index,
             Id = id,
             SessionId = p.SessionId,
             ParentId = parentId,

@@ -121,34 +121,42 @@ public static class RunMerge
     /// </summary>
     public static (string Type, long TimeMicros, string Data) RunEvent(RunRow? existing, RunRow row, long receivedMicros)
     {
-        ArgumentNullException.ThrowIfNull(row);
-        string type;
-        long time;
-        var status = WireNames.ParseStatus(row.Status);
-        if (existing is null || existing.Status != row.Status)
-        {
-            type = EventTypes.ForStatus(status);
-            time = status == RunStatus.Running ? row.StartedAt : row.EndedAt ?? receivedMicros;
-        }
-        else
-        {
-            type = EventTypes.RunUpdated;
-            time = receivedMicros;
-        }
-
-        var data = new RunEventData(
-            row.Id,
-            row.Name,
-            row.Kind,
-            row.Status,
-            row.Model,
-            row.ParentId,
-            row.DurationUs is { } us ? StorageUnits.MicrosToMillis(us) : null,
-            row.CostNanos is { } nanos ? StorageUnits.FromNanos(nanos) : null,
-            row.TotalTokens == 0 ? null : row.TotalTokens,
-            row.ErrorMessage);
-        return (type, time, JsonSerializer.Serialize(data, LedgerJson.Options));
+        var (type, time) = RunEventKind(existing, row, receivedMicros);
+        return (type, time, JsonSerializer.Serialize(RunEventDataOf(row), LedgerJson.Options));
     }
+
+    /// <summary>
+    /// <see cref="RunEvent(RunRow?, RunRow, long)"/> with the data written as UTF-8 JSON to
+    /// <paramref name="data"/> (the same bytes), for a writer that stores it without a string in between.
+    /// </summary>
+    public static (string Type, long TimeMicros) RunEvent(RunRow? existing, RunRow row, long receivedMicros, Utf8JsonWriter data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var result = RunEventKind(existing, row, receivedMicros);
+        JsonSerializer.Serialize(data, RunEventDataOf(row), LedgerJson.Options);
+        return result;
+    }
+
+    private static (string Type, long TimeMicros) RunEventKind(RunRow? existing, RunRow row, long receivedMicros)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var status = WireNames.ParseStatus(row.Status);
+        return existing is null || existing.Status != row.Status
+            ? (EventTypes.ForStatus(status), status == RunStatus.Running ? row.StartedAt : row.EndedAt ?? receivedMicros)
+            : (EventTypes.RunUpdated, receivedMicros);
+    }
+
+    private static RunEventData RunEventDataOf(RunRow row) => new(
+        row.Id,
+        row.Name,
+        row.Kind,
+        row.Status,
+        row.Model,
+        row.ParentId,
+        row.DurationUs is { } us ? StorageUnits.MicrosToMillis(us) : null,
+        row.CostNanos is { } nanos ? StorageUnits.FromNanos(nanos) : null,
+        row.TotalTokens == 0 ? null : row.TotalTokens,
+        row.ErrorMessage);
 
     /// <summary>True when the run counts as an error (failed or timeout).</summary>
     public static bool IsError(RunRow row)

@@ -48,4 +48,45 @@ public sealed class RawStatementTests
         insert.Bind(1, "x");
         insert.ExecuteNonQuery().ShouldBe(1);
     }
+
+    [Fact]
+    public void ExecuteInsert_ConflictRightAfterAnInsert_ReturnsNullNotThePreviousRowid()
+    {
+        using var connection = new SqliteConnection("Data Source=:memory:");
+        connection.Open();
+        using (var create = connection.CreateCommand())
+        {
+            create.CommandText = "CREATE TABLE t (seq INTEGER PRIMARY KEY, k TEXT NOT NULL UNIQUE);";
+            create.ExecuteNonQuery();
+        }
+
+        using var insert = new RawStatement(connection, "INSERT INTO t (k) VALUES (?1) ON CONFLICT (k) DO NOTHING;");
+        using var ignore = new RawStatement(connection, "INSERT OR IGNORE INTO t (k) VALUES (?1);");
+        insert.Bind(1, "a");
+        insert.ExecuteInsert().ShouldBe(1);
+        insert.Bind(1, "b");
+        insert.ExecuteInsert().ShouldBe(2);
+
+        // The last insert changed one row; a conflicting one must not report that row again.
+        insert.Bind(1, "a");
+        insert.ExecuteInsert().ShouldBeNull();
+        ignore.Bind(1, "b");
+        ignore.ExecuteInsert().ShouldBeNull();
+        ignore.Bind(1, "c");
+        ignore.ExecuteInsert().ShouldBe(3);
+    }
+
+    [Fact]
+    public void Reset_AfterReadingOneRowOfMany_LetsTheQueryRunAgainFromTheStart()
+    {
+        using var connection = new SqliteConnection("Data Source=:memory:");
+        connection.Open();
+        using var select = new RawStatement(connection, "SELECT column1 FROM (VALUES (1), (2), (3));");
+        select.Read().ShouldBeTrue();
+        select.Int64(0).ShouldBe(1);
+        select.Reset();
+        select.Read().ShouldBeTrue();
+        select.Int64(0).ShouldBe(1);
+        select.Reset();
+    }
 }
