@@ -87,23 +87,18 @@ internal sealed partial class SqliteWriter
         }
     }
 
-    /// <summary>Reads one dictionary by its id (a reader meeting a body whose dictionary another process stored).</summary>
+    /// <summary>
+    /// Reads one dictionary by its id (a reader meeting a body whose dictionary another process stored):
+    /// null when there is none, <see cref="InvalidDataException"/> when its row is damaged,
+    /// <see cref="SqliteException"/> when the database could not be read (see <see cref="PayloadDictionaries"/>).
+    /// </summary>
     internal static PayloadDictionary? ReadDictionary(string connectionString, uint id, int compressionLevel)
     {
-        // Callers treat a missing dictionary as an unreadable body; a damaged row or a failed read
-        // must end the same way, not fail a whole search or export.
-        try
-        {
-            using var connection = new SqliteConnection(connectionString);
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT data FROM payload_dictionaries WHERE dictionary_id = @id;";
-            command.Parameters.AddWithValue("@id", (long)id);
-            return command.ExecuteScalar() is byte[] data ? new PayloadDictionary(data, compressionLevel) : null;
-        }
-        catch (Exception ex) when (ex is SqliteException or InvalidDataException)
-        {
-            return null;
-        }
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT data FROM payload_dictionaries WHERE dictionary_id = @id;";
+        command.Parameters.AddWithValue("@id", (long)id);
+        return command.ExecuteScalar() is byte[] data ? new PayloadDictionary(data, compressionLevel) : null;
     }
 }

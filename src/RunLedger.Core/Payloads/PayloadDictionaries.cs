@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 
 namespace RunLedger.Core.Payloads;
 
@@ -10,10 +11,16 @@ namespace RunLedger.Core.Payloads;
 public sealed class PayloadDictionaries : IDisposable
 {
     private readonly ConcurrentDictionary<uint, PayloadDictionary> _known = new();
+    private readonly ConcurrentDictionary<uint, byte> _missing = new();
     private readonly Func<uint, PayloadDictionary?>? _load;
     private volatile PayloadDictionary? _current;
 
-    /// <param name="load">Reads a dictionary the set does not hold yet (one another process stored), or null.</param>
+    /// <param name="load">
+    /// Reads a dictionary the set does not hold yet (one another process stored): null when the ledger
+    /// has none by that id, <see cref="InvalidDataException"/> when its row is damaged (both remembered:
+    /// dictionaries are never changed or removed, so a ledger that lost one does not look it up again
+    /// for every body), <see cref="DbException"/> when it could not be read this time (not remembered).
+    /// </param>
     public PayloadDictionaries(Func<uint, PayloadDictionary?>? load = null)
     {
         _load = load;
@@ -41,10 +48,10 @@ public sealed class PayloadDictionaries : IDisposable
         }
     }
 
-    /// <summary>True when a dictionary with this id is held (ids are unique within a ledger).</summary>
-    public bool Contains(uint id) => _known.ContainsKey(id);
+    /// <summary>True when a dictionary with this id is held, or is known to be missing (ids are unique within a ledger, lost ones included).</summary>
+    public bool Contains(uint id) => _known.ContainsKey(id) || _missing.ContainsKey(id);
 
-    /// <summary>The dictionary with this id, loaded on first use; null when the ledger has none by that id.</summary>
+    /// <summary>The dictionary with this id, loaded on first use; null when the ledger has none by that id (or it could not be read).</summary>
     public PayloadDictionary? Find(uint id)
     {
         if (_known.TryGetValue(id, out var dictionary))
@@ -52,10 +59,30 @@ public sealed class PayloadDictionaries : IDisposable
             return dictionary;
         }
 
-        var loaded = _load?.Invoke(id);
+        if (_load is null || _missing.ContainsKey(id))
+        {
+            return null;
+        }
+
+        PayloadDictionary? loaded;
+        try
+        {
+            loaded = _load(id);
+        }
+        catch (InvalidDataException)
+        {
+            loaded = null;
+        }
+        catch (DbException)
+        {
+            // Perhaps busy or briefly unreadable: this body reads as unreadable, the next one tries again.
+            return null;
+        }
+
         if (loaded is null || loaded.Id != id)
         {
             loaded?.Dispose();
+            _missing.TryAdd(id, 0);
             return null;
         }
 

@@ -61,6 +61,51 @@ public sealed class PayloadDictionaryTests
     }
 
     [Fact]
+    public void Find_DictionaryMissingOrDamaged_IsLookedUpOnceNotForEveryBody()
+    {
+        using var dictionary = Trained(1);
+        var loads = new Dictionary<uint, int>();
+        using var dictionaries = new PayloadDictionaries(id =>
+        {
+            loads[id] = loads.GetValueOrDefault(id) + 1;
+            return id switch
+            {
+                40_000 => new PayloadDictionary(dictionary.Data.ToArray(), 3),
+                50_000 => throw new InvalidDataException("damaged"),
+                _ => null,
+            };
+        });
+        var utf8 = Encoding.UTF8.GetBytes(Body(3, 2));
+        var encoded = PayloadCodec.Encode(utf8, SHA256.HashData(utf8), Small, dictionary);
+
+        for (var i = 0; i < 100; i++)
+        {
+            dictionaries.Find(60_000).ShouldBeNull();
+            dictionaries.Find(50_000).ShouldBeNull();
+            PayloadCodec.Decode(encoded.Encoding, encoded.Data, dictionaries).ShouldBe(Body(3, 2));
+        }
+
+        loads.ShouldBe(new Dictionary<uint, int> { [40_000] = 1, [50_000] = 1, [60_000] = 1 }, ignoreOrder: true);
+
+        // A lost dictionary's id is not given to a new one: its bodies would decode with the wrong one.
+        dictionaries.Contains(60_000).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Find_ReadFailsOnce_IsTriedAgainNextTime()
+    {
+        using var dictionary = Trained(1);
+        var calls = 0;
+        using var dictionaries = new PayloadDictionaries(id =>
+            ++calls == 1 ? throw new BusyException() : new PayloadDictionary(dictionary.Data.ToArray(), 3));
+
+        dictionaries.Find(dictionary.Id).ShouldBeNull();
+        dictionaries.Find(dictionary.Id).ShouldNotBeNull();
+        dictionaries.Find(dictionary.Id).ShouldNotBeNull();
+        calls.ShouldBe(2);
+    }
+
+    [Fact]
     public void Decode_FrameOfAnotherDictionaryWithTheSameId_FailsCleanly()
     {
         // Damage, or a body copied from another ledger whose dictionary happened to get the same id.
@@ -178,5 +223,13 @@ public sealed class PayloadDictionaryTests
         }
 
         return text.Append("],\"temperature\":0.2,\"model\":\"gpt-4o-mini\"}").ToString();
+    }
+
+    private sealed class BusyException : System.Data.Common.DbException
+    {
+        public BusyException()
+            : base("database is locked")
+        {
+        }
     }
 }
