@@ -78,6 +78,22 @@ internal sealed partial class SqliteWriter
         _dictionaries.Add(dictionary, makeCurrent: false);
     }
 
+    /// <summary>
+    /// At most once a minute, after a commit: releases the zstd contexts of dictionaries no longer
+    /// current and unused since the previous trim (old bodies read now and then make new ones).
+    /// </summary>
+    private void TrimDictionaries()
+    {
+        var now = _time.GetUtcNow();
+        if (now < _nextDictionaryTrim)
+        {
+            return;
+        }
+
+        _nextDictionaryTrim = now + DictionaryTrimInterval;
+        _dictionaries.TrimIdle();
+    }
+
     private void AdoptStoredDictionary()
     {
         if (_storingDictionary is { } dictionary)

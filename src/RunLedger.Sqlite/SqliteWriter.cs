@@ -30,7 +30,9 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
     private readonly HashSet<long> _groupStaleTexts = [];
     private readonly PayloadDictionaries _dictionaries;
     private PayloadDictionaryTrainer _trainer;
+    private static readonly TimeSpan DictionaryTrimInterval = TimeSpan.FromMinutes(1);
     private PayloadDictionary? _storingDictionary;
+    private DateTimeOffset _nextDictionaryTrim;
     private Commands? _commands;
 
     /// <summary>The data of the run event being written, as UTF-8 JSON (reused for every run).</summary>
@@ -172,6 +174,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
             FlushRollups(_groupRollups);
             transaction.Commit();
             AdoptStoredDictionary();
+            TrimDictionaries();
         }
         catch
         {

@@ -6,7 +6,8 @@ namespace RunLedger.Core.Payloads;
 /// <summary>
 /// The compression dictionaries of one ledger: every one it has stored (bodies name theirs by id,
 /// and old bodies keep the dictionary they were written with, so none is ever replaced) and the
-/// current one new bodies are compressed with. Thread-safe.
+/// current one new bodies are compressed with. Thread-safe. Only the current dictionary keeps its
+/// zstd contexts for good: an older one releases them when superseded and when idle (<see cref="TrimIdle"/>).
 /// </summary>
 public sealed class PayloadDictionaries : IDisposable
 {
@@ -44,7 +45,31 @@ public sealed class PayloadDictionaries : IDisposable
 
         if (makeCurrent)
         {
+            var previous = _current;
             _current = held;
+
+            // Nothing is compressed with the previous one any more; reads make new contexts as they need.
+            if (previous is not null && !ReferenceEquals(previous, held))
+            {
+                previous.ReleaseContexts();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Releases the pooled contexts of every dictionary but the current one that was not used since
+    /// the previous call (bodies of old dictionaries are read now and then; their contexts need not
+    /// stay). The store calls it now and then.
+    /// </summary>
+    public void TrimIdle()
+    {
+        var current = _current;
+        foreach (var dictionary in _known.Values)
+        {
+            if (!ReferenceEquals(dictionary, current) && !dictionary.TakeUsed())
+            {
+                dictionary.ReleaseContexts();
+            }
         }
     }
 

@@ -10,7 +10,9 @@ namespace RunLedger.Core.Payloads;
 /// Bodies of one ledger repeat each other (system prompts, templates, JSON keys) far more than a
 /// body repeats itself, so compressing each body against a dictionary of that shared text keeps a
 /// body readable on its own (one small frame) at almost the ratio of compressing many bodies
-/// together. Thread-safe: contexts are pooled, one per concurrent caller.
+/// together. Thread-safe: contexts are pooled, one per concurrent caller and at most
+/// <see cref="MaxPooledContexts"/> of each kind; <see cref="PayloadDictionaries"/> releases the pools
+/// of dictionaries no longer current and not used lately.
 /// </summary>
 public sealed class PayloadDictionary : IDisposable
 {
@@ -25,6 +27,9 @@ public sealed class PayloadDictionary : IDisposable
     private readonly byte[] _data;
     private readonly int _level;
     private volatile bool _disposed;
+    private int _pooledCompressors;
+    private int _pooledDecompressors;
+    private int _used;
 
     /// <summary>Wraps a dictionary as stored (zstd dictionary format, its id in the header).</summary>
     /// <exception cref="InvalidDataException">The bytes are not a zstd dictionary.</exception>
@@ -46,6 +51,15 @@ public sealed class PayloadDictionary : IDisposable
 
     /// <summary>The dictionary as stored.</summary>
     public ReadOnlyMemory<byte> Data => _data;
+
+    /// <summary>
+    /// Most contexts of each kind (compressing, decompressing) kept for reuse: one per core, as more
+    /// callers than cores rarely compress at the same moment. A context holds a few hundred KiB.
+    /// </summary>
+    public static int MaxPooledContexts => Environment.ProcessorCount;
+
+    /// <summary>Compression and decompression contexts pooled now.</summary>
+    public int PooledContexts => Volatile.Read(ref _pooledCompressors) + Volatile.Read(ref _pooledDecompressors);
 
     /// <summary>
     /// Trains a dictionary of at most <paramref name="capacity"/> bytes from sample bodies and gives
@@ -113,7 +127,12 @@ public sealed class PayloadDictionary : IDisposable
     public byte[] Compress(ReadOnlySpan<byte> text)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_compressors.TryTake(out var compressor))
+        Volatile.Write(ref _used, 1);
+        if (_compressors.TryTake(out var compressor))
+        {
+            Interlocked.Decrement(ref _pooledCompressors);
+        }
+        else
         {
             compressor = new Compressor(_level);
             compressor.LoadDictionary(_data);
@@ -125,7 +144,7 @@ public sealed class PayloadDictionary : IDisposable
         }
         finally
         {
-            Return(_compressors, compressor);
+            Return(_compressors, ref _pooledCompressors, compressor);
         }
     }
 
@@ -150,7 +169,12 @@ public sealed class PayloadDictionary : IDisposable
             throw new InvalidDataException("Stored payload's zstd frame does not state a valid size.");
         }
 
-        if (!_decompressors.TryTake(out var decompressor))
+        Volatile.Write(ref _used, 1);
+        if (_decompressors.TryTake(out var decompressor))
+        {
+            Interlocked.Decrement(ref _pooledDecompressors);
+        }
+        else
         {
             decompressor = new Decompressor();
             decompressor.LoadDictionary(_data);
@@ -179,30 +203,48 @@ public sealed class PayloadDictionary : IDisposable
         {
             if (decompressor is not null)
             {
-                Return(_decompressors, decompressor);
+                Return(_decompressors, ref _pooledDecompressors, decompressor);
             }
         }
     }
 
-    public void Dispose()
+    /// <summary>Disposes the pooled contexts; the dictionary stays usable and makes new ones when used again.</summary>
+    public void ReleaseContexts()
     {
-        _disposed = true;
         while (_compressors.TryTake(out var compressor))
         {
+            Interlocked.Decrement(ref _pooledCompressors);
             compressor.Dispose();
         }
 
         while (_decompressors.TryTake(out var decompressor))
         {
+            Interlocked.Decrement(ref _pooledDecompressors);
             decompressor.Dispose();
         }
     }
 
-    private void Return<T>(ConcurrentBag<T> pool, T context)
+    /// <summary>True when the dictionary compressed or decompressed since the previous call.</summary>
+    internal bool TakeUsed() => Interlocked.Exchange(ref _used, 0) == 1;
+
+    public void Dispose()
+    {
+        _disposed = true;
+        ReleaseContexts();
+    }
+
+    private void Return<T>(ConcurrentBag<T> pool, ref int pooled, T context)
         where T : IDisposable
     {
         if (_disposed)
         {
+            context.Dispose();
+            return;
+        }
+
+        if (Interlocked.Increment(ref pooled) > MaxPooledContexts)
+        {
+            Interlocked.Decrement(ref pooled);
             context.Dispose();
             return;
         }

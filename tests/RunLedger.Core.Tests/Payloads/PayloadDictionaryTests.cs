@@ -106,6 +106,71 @@ public sealed class PayloadDictionaryTests
     }
 
     [Fact]
+    public void Add_NewCurrentDictionary_ReleasesThePreviousOnesContextsAndItStillReads()
+    {
+        var dictionaries = new PayloadDictionaries();
+        using var old = Trained(1, id: 40_000);
+        using var next = Trained(2, id: 40_001);
+        dictionaries.Add(old, makeCurrent: true);
+        var utf8 = Encoding.UTF8.GetBytes(Body(4, 2));
+        var encoded = PayloadCodec.Encode(utf8, SHA256.HashData(utf8), Small, old);
+        PayloadCodec.Decode(encoded.Encoding, encoded.Data, dictionaries).ShouldBe(Body(4, 2));
+        old.PooledContexts.ShouldBe(2);
+
+        dictionaries.Add(next, makeCurrent: true);
+
+        old.PooledContexts.ShouldBe(0);
+        PayloadCodec.Decode(encoded.Encoding, encoded.Data, dictionaries).ShouldBe(Body(4, 2));
+        old.PooledContexts.ShouldBe(1);
+    }
+
+    [Fact]
+    public void TrimIdle_OldDictionaryNotReadSinceTheLastTrim_ReleasesItsContextsAndTheCurrentKeepsTheirs()
+    {
+        var dictionaries = new PayloadDictionaries();
+        using var old = Trained(1, id: 40_000);
+        using var current = Trained(2, id: 40_001);
+        dictionaries.Add(old, makeCurrent: false);
+        dictionaries.Add(current, makeCurrent: true);
+        var utf8 = Encoding.UTF8.GetBytes(Body(4, 2));
+        var oldBody = PayloadCodec.Encode(utf8, SHA256.HashData(utf8), Small, old);
+        var newBody = PayloadCodec.Encode(utf8, SHA256.HashData(utf8), Small, current);
+        PayloadCodec.Decode(oldBody.Encoding, oldBody.Data, dictionaries);
+        PayloadCodec.Decode(newBody.Encoding, newBody.Data, dictionaries);
+
+        dictionaries.TrimIdle();
+        old.PooledContexts.ShouldBe(2);
+
+        // Not read since that trim: released.
+        dictionaries.TrimIdle();
+        old.PooledContexts.ShouldBe(0);
+        current.PooledContexts.ShouldBe(2);
+        PayloadCodec.Decode(oldBody.Encoding, oldBody.Data, dictionaries).ShouldBe(Body(4, 2));
+    }
+
+    [Fact]
+    public async Task Decompress_ManyCallersAtOnce_PoolsAtMostOneContextPerCore()
+    {
+        using var dictionary = Trained(1);
+        var utf8 = Encoding.UTF8.GetBytes(Body(4, 2));
+        var frame = dictionary.Compress(utf8);
+        using var start = new Barrier(16);
+        var callers = Enumerable.Range(0, 16).Select(_ => Task.Factory.StartNew(
+            () =>
+            {
+                start.SignalAndWait(TimeSpan.FromSeconds(30));
+                for (var i = 0; i < 200; i++)
+                {
+                    dictionary.Decompress(frame);
+                }
+            },
+            TaskCreationOptions.LongRunning));
+        await Task.WhenAll(callers);
+
+        dictionary.PooledContexts.ShouldBeLessThanOrEqualTo(PayloadDictionary.MaxPooledContexts + 1);
+    }
+
+    [Fact]
     public void Decode_FrameOfAnotherDictionaryWithTheSameId_FailsCleanly()
     {
         // Damage, or a body copied from another ledger whose dictionary happened to get the same id.
