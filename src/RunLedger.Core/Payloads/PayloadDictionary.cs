@@ -53,10 +53,12 @@ public sealed class PayloadDictionary : IDisposable
     public ReadOnlyMemory<byte> Data => _data;
 
     /// <summary>
-    /// Most contexts of each kind (compressing, decompressing) kept for reuse: one per core, as more
-    /// callers than cores rarely compress at the same moment. A context holds a few hundred KiB.
+    /// Most contexts of each kind (compressing, decompressing) kept for reuse: four per core. Callers
+    /// preempted mid-body (several submitting threads per core) each hold one, and a context made
+    /// afresh loads the dictionary again, which costs far more than compressing a body, so the bound
+    /// is generous; it only stops a burst of readers from keeping contexts for good.
     /// </summary>
-    public static int MaxPooledContexts => Environment.ProcessorCount;
+    public static int MaxPooledContexts => 4 * Environment.ProcessorCount;
 
     /// <summary>Compression and decompression contexts pooled now.</summary>
     public int PooledContexts => Volatile.Read(ref _pooledCompressors) + Volatile.Read(ref _pooledDecompressors);
