@@ -38,11 +38,12 @@ public sealed class PayloadOptions
     public int DictionaryMaxBytes { get; set; } = 64 * 1024;
 
     /// <summary>
-    /// Bytes of bodies sampled to train a dictionary (each body's first 16 KiB at most). Default 512 KiB:
-    /// on the benchmark workload 512 KiB trained a dictionary in about 0.2 s that kept bodies at 6.7 %
-    /// of their size; 1-2 MiB took twice as long for 6.3 %.
+    /// Bytes of bodies sampled to train a dictionary (each body's first 16 KiB at most). Default 1 MiB:
+    /// on the benchmark workload 512 KiB trained dictionaries that kept bodies at 6.5 % or at 11-11.5 %
+    /// of their size depending on which bodies the sample caught; 1 MiB or more gave 6.0-6.3 % every
+    /// time, for about twice the training time (about 0.4 s, once per sample).
     /// </summary>
-    public int DictionarySampleBytes { get; set; } = 512 * 1024;
+    public int DictionarySampleBytes { get; set; } = 1024 * 1024;
 
     /// <summary>
     /// Bytes of bodies written after a dictionary is trained before a fresh sample is taken to train a
