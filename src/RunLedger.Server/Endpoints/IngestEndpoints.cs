@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
@@ -61,7 +60,7 @@ internal static class IngestEndpoints
         IngestRequest? request;
         try
         {
-            request = await ReadRequestAsync(http.Request, cancellationToken).ConfigureAwait(false);
+            request = await JsonSerializer.DeserializeAsync<IngestRequest>(http.Request.Body, LedgerJson.Options, cancellationToken).ConfigureAwait(false);
         }
         catch (JsonException ex)
         {
@@ -135,35 +134,6 @@ internal static class IngestEndpoints
         return rejected.Count == 0
             ? TypedResults.Ok(response)
             : TypedResults.Json(response, statusCode: StatusCodes.Status207MultiStatus);
-    }
-
-    /// <summary>
-    /// The request body as an <see cref="IngestRequest"/>. A body with a Content-Length (the usual
-    /// case, already checked against the limit) is read whole into a pooled buffer and parsed in
-    /// one pass: the streaming parser reads a large body in 16 KiB pieces, each a trip through
-    /// the server's pipe and a resumption of the parse, which cost more than the copy. Nothing
-    /// parsed keeps a reference to the buffer (bodies are copied out of it). Without a length
-    /// (chunked), the body is parsed as it streams in.
-    /// </summary>
-    private static async Task<IngestRequest?> ReadRequestAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength is not { } length || length is 0 or > int.MaxValue)
-        {
-            return await JsonSerializer.DeserializeAsync<IngestRequest>(request.Body, LedgerJson.Options, cancellationToken).ConfigureAwait(false);
-        }
-
-        var buffer = ArrayPool<byte>.Shared.Rent((int)length);
-        try
-        {
-            var read = await request.Body.ReadAtLeastAsync(buffer.AsMemory(0, (int)length), (int)length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-
-            // A body that ends early is an incomplete document: the parser says where.
-            return JsonSerializer.Deserialize<IngestRequest>(buffer.AsSpan(0, read), LedgerJson.Options);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 
     private static IResult TooLarge(IngestOptions limits) =>
