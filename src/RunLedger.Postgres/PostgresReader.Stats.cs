@@ -44,41 +44,21 @@ internal sealed partial class PostgresReader
     }
 
     /// <summary>
-    /// For each range, whether no run of the project started in it, from the probes
-    /// <see cref="StatsAggregation.EmptinessProbes"/> names: one statement of index probes, each
-    /// stopping at its first row, in the caller's snapshot.
+    /// For each range, whether no run of the project started in it: one statement
+    /// (<see cref="StatsAggregation.NoRunsSql"/>) of index probes, in the caller's snapshot.
     /// </summary>
     private static async ValueTask<IReadOnlyList<bool>> NoRunsInAsync(
         NpgsqlConnection connection, long projectId, IReadOnlyList<(long FromUs, long ToUs)> ranges, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand { Connection = connection };
-        string Next(long value)
+        var sql = StatsAggregation.NoRunsSql(ranges, value =>
         {
             var name = "v" + command.Parameters.Count.ToString(CultureInfo.InvariantCulture);
             command.Parameters.AddWithValue(name, value);
             return "@" + name;
-        }
-
-        var sql = new StringBuilder("SELECT ");
-        for (var r = 0; r < ranges.Count; r++)
-        {
-            var (buckets, runs) = StatsAggregation.EmptinessProbes(ranges[r].FromUs, ranges[r].ToUs);
-            var probes = new List<string>();
-            foreach (var (size, from, to) in buckets)
-            {
-                probes.Add($"EXISTS (SELECT 1 FROM rollups WHERE project_id = @p AND bucket_size = {Next(size)} AND bucket_start >= {Next(from)} AND bucket_start < {Next(to)} AND count > 0)");
-            }
-
-            foreach (var (from, to) in runs)
-            {
-                probes.Add($"EXISTS (SELECT 1 FROM runs WHERE project_id = @p AND started_at >= {Next(from)} AND started_at < {Next(to)})");
-            }
-
-            sql.Append(r == 0 ? string.Empty : ", ").Append("NOT (").AppendJoin(" OR ", probes).Append(')');
-        }
-
+        });
         command.Parameters.AddWithValue("p", projectId);
-        command.CommandText = sql.ToString();
+        command.CommandText = sql;
         var answers = new bool[ranges.Count];
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

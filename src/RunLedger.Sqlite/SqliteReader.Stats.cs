@@ -57,45 +57,19 @@ internal sealed partial class SqliteReader
     }
 
     /// <summary>
-    /// For each range, whether no run of the project started in it, from the probes
-    /// <see cref="StatsAggregation.EmptinessProbes"/> names: one statement of index seeks (the
-    /// rollups' primary key, the runs' time index), each stopping at its first row.
+    /// For each range, whether no run of the project started in it: one statement
+    /// (<see cref="StatsAggregation.NoRunsSql"/>) of seeks in the rollups' primary key and the
+    /// runs' time index.
     /// </summary>
     private static bool[] NoRunsIn(SqliteConnection connection, long projectId, IReadOnlyList<(long FromUs, long ToUs)> ranges)
     {
-        var sql = new StringBuilder("SELECT ");
         var values = new List<long>();
-        string Next()
+        var sql = StatsAggregation.NoRunsSql(ranges, value =>
         {
-            values.Add(0);
+            values.Add(value);
             return "@v" + (values.Count - 1).ToString(CultureInfo.InvariantCulture);
-        }
-
-        for (var r = 0; r < ranges.Count; r++)
-        {
-            var (buckets, runs) = StatsAggregation.EmptinessProbes(ranges[r].FromUs, ranges[r].ToUs);
-            var probes = new List<string>();
-            foreach (var (size, from, to) in buckets)
-            {
-                var (s, f, t) = (Next(), Next(), Next());
-                values[^3] = size;
-                values[^2] = from;
-                values[^1] = to;
-                probes.Add($"EXISTS (SELECT 1 FROM rollups WHERE project_id = @p AND bucket_size = {s} AND bucket_start >= {f} AND bucket_start < {t} AND count > 0)");
-            }
-
-            foreach (var (from, to) in runs)
-            {
-                var (f, t) = (Next(), Next());
-                values[^2] = from;
-                values[^1] = to;
-                probes.Add($"EXISTS (SELECT 1 FROM runs WHERE project_id = @p AND started_at >= {f} AND started_at < {t})");
-            }
-
-            sql.Append(r == 0 ? string.Empty : ", ").Append("NOT (").AppendJoin(" OR ", probes).Append(')');
-        }
-
-        using var statement = new RawStatement(connection, sql.Append(';').ToString());
+        });
+        using var statement = new RawStatement(connection, sql + ";");
         statement.Bind(statement.Position("@p"), projectId);
         for (var i = 0; i < values.Count; i++)
         {

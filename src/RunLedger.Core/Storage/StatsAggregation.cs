@@ -339,6 +339,38 @@ public sealed class StatsAggregation
         return (buckets, runs);
     }
 
+    /// <summary>
+    /// The statement that answers <see cref="PlanSegmentsAsync"/>'s question for a store: one row,
+    /// one column per range, true when no run started in it (the probes of
+    /// <see cref="EmptinessProbes"/>, index seeks each stopping at its first row).
+    /// <paramref name="parameter"/> binds a value and returns its placeholder; the project is
+    /// <c>@p</c>. The SQL is the same on both stores.
+    /// </summary>
+    public static string NoRunsSql(IReadOnlyList<(long FromUs, long ToUs)> ranges, Func<long, string> parameter)
+    {
+        ArgumentNullException.ThrowIfNull(ranges);
+        ArgumentNullException.ThrowIfNull(parameter);
+        var sql = new StringBuilder("SELECT ");
+        for (var r = 0; r < ranges.Count; r++)
+        {
+            var (buckets, runs) = EmptinessProbes(ranges[r].FromUs, ranges[r].ToUs);
+            var probes = new List<string>();
+            foreach (var (size, from, to) in buckets)
+            {
+                probes.Add($"EXISTS (SELECT 1 FROM rollups WHERE project_id = @p AND bucket_size = {parameter(size)} AND bucket_start >= {parameter(from)} AND bucket_start < {parameter(to)} AND count > 0)");
+            }
+
+            foreach (var (from, to) in runs)
+            {
+                probes.Add($"EXISTS (SELECT 1 FROM runs WHERE project_id = @p AND started_at >= {parameter(from)} AND started_at < {parameter(to)})");
+            }
+
+            sql.Append(r == 0 ? string.Empty : ", ").Append("NOT (").AppendJoin(" OR ", probes).Append(')');
+        }
+
+        return sql.ToString();
+    }
+
     /// <summary>"rollups", "runs" or "rollups+runs": what a plan reads.</summary>
     public static string SourceOf(IReadOnlyList<StatsSegment> segments)
     {
