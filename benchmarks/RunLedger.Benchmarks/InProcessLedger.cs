@@ -76,13 +76,7 @@ internal sealed class InProcessLedger : IAsyncDisposable
     }
 
     /// <summary>Closes the ledger, checkpoints the WAL into the database and returns db + wal bytes.</summary>
-    public async Task<long> CloseAndMeasureAsync() => (await CloseAndMeasureObjectsAsync().ConfigureAwait(false)).Bytes;
-
-    /// <summary>
-    /// <see cref="CloseAndMeasureAsync"/> with the bytes each table and index takes, largest
-    /// first (<see cref="SpaceBreakdown"/>; empty without a sqlite3 shell).
-    /// </summary>
-    public async Task<(long Bytes, IReadOnlyList<(string Name, long Bytes)> Objects)> CloseAndMeasureObjectsAsync()
+    public async Task<long> CloseAndMeasureAsync()
     {
         if (DatabasePath is null)
         {
@@ -97,8 +91,7 @@ internal sealed class InProcessLedger : IAsyncDisposable
             command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
             command.ExecuteNonQuery();
             var size = FileSize(DatabasePath) + FileSize(DatabasePath + "-wal");
-            connection.Close();
-            return (size, SpaceBreakdown.Measure(DatabasePath));
+            return size;
         }
     }
 

@@ -158,7 +158,6 @@ internal sealed partial class PostgresReader : ILedgerReader
     public async Task<SessionDetail?> GetSessionAsync(long projectId, string id, SessionRunsQuery runs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(runs);
-        ArgumentOutOfRangeException.ThrowIfLessThan(runs.Limit, 1);
         var cursor = runs.Cursor is null ? ((long, byte[])?)null : Cursors.DecodeRun(runs.Cursor);
 
         await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

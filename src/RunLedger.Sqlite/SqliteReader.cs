@@ -159,7 +159,6 @@ internal sealed partial class SqliteReader : ILedgerReader
     public async Task<SessionDetail?> GetSessionAsync(long projectId, string id, SessionRunsQuery runs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(runs);
-        ArgumentOutOfRangeException.ThrowIfLessThan(runs.Limit, 1);
         var cursor = runs.Cursor is null ? ((long, byte[])?)null : Cursors.DecodeRun(runs.Cursor);
         await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         Session? session = null;

@@ -17,9 +17,18 @@ public sealed record SessionRunsQuery(int Limit = SessionRunsQuery.DefaultLimit,
     /// <summary>The most runs one page may ask for (the stores read one more to know whether more follow).</summary>
     public const int MaxLimit = 100_000;
 
-    public int Limit { get; init; } = Limit is >= 1 and <= MaxLimit
-        ? Limit
-        : throw new ArgumentOutOfRangeException(nameof(Limit), Limit, $"A page holds 1 to {MaxLimit} runs.");
+    private readonly int _limit = Checked(Limit);
+
+    /// <summary>How many runs the page holds, 1 to <see cref="MaxLimit"/> (checked also when set with <c>with</c>).</summary>
+    public int Limit
+    {
+        get => _limit;
+        init => _limit = Checked(value);
+    }
+
+    private static int Checked(int limit) => limit is >= 1 and <= MaxLimit
+        ? limit
+        : throw new ArgumentOutOfRangeException(nameof(Limit), limit, $"A page holds 1 to {MaxLimit} runs.");
 }
 
 /// <summary>A page of sessions, newest first.</summary>

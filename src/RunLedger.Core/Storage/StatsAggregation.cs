@@ -300,69 +300,47 @@ public sealed class StatsAggregation
     }
 
     /// <summary>
-    /// The pieces whose emptiness tells, exactly, that no run started in [<paramref name="fromUs"/>,
-    /// <paramref name="toUs"/>): the whole 5-minute buckets inside (a rollup row there is a run:
-    /// rows whose count falls to zero are deleted) and the runs of the ragged ends shorter than 5
-    /// minutes. Every run has its 5-minute row while nothing thins that tier; a retention of
-    /// 5-minute rows would have to ask the hourly and daily tiers too.
-    /// </summary>
-    public static (IReadOnlyList<(long BucketSize, long FromUs, long ToUs)> Buckets, IReadOnlyList<(long FromUs, long ToUs)> Runs) EmptinessProbes(long fromUs, long toUs)
-    {
-        var buckets = new List<(long, long, long)>();
-        var smallestUs = RollupDeltas.BucketSizes.Min() * 1_000_000;
-        var fiveFrom = RollupDeltas.BucketStart(fromUs, smallestUs);
-        var innerFirst = fiveFrom == fromUs ? fromUs : fiveFrom + smallestUs;
-        var innerLast = RollupDeltas.BucketStart(toUs, smallestUs);
-        if (innerFirst < innerLast)
-        {
-            buckets.Add((RollupDeltas.BucketSizes.Min(), innerFirst, innerLast));
-        }
-
-        var runs = new List<(long, long)>();
-        if (innerFirst >= innerLast)
-        {
-            runs.Add((fromUs, toUs));
-        }
-        else
-        {
-            if (fromUs < innerFirst)
-            {
-                runs.Add((fromUs, innerFirst));
-            }
-
-            if (innerLast < toUs)
-            {
-                runs.Add((innerLast, toUs));
-            }
-        }
-
-        return (buckets, runs);
-    }
-
-    /// <summary>
     /// The statement that answers <see cref="PlanSegmentsAsync"/>'s question for a store: one row,
-    /// one column per range, true when no run started in it (the probes of
-    /// <see cref="EmptinessProbes"/>, index seeks each stopping at its first row).
-    /// <paramref name="parameter"/> binds a value and returns its placeholder; the project is
-    /// <c>@p</c>. The SQL is the same on both stores.
+    /// one column per range, true when no run started in it. A range holds no run when no 5-minute
+    /// rollup row lies in its whole 5-minute buckets (rows whose count falls to zero are deleted)
+    /// and no run row in its ragged ends; every seek stops at its first row. Every run has its
+    /// 5-minute row while nothing thins that tier; a retention of 5-minute rows would have to ask
+    /// the hourly and daily tiers too. <paramref name="parameter"/> binds a value and returns its
+    /// placeholder; the project is <c>@p</c>. The SQL is the same on both stores.
     /// </summary>
     public static string NoRunsSql(IReadOnlyList<(long FromUs, long ToUs)> ranges, Func<long, string> parameter)
     {
         ArgumentNullException.ThrowIfNull(ranges);
         ArgumentNullException.ThrowIfNull(parameter);
+        var size = RollupDeltas.BucketSizes.Min();
+        var sizeUs = size * 1_000_000;
+        string Runs(long from, long to) =>
+            $"EXISTS (SELECT 1 FROM runs WHERE project_id = @p AND started_at >= {parameter(from)} AND started_at < {parameter(to)})";
+
         var sql = new StringBuilder("SELECT ");
         for (var r = 0; r < ranges.Count; r++)
         {
-            var (buckets, runs) = EmptinessProbes(ranges[r].FromUs, ranges[r].ToUs);
+            var (fromUs, toUs) = ranges[r];
+            var start = RollupDeltas.BucketStart(fromUs, sizeUs);
+            var first = start == fromUs ? fromUs : start + sizeUs;
+            var last = RollupDeltas.BucketStart(toUs, sizeUs);
             var probes = new List<string>();
-            foreach (var (size, from, to) in buckets)
+            if (first >= last)
             {
-                probes.Add($"EXISTS (SELECT 1 FROM rollups WHERE project_id = @p AND bucket_size = {parameter(size)} AND bucket_start >= {parameter(from)} AND bucket_start < {parameter(to)} AND count > 0)");
+                probes.Add(Runs(fromUs, toUs));
             }
-
-            foreach (var (from, to) in runs)
+            else
             {
-                probes.Add($"EXISTS (SELECT 1 FROM runs WHERE project_id = @p AND started_at >= {parameter(from)} AND started_at < {parameter(to)})");
+                probes.Add($"EXISTS (SELECT 1 FROM rollups WHERE project_id = @p AND bucket_size = {parameter(size)} AND bucket_start >= {parameter(first)} AND bucket_start < {parameter(last)} AND count > 0)");
+                if (fromUs < first)
+                {
+                    probes.Add(Runs(fromUs, first));
+                }
+
+                if (last < toUs)
+                {
+                    probes.Add(Runs(last, toUs));
+                }
             }
 
             sql.Append(r == 0 ? string.Empty : ", ").Append("NOT (").AppendJoin(" OR ", probes).Append(')');

@@ -51,6 +51,19 @@ public sealed class StatsSum
     /// </summary>
     public void AddRollup(long count, long errors, long inputTokens, long outputTokens, long costNanos, long durationCount, long durationSum, long? durationMax, ReadOnlySpan<byte> histograms)
     {
+        AddSums(count, errors, inputTokens, outputTokens, costNanos, durationCount, durationSum, durationMax);
+        Histogram.AddBytes(histograms);
+    }
+
+    public void Add(StatsSum other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        AddSums(other.Count, other.Errors, other.InputTokens, other.OutputTokens, other.CostNanos, other.DurationCount, other.DurationSum, other.DurationMax);
+        Histogram.Add(other.Histogram);
+    }
+
+    private void AddSums(long count, long errors, long inputTokens, long outputTokens, long costNanos, long durationCount, long durationSum, long? durationMax)
+    {
         Count += count;
         Errors += errors;
         InputTokens += inputTokens;
@@ -62,26 +75,6 @@ public sealed class StatsSum
         {
             WidenMax(max);
         }
-
-        Histogram.AddBytes(histograms);
-    }
-
-    public void Add(StatsSum other)
-    {
-        ArgumentNullException.ThrowIfNull(other);
-        Count += other.Count;
-        Errors += other.Errors;
-        InputTokens += other.InputTokens;
-        OutputTokens += other.OutputTokens;
-        CostNanos += other.CostNanos;
-        DurationCount += other.DurationCount;
-        DurationSum += other.DurationSum;
-        if (other.DurationMax is { } max)
-        {
-            WidenMax(max);
-        }
-
-        Histogram.Add(other.Histogram);
     }
 
     public StatsFigures ToFigures() => new()
