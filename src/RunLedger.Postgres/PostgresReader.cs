@@ -104,25 +104,41 @@ internal sealed partial class PostgresReader : ILedgerReader
 
     public async Task<Page<Session>> QuerySessionsAsync(long projectId, SessionQuery query, CancellationToken cancellationToken)
     {
+        var cursor = query.Cursor is null ? ((long, byte[])?)null : Cursors.Decode(query.Cursor);
         await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand { Connection = connection };
-        var sql = new StringBuilder($"SELECT {SessionRows.Columns} FROM sessions s WHERE s.project_id = @project");
+        var where = new StringBuilder("s.project_id = @project");
         command.Parameters.AddWithValue("project", projectId);
-        AppendFilter(sql, command, query.Filter is null ? null : PostgresFilterCompiler.CompileSessions(query.Filter, _time.GetUtcNow()));
-        if (query.Cursor is not null)
+        AppendFilter(where, command, query.Filter is null ? null : PostgresFilterCompiler.CompileSessions(query.Filter, _time.GetUtcNow()));
+        command.Parameters.AddWithValue("limit", query.Limit + 1);
+
+        // Sessions without a start time come last (NULLS LAST, as SQLite orders them), by id. A
+        // cursor inside them pages by id alone; a cursor among the timed ones reads on from it and
+        // then on into the untimed ones, each part its own range of ix_sessions_started (the row
+        // comparison lets the backward scan start at the cursor; an OR with IS NULL would not).
+        const string order = " ORDER BY s.started_at DESC NULLS LAST, s.id DESC LIMIT @limit";
+        string sql;
+        if (cursor is not { } position)
         {
-            var (time, id) = Cursors.Decode(query.Cursor);
-            // A row comparison, so ix_sessions_started's backward scan starts at the cursor (an OR
-            // of the two cases is only a filter: every later page would read from the top).
-            sql.Append(" AND (s.started_at, s.id) < (@ctime, @cid)");
-            command.Parameters.AddWithValue("ctime", time);
-            command.Parameters.AddWithValue("cid", Encoding.UTF8.GetString(id));
+            sql = $"SELECT {SessionRows.Columns} FROM sessions s WHERE {where}{order}";
+        }
+        else
+        {
+            command.Parameters.AddWithValue("cid", Encoding.UTF8.GetString(position.Item2));
+            if (position.Item1 == Cursors.NoStartTime)
+            {
+                sql = $"SELECT {SessionRows.Columns} FROM sessions s WHERE {where} AND s.started_at IS NULL AND s.id < @cid{order}";
+            }
+            else
+            {
+                command.Parameters.AddWithValue("ctime", position.Item1);
+                sql = $"SELECT * FROM ((SELECT {SessionRows.Columns} FROM sessions s WHERE {where} AND (s.started_at, s.id) < (@ctime, @cid){order}) " +
+                    $"UNION ALL (SELECT {SessionRows.Columns} FROM sessions s WHERE {where} AND s.started_at IS NULL{order})) s" +
+                    order;
+            }
         }
 
-        // SQLite puts NULL start times last in descending order; so does PostgreSQL with NULLS LAST.
-        sql.Append(" ORDER BY s.started_at DESC NULLS LAST, s.id DESC LIMIT @limit");
-        command.Parameters.AddWithValue("limit", query.Limit + 1);
-        command.CommandText = sql.ToString();
+        command.CommandText = sql;
         var items = new List<Session>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -136,8 +152,7 @@ internal sealed partial class PostgresReader : ILedgerReader
         if (items.Count > query.Limit)
         {
             items.RemoveAt(items.Count - 1);
-            var last = items[^1];
-            next = Cursors.Encode(StorageUnits.ToMicros(last.StartedAt ?? DateTimeOffset.UnixEpoch), Encoding.UTF8.GetBytes(last.Id));
+            next = Cursors.EncodeSession(items[^1]);
         }
 
         return new Page<Session>(items, next);

@@ -120,22 +120,41 @@ internal sealed partial class SqliteReader : ILedgerReader
 
     public async Task<Page<Session>> QuerySessionsAsync(long projectId, SessionQuery query, CancellationToken cancellationToken)
     {
+        var cursor = query.Cursor is null ? ((long, byte[])?)null : Cursors.Decode(query.Cursor);
         await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        var sql = new StringBuilder($"SELECT {SessionRows.Columns} FROM sessions s WHERE s.project_id = @project");
+        var where = new StringBuilder("s.project_id = @project");
         command.Parameters.AddWithValue("@project", projectId);
-        AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileSessions(query.Filter, _time.GetUtcNow()));
-        if (query.Cursor is not null)
+        AppendFilter(where, command, query.Filter is null ? null : SqliteFilterCompiler.CompileSessions(query.Filter, _time.GetUtcNow()));
+        command.Parameters.AddWithValue("@limit", query.Limit + 1);
+
+        // Sessions without a start time come last (SQLite sorts NULL below every value, so last in
+        // descending order), by id. A cursor inside them pages by id alone; a cursor among the
+        // timed ones reads on from it and then on into the untimed ones, each part its own index
+        // range (an OR of both would make ix_sessions_started a filter read from the top).
+        string sql;
+        if (cursor is not { } position)
         {
-            var (time, id) = Cursors.Decode(query.Cursor);
-            sql.Append(" AND (s.started_at < @ctime OR (s.started_at = @ctime AND s.id < @cid))");
-            command.Parameters.AddWithValue("@ctime", time);
-            command.Parameters.AddWithValue("@cid", Encoding.UTF8.GetString(id));
+            sql = $"SELECT {SessionRows.Columns} FROM sessions s WHERE {where} ORDER BY s.started_at DESC, s.id DESC LIMIT @limit;";
+        }
+        else
+        {
+            command.Parameters.AddWithValue("@cid", Encoding.UTF8.GetString(position.Item2));
+            if (position.Item1 == Cursors.NoStartTime)
+            {
+                sql = $"SELECT {SessionRows.Columns} FROM sessions s WHERE {where} AND s.started_at IS NULL AND s.id < @cid ORDER BY s.id DESC LIMIT @limit;";
+            }
+            else
+            {
+                command.Parameters.AddWithValue("@ctime", position.Item1);
+                sql = $"SELECT * FROM (SELECT * FROM (SELECT {SessionRows.Columns} FROM sessions s WHERE {where} AND (s.started_at < @ctime OR (s.started_at = @ctime AND s.id < @cid)) " +
+                    "ORDER BY s.started_at DESC, s.id DESC LIMIT @limit) " +
+                    $"UNION ALL SELECT * FROM (SELECT {SessionRows.Columns} FROM sessions s WHERE {where} AND s.started_at IS NULL ORDER BY s.id DESC LIMIT @limit)) " +
+                    "ORDER BY started_at DESC, id DESC LIMIT @limit;";
+            }
         }
 
-        sql.Append(" ORDER BY s.started_at DESC, s.id DESC LIMIT @limit;");
-        command.Parameters.AddWithValue("@limit", query.Limit + 1);
-        command.CommandText = sql.ToString();
+        command.CommandText = sql;
         var items = new List<Session>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -149,8 +168,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         if (items.Count > query.Limit)
         {
             items.RemoveAt(items.Count - 1);
-            var last = items[^1];
-            next = Cursors.Encode(StorageUnits.ToMicros(last.StartedAt ?? DateTimeOffset.UnixEpoch), Encoding.UTF8.GetBytes(last.Id));
+            next = Cursors.EncodeSession(items[^1]);
         }
 
         return new Page<Session>(items, next);

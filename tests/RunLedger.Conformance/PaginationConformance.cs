@@ -165,6 +165,42 @@ public abstract class PaginationConformance : StoreConformance
     }
 
     [Fact]
+    public async Task Sessions_WithoutAStartTime_ComeLastById_AndEveryPageBoundaryReachesThem()
+    {
+        // Only an import of a hand-made file leaves a session without a start time today; the
+        // listing must still reach every one of them from any page boundary (a cursor once
+        // encoded a missing time as epoch 0, which skipped them all).
+        var (store, project) = await OpenWithProjectAsync();
+        var sessions = Enumerable.Range(0, 23)
+            .Select(i => new SessionWrite { Id = "n" + i.ToString("D2", CultureInfo.InvariantCulture), Name = i % 5 == 0 ? "other" : "batch", StartedAt = Now.AddMinutes(-(i % 4)) })
+            .ToList();
+        await WriteAsync(store, project, sessions: sessions);
+        string[] untimed = ["n01", "n04", "n09", "n10", "n13", "n15", "n20", "n22"];
+        await ExecuteSqlAsync($"UPDATE sessions SET started_at = NULL WHERE id IN ({string.Join(", ", untimed.Select(id => $"'{id}'"))})");
+
+        foreach (var (filter, selected) in new (string? Filter, Func<SessionWrite, bool> Selected)[] { (null, _ => true), ("name:batch", s => s.Name == "batch") })
+        {
+            var timed = sessions.Where(s => selected(s) && !untimed.Contains(s.Id)).OrderByDescending(s => s.StartedAt).ThenByDescending(s => s.Id, SessionIdOrder).Select(s => s.Id);
+            var expected = timed.Concat(untimed.Where(id => selected(sessions.Single(s => s.Id == id))).OrderByDescending(id => id, SessionIdOrder)).ToList();
+            foreach (var size in new[] { 1, 2, 5, 14, 15, 16, 100 })
+            {
+                var seen = new List<string>();
+                string? cursor = null;
+                do
+                {
+                    var page = await store.Reader.QuerySessionsAsync(project, new SessionQuery(filter is null ? null : FilterParser.Parse(filter, FilterTarget.Sessions), size, cursor), Ct);
+                    page.Items.Count.ShouldBeLessThanOrEqualTo(size);
+                    seen.AddRange(page.Items.Select(s => s.Id));
+                    cursor = page.NextCursor;
+                }
+                while (cursor is not null);
+
+                seen.ShouldBe(expected, $"filter {filter ?? "(none)"}, page size {size}");
+            }
+        }
+    }
+
+    [Fact]
     public async Task Collation_SessionIdsWithTiedStarts()
     {
         var (store, project) = await OpenWithProjectAsync();

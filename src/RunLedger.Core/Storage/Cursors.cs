@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Text;
+using RunLedger.Core.Model;
 
 namespace RunLedger.Core.Storage;
 
@@ -9,6 +11,20 @@ namespace RunLedger.Core.Storage;
 /// </summary>
 public static class Cursors
 {
+    /// <summary>
+    /// The time a sessions-listing cursor holds for a session without a start time. Such sessions
+    /// come after every session with one (by id, descending), so the next page must know the
+    /// cursor is among them; epoch 0 would be a real time.
+    /// </summary>
+    public const long NoStartTime = long.MinValue;
+
+    /// <summary>A sessions-listing cursor after <paramref name="session"/> (start time descending, then id).</summary>
+    public static string EncodeSession(Session session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return Encode(session.StartedAt is { } started ? StorageUnits.ToMicros(started) : NoStartTime, Encoding.UTF8.GetBytes(session.Id));
+    }
+
     public static string Encode(long time, ReadOnlySpan<byte> id)
     {
         var buffer = new byte[1 + 8 + id.Length];
