@@ -8,7 +8,7 @@
 -- run row (see docs/performance.md).
 --
 -- ux_payloads_hash (the whole 32-byte hash per entry) becomes ix_payloads_hash on
--- substr(hash, 1, 8): not unique, about a third of the size. A writer looks a body up by the
+-- substr(hash, 1, 8): not unique, about 40 % of the size. A writer looks a body up by the
 -- prefix and compares the whole hash on the row, so two bodies whose hashes share the prefix
 -- stay two rows. payloads.stored_size was never read and is length(data): dropped.
 --
