@@ -332,21 +332,21 @@ internal sealed partial class SqliteReader : ILedgerReader
 
     private async Task<Run> WithBodiesAsync(SqliteConnection connection, RunRow row, CancellationToken cancellationToken)
     {
-        var (input, inputInfo) = await LoadBodyAsync(connection, row.InputHash, cancellationToken).ConfigureAwait(false);
-        var (output, outputInfo) = await LoadBodyAsync(connection, row.OutputHash, cancellationToken).ConfigureAwait(false);
+        var (input, inputInfo) = await LoadBodyAsync(connection, row.InputPayload, cancellationToken).ConfigureAwait(false);
+        var (output, outputInfo) = await LoadBodyAsync(connection, row.OutputPayload, cancellationToken).ConfigureAwait(false);
         return RunMerge.ToRun(row, input, output, inputInfo, outputInfo);
     }
 
-    private async Task<(RawJson?, PayloadInfo?)> LoadBodyAsync(SqliteConnection connection, byte[]? hash, CancellationToken cancellationToken)
+    private async Task<(RawJson?, PayloadInfo?)> LoadBodyAsync(SqliteConnection connection, long? payload, CancellationToken cancellationToken)
     {
-        if (hash is null)
+        if (payload is null)
         {
             return (null, null);
         }
 
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT encoding, data, original_size, truncated FROM payloads WHERE hash = @h;";
-        command.Parameters.AddWithValue("@h", hash);
+        command.CommandText = SqlitePayloads.ReadSql;
+        command.Parameters.AddWithValue("@id", payload);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -354,6 +354,6 @@ internal sealed partial class SqliteReader : ILedgerReader
         }
 
         return StoredBody.Read(
-            (PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1), reader.GetInt64(2), Convert.ToHexStringLower(hash), reader.GetInt64(3) != 0, _store.Dictionaries);
+            (PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1), reader.GetInt64(2), Convert.ToHexStringLower((byte[])reader.GetValue(4)), reader.GetInt64(3) != 0, _store.Dictionaries);
     }
 }

@@ -8,7 +8,7 @@ internal static class SqliteRows
 {
     public const string RunColumns =
         "seq, id, session_id, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
-        "input_hash, output_hash, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, " +
+        "input_payload, output_payload, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, " +
         "reasoning_tokens, total_tokens, cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at";
 
     /// <summary>Reads the columns of <see cref="RunColumns"/> starting at <paramref name="o"/>.</summary>
@@ -26,8 +26,8 @@ internal static class SqliteRows
         Model = r.IsDBNull(o + 10) ? null : r.GetString(o + 10),
         Provider = r.IsDBNull(o + 11) ? null : r.GetString(o + 11),
         Parameters = r.IsDBNull(o + 12) ? null : r.GetString(o + 12),
-        InputHash = r.IsDBNull(o + 13) ? null : (byte[])r.GetValue(o + 13),
-        OutputHash = r.IsDBNull(o + 14) ? null : (byte[])r.GetValue(o + 14),
+        InputPayload = r.IsDBNull(o + 13) ? null : r.GetInt64(o + 13),
+        OutputPayload = r.IsDBNull(o + 14) ? null : r.GetInt64(o + 14),
         ErrorType = r.IsDBNull(o + 15) ? null : r.GetString(o + 15),
         ErrorMessage = r.IsDBNull(o + 16) ? null : r.GetString(o + 16),
         ErrorStack = r.IsDBNull(o + 17) ? null : r.GetString(o + 17),

@@ -63,7 +63,7 @@ internal sealed partial class SqliteTransfer
     {
         var after = afterId is null ? string.Empty : "AND r.id > @after ";
         return await QueryAsync(
-            $"SELECT {RunColumns} FROM runs r LEFT JOIN payloads pi ON pi.hash = r.input_hash LEFT JOIN payloads po ON po.hash = r.output_hash " +
+            $"SELECT {RunColumns} FROM runs r LEFT JOIN payloads pi ON pi.id = r.input_payload LEFT JOIN payloads po ON po.id = r.output_payload " +
             $"WHERE r.project_id = (SELECT id FROM projects WHERE name = @project) {after}ORDER BY r.id LIMIT @limit;",
             c =>
             {
@@ -101,7 +101,7 @@ internal sealed partial class SqliteTransfer
                 CreatedAt = r.GetInt64(24),
                 UpdatedAt = r.GetInt64(25),
                 Input = ReadPayload(r, 26),
-                Output = ReadPayload(r, 31),
+                Output = ReadPayload(r, 32),
             },
             cancellationToken).ConfigureAwait(false);
     }
@@ -177,11 +177,11 @@ internal sealed partial class SqliteTransfer
         {
             throw new InvalidDataException(string.Create(
                 CultureInfo.InvariantCulture,
-                $"A run refers to body {Convert.ToHexStringLower((byte[])r.GetValue(o))}, which is missing from the payloads table."));
+                $"A run refers to body row {r.GetInt64(o)}, which is missing from the payloads table."));
         }
 
-        var encoding = (PayloadEncoding)r.GetInt32(o + 3);
-        var data = (byte[])r.GetValue(o + 4);
+        var encoding = (PayloadEncoding)r.GetInt32(o + 4);
+        var data = (byte[])r.GetValue(o + 5);
         if (encoding == PayloadEncoding.ZstdDictionary)
         {
             try
@@ -194,7 +194,7 @@ internal sealed partial class SqliteTransfer
             }
         }
 
-        return new PayloadRecord((byte[])r.GetValue(o), r.GetInt64(o + 1), r.GetInt64(o + 2) != 0, encoding, data);
+        return new PayloadRecord((byte[])r.GetValue(o + 1), r.GetInt64(o + 2), r.GetInt64(o + 3) != 0, encoding, data);
     }
 
     private async Task<List<T>> QueryAsync<T>(string sql, Action<SqliteCommand> bind, Func<SqliteDataReader, T> read, CancellationToken cancellationToken)

@@ -10,7 +10,7 @@ internal sealed partial class SqliteTransfer
 {
     private const string RunWriteColumns =
         "project_id, id, session_id, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
-        "input_hash, output_hash, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, reasoning_tokens, " +
+        "input_payload, output_payload, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, reasoning_tokens, " +
         "total_tokens, cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at";
 
     private static readonly string InsertRunSql =
@@ -188,11 +188,11 @@ internal sealed partial class SqliteTransfer
             }
         }
 
-        ImportPayload(context, run.Input);
-        ImportPayload(context, run.Output);
+        var input = ImportPayload(context, run.Input);
+        var output = ImportPayload(context, run.Output);
         var command = context.Command(seq is null ? InsertRunSql : UpdateRunSql);
         {
-            BindRun(command, projectId, id, run);
+            BindRun(command, projectId, id, run, input, output);
             if (seq is { } existing)
             {
                 command.Parameters.AddWithValue("@seq", existing);
@@ -233,25 +233,32 @@ internal sealed partial class SqliteTransfer
         context.IndexesNewRuns = context.IndexedSeq >= reader.GetInt64(1);
     }
 
-    private static void ImportPayload(ImportContext context, PayloadRecord? payload)
+    /// <summary>The row of a run's body: the one already stored under the record's key, or a new one.</summary>
+    private static long? ImportPayload(ImportContext context, PayloadRecord? payload)
     {
         if (payload is null)
         {
-            return;
+            return null;
         }
 
-        var command = context.Command(
-            "INSERT OR IGNORE INTO payloads (hash, original_size, stored_size, encoding, truncated, data) VALUES (@h, @size, @stored, @enc, @trunc, @data);");
-        command.Parameters.AddWithValue("@h", payload.Key);
-        command.Parameters.AddWithValue("@size", payload.OriginalSize);
-        command.Parameters.AddWithValue("@stored", payload.Data.Length);
-        command.Parameters.AddWithValue("@enc", (int)payload.Encoding);
-        command.Parameters.AddWithValue("@trunc", payload.Truncated ? 1 : 0);
-        command.Parameters.AddWithValue("@data", payload.Data);
-        command.ExecuteNonQuery();
+        var find = context.Command(SqlitePayloads.FindSql);
+        find.Parameters.AddWithValue("@hash", payload.Key);
+        if (find.ExecuteScalar() is long found)
+        {
+            return found;
+        }
+
+        var insert = context.Command(SqlitePayloads.InsertSql);
+        insert.Parameters.AddWithValue("@hash", payload.Key);
+        insert.Parameters.AddWithValue("@size", payload.OriginalSize);
+        insert.Parameters.AddWithValue("@encoding", (int)payload.Encoding);
+        insert.Parameters.AddWithValue("@truncated", payload.Truncated ? 1 : 0);
+        insert.Parameters.AddWithValue("@data", payload.Data);
+        insert.ExecuteNonQuery();
+        return (long)context.Command("SELECT last_insert_rowid();").ExecuteScalar()!;
     }
 
-    private static void BindRun(SqliteCommand command, long projectId, byte[] id, RunRecord run)
+    private static void BindRun(SqliteCommand command, long projectId, byte[] id, RunRecord run, long? input, long? output)
     {
         var p = command.Parameters;
         p.AddWithValue("@project_id", projectId);
@@ -267,8 +274,8 @@ internal sealed partial class SqliteTransfer
         p.AddWithValue("@model", Db(run.Model));
         p.AddWithValue("@provider", Db(run.Provider));
         p.AddWithValue("@parameters", Db(run.Parameters));
-        p.AddWithValue("@input_hash", Db(run.Input?.Key));
-        p.AddWithValue("@output_hash", Db(run.Output?.Key));
+        p.AddWithValue("@input_payload", Db(input));
+        p.AddWithValue("@output_payload", Db(output));
         p.AddWithValue("@error_type", Db(run.ErrorType));
         p.AddWithValue("@error_message", Db(run.ErrorMessage));
         p.AddWithValue("@error_stack", Db(run.ErrorStack));

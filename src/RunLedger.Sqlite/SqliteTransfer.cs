@@ -14,7 +14,8 @@ internal sealed partial class SqliteTransfer : ILedgerTransfer
         "r.id, r.session_id, r.parent_id, r.kind, r.name, r.status, r.started_at, r.ended_at, r.model, r.provider, r.parameters, " +
         "r.error_type, r.error_message, r.error_stack, r.input_tokens, r.output_tokens, r.cached_tokens, r.reasoning_tokens, r.cost_nanos, " +
         "r.tags, r.metadata, r.user_id, r.source, r.pinned, r.created_at, r.updated_at, " +
-        "r.input_hash, pi.original_size, pi.truncated, pi.encoding, pi.data, r.output_hash, po.original_size, po.truncated, po.encoding, po.data";
+        "r.input_payload, pi.hash, pi.original_size, pi.truncated, pi.encoding, pi.data, " +
+        "r.output_payload, po.hash, po.original_size, po.truncated, po.encoding, po.data";
 
     private const string SessionColumns =
         "s.id, s.name, s.started_at, s.ended_at, s.state, s.metadata, s.run_count, s.failed_count, s.input_tokens, s.output_tokens, " +

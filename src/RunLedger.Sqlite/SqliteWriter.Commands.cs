@@ -16,7 +16,7 @@ internal sealed partial class SqliteWriter
             InsertRun = MakeRaw(
                 connection,
                 "INSERT INTO runs (project_id, id, session_id, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
-                "input_hash, output_hash, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, reasoning_tokens, total_tokens, " +
+                "input_payload, output_payload, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, reasoning_tokens, total_tokens, " +
                 "cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at) VALUES (@p, @id, @session, @parent, @kind, @name, @status, " +
                 "@started, @ended, @duration, @model, @provider, @parameters, @input, @output, @etype, @emessage, @estack, @itok, @otok, @ctok, @rtok, " +
                 "@ttok, @cost, @tags, @metadata, @user, @source, @pinned, @created, @updated) ON CONFLICT (project_id, id) DO NOTHING;");
@@ -24,16 +24,16 @@ internal sealed partial class SqliteWriter
             UpdateRun = Make(
                 connection,
                 "UPDATE runs SET session_id = @session, parent_id = @parent, kind = @kind, name = @name, status = @status, started_at = @started, " +
-                "ended_at = @ended, duration_us = @duration, model = @model, provider = @provider, parameters = @parameters, input_hash = @input, " +
-                "output_hash = @output, error_type = @etype, error_message = @emessage, error_stack = @estack, input_tokens = @itok, output_tokens = @otok, " +
+                "ended_at = @ended, duration_us = @duration, model = @model, provider = @provider, parameters = @parameters, input_payload = @input, " +
+                "output_payload = @output, error_type = @etype, error_message = @emessage, error_stack = @estack, input_tokens = @itok, output_tokens = @otok, " +
                 "cached_tokens = @ctok, reasoning_tokens = @rtok, total_tokens = @ttok, cost_nanos = @cost, tags = @tags, metadata = @metadata, " +
                 "user_id = @user, source = @source, pinned = @pinned, updated_at = @updated WHERE seq = @seq;",
                 [.. RunParameters, "@seq"]);
-            InsertPayload = MakeRaw(
-                connection,
-                "INSERT INTO payloads (hash, original_size, stored_size, encoding, truncated, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (hash) DO NOTHING;");
+            FindPayload = MakeRaw(connection, SqlitePayloads.FindSql);
+            InsertPayload = MakeRaw(connection, SqlitePayloads.InsertSql);
             DataVersion = MakeRaw(connection, "PRAGMA data_version;");
-            SelectPayload = Make(connection, "SELECT encoding, data FROM payloads WHERE hash = @h;", "@h");
+            SelectPayload = Make(connection, "SELECT encoding, data FROM payloads WHERE id = @id;", "@id");
+            DeletePayload = Make(connection, "DELETE FROM payloads WHERE id = @id;", "@id");
             FtsDelete = Make(connection, "DELETE FROM runs_fts WHERE rowid = @seq;", "@seq");
             FtsInsert = MakeRaw(connection, "INSERT INTO runs_fts (rowid, body) VALUES (?1, ?2);");
             InsertEvent = MakeRaw(
@@ -93,13 +93,18 @@ internal sealed partial class SqliteWriter
 
         public SqliteCommand UpdateRun { get; }
 
-        /// <summary>Parameters by position: hash, original size, stored size, encoding, truncated, data.</summary>
+        /// <summary>The id of the body with a hash (parameter 1), or none; see <see cref="SqlitePayloads.FindSql"/>.</summary>
+        public RawStatement FindPayload { get; }
+
+        /// <summary>Parameters by position: hash, original size, encoding, truncated, data (<see cref="SqlitePayloads.InsertSql"/>); gives the new row's id.</summary>
         public RawStatement InsertPayload { get; }
 
         /// <summary>Changes when another connection commits to the database file.</summary>
         public RawStatement DataVersion { get; }
 
         public SqliteCommand SelectPayload { get; }
+
+        public SqliteCommand DeletePayload { get; }
 
         public SqliteCommand FtsDelete { get; }
 

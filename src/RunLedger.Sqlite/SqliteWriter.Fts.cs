@@ -322,12 +322,12 @@ internal sealed partial class SqliteWriter
     {
         using var transaction = _connection.BeginTransaction(deferred: false);
         cmd.Bind(transaction);
-        var rows = new List<(long Seq, Guid Id, byte[]? Input, byte[]? Output, string? Error)>();
+        var rows = new List<(long Seq, Guid Id, long? Input, long? Output, string? Error)>();
         using (var select = _connection.CreateCommand())
         {
             select.Transaction = transaction;
             select.CommandText =
-                "SELECT seq, id, input_hash, output_hash, error_message FROM runs " +
+                "SELECT seq, id, input_payload, output_payload, error_message FROM runs " +
                 "WHERE seq > (SELECT indexed_seq FROM fts_progress WHERE id = 1) ORDER BY seq LIMIT @n;";
             select.Parameters.AddWithValue("@n", IndexChunk);
             using var reader = select.ExecuteReader();
@@ -336,8 +336,8 @@ internal sealed partial class SqliteWriter
                 rows.Add((
                     reader.GetInt64(0),
                     new Guid((byte[])reader.GetValue(1), bigEndian: true),
-                    reader.IsDBNull(2) ? null : (byte[])reader.GetValue(2),
-                    reader.IsDBNull(3) ? null : (byte[])reader.GetValue(3),
+                    reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                    reader.IsDBNull(3) ? null : reader.GetInt64(3),
                     reader.IsDBNull(4) ? null : reader.GetString(4)));
             }
         }
@@ -390,11 +390,11 @@ internal sealed partial class SqliteWriter
     /// this version does not know): the run is indexed with the text it still has (its other body
     /// and its error message), as the tail search matches it, instead of holding up the index.
     /// </summary>
-    private string? LoadPayloadTextOrSkip(long seq, byte[]? hash)
+    private string? LoadPayloadTextOrSkip(long seq, long? payload)
     {
         try
         {
-            return LoadPayloadText(hash);
+            return LoadPayloadText(payload);
         }
         catch (InvalidDataException ex)
         {

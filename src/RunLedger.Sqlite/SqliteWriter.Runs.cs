@@ -79,23 +79,24 @@ internal sealed partial class SqliteWriter
         // A prepared batch's bodies are the prepared ones (its runs no longer carry the text).
         var inputBody = prepared is not null ? prepared.Input : write.Input is { } sentInput ? Encode(sentInput, _dictionaries.Current) : null;
         var outputBody = prepared is not null ? prepared.Output : write.Output is { } sentOutput ? Encode(sentOutput, _dictionaries.Current) : null;
-        var inputKey = inputBody is null ? null : PayloadKey(inputBody);
-        var outputKey = outputBody is null ? null : PayloadKey(outputBody);
+
+        // The run row refers to its bodies by row id, so they are stored (or found) first.
+        StoredPayload? input = null, output = null;
 
         // A new run is the common case: insert it outright and fall back to read-merge-update only
         // when the id is already stored (or when the write alone is not a valid new run).
         var fresh = RunMerge.NewRow(write, context.Batch.Source, context.NowMicros, context.ReceivedMicros);
         if (RunMerge.Merge(fresh, write) is null)
         {
-            fresh.InputHash = inputKey;
-            fresh.OutputHash = outputKey;
+            input = StorePayload(inputBody);
+            output = StorePayload(outputBody);
+            fresh.InputPayload = input?.Id;
+            fresh.OutputPayload = output?.Id;
             fresh.UpdatedAt = context.NowMicros;
             BindNewRun(cmd, context.ProjectId, idBytes, fresh);
             if (cmd.InsertRun.ExecuteInsert() is { } seq)
             {
                 fresh.Seq = seq;
-                StorePayload(inputKey, inputBody);
-                StorePayload(outputKey, outputBody);
                 var text = prepared is { SearchText: { } prepText } && string.Equals(prepared.SearchError, fresh.ErrorMessage, StringComparison.Ordinal) ? prepText : null;
                 if (text is not null)
                 {
@@ -125,6 +126,9 @@ internal sealed partial class SqliteWriter
         var rejection = RunMerge.Merge(row, write);
         if (rejection is not null)
         {
+            // Bodies stored for the insert that found the run already there go with the rejection.
+            ForgetInserted(input);
+            ForgetInserted(output);
             context.Rejected.Add(new RejectedItem("run", write.Index, write.Id.ToString(), rejection));
             return;
         }
@@ -136,18 +140,16 @@ internal sealed partial class SqliteWriter
         }
 
         var bodiesChanged = false;
-        if (inputKey is not null)
+        if ((input ??= StorePayload(inputBody)) is { } storedInput)
         {
-            StorePayload(inputKey, inputBody);
-            bodiesChanged |= existing.InputHash is null || !inputKey.AsSpan().SequenceEqual(existing.InputHash);
-            row.InputHash = inputKey;
+            bodiesChanged |= existing.InputPayload != storedInput.Id;
+            row.InputPayload = storedInput.Id;
         }
 
-        if (outputKey is not null)
+        if ((output ??= StorePayload(outputBody)) is { } storedOutput)
         {
-            StorePayload(outputKey, outputBody);
-            bodiesChanged |= existing.OutputHash is null || !outputKey.AsSpan().SequenceEqual(existing.OutputHash);
-            row.OutputHash = outputKey;
+            bodiesChanged |= existing.OutputPayload != storedOutput.Id;
+            row.OutputPayload = storedOutput.Id;
         }
 
         bodiesChanged |= !string.Equals(existing.ErrorMessage, row.ErrorMessage, StringComparison.Ordinal);
@@ -193,8 +195,8 @@ internal sealed partial class SqliteWriter
         Set(command, "@model", row.Model);
         Set(command, "@provider", row.Provider);
         Set(command, "@parameters", row.Parameters);
-        Set(command, "@input", row.InputHash);
-        Set(command, "@output", row.OutputHash);
+        Set(command, "@input", row.InputPayload);
+        Set(command, "@output", row.OutputPayload);
         Set(command, "@etype", row.ErrorType);
         Set(command, "@emessage", row.ErrorMessage);
         Set(command, "@estack", row.ErrorStack);
@@ -231,8 +233,8 @@ internal sealed partial class SqliteWriter
         s.Bind(at[10], row.Model);
         s.Bind(at[11], row.Provider);
         s.Bind(at[12], row.Parameters);
-        s.Bind(at[13], row.InputHash);
-        s.Bind(at[14], row.OutputHash);
+        s.Bind(at[13], row.InputPayload);
+        s.Bind(at[14], row.OutputPayload);
         s.Bind(at[15], row.ErrorType);
         s.Bind(at[16], row.ErrorMessage);
         s.Bind(at[17], row.ErrorStack);
@@ -251,16 +253,25 @@ internal sealed partial class SqliteWriter
         s.Bind(at[30], row.UpdatedAt);
     }
 
-    /// <summary>The key a body is stored under: its SHA-256, or a random key when deduplication is off.</summary>
-    private byte[] PayloadKey(EncodedPayload encoded) =>
-        _payloadOptions.Deduplicate ? encoded.Hash : RandomNumberGenerator.GetBytes(32);
-
-    /// <summary>Stores a body once per key; a body already stored is left as is.</summary>
-    private void StorePayload(byte[]? key, EncodedPayload? encoded)
+    /// <summary>
+    /// The row a body is stored in: the row of the same body (same SHA-256) when one is stored and
+    /// deduplication is on, otherwise a new row. Null when there is no body.
+    /// </summary>
+    private StoredPayload? StorePayload(EncodedPayload? encoded)
     {
-        if (key is null || encoded is null)
+        if (encoded is null)
         {
-            return;
+            return null;
+        }
+
+        var cmd = Cmd;
+        if (_payloadOptions.Deduplicate)
+        {
+            cmd.FindPayload.Bind(1, encoded.Hash);
+            if (cmd.FindPayload.ExecuteScalarInt64() is { } found)
+            {
+                return new StoredPayload(found, Inserted: false);
+            }
         }
 
         // Prepared before the ledger had its dictionary (or in the group that stores it): compress
@@ -270,25 +281,35 @@ internal sealed partial class SqliteWriter
             encoded = PayloadCodec.Reencode(encoded, _payloadOptions, dictionary);
         }
 
-        var insert = Cmd.InsertPayload;
-        insert.Bind(1, key);
+        var insert = cmd.InsertPayload;
+        insert.Bind(1, encoded.Hash);
         insert.Bind(2, encoded.OriginalSize);
-        insert.Bind(3, encoded.Data.Length);
-        insert.Bind(4, (int)encoded.Encoding);
-        insert.Bind(5, encoded.Truncated ? 1 : 0);
-        insert.Bind(6, encoded.Data);
-        insert.ExecuteNonQuery();
+        insert.Bind(3, (int)encoded.Encoding);
+        insert.Bind(4, encoded.Truncated ? 1 : 0);
+        insert.Bind(5, encoded.Data);
+        return new StoredPayload(insert.ExecuteInsert() ?? throw new InvalidOperationException("A body row was not inserted."), Inserted: true);
     }
 
-    private string? LoadPayloadText(byte[]? hash)
+    /// <summary>Removes a body row this write inserted when the write is rejected after all (no run refers to it).</summary>
+    private void ForgetInserted(StoredPayload? stored)
     {
-        if (hash is null)
+        if (stored is { Inserted: true, Id: var id })
+        {
+            var cmd = Cmd;
+            Set(cmd.DeletePayload, "@id", id);
+            cmd.DeletePayload.ExecuteNonQuery();
+        }
+    }
+
+    private string? LoadPayloadText(long? id)
+    {
+        if (id is null)
         {
             return null;
         }
 
         var cmd = Cmd;
-        Set(cmd.SelectPayload, "@h", hash);
+        Set(cmd.SelectPayload, "@id", id);
         using var reader = cmd.SelectPayload.ExecuteReader();
         return reader.Read() ? PayloadCodec.Decode((PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1), _dictionaries) : null;
     }
@@ -301,8 +322,8 @@ internal sealed partial class SqliteWriter
         cmd.FtsDelete.ExecuteNonQuery();
 
         var text = PayloadText.RunSearchText(
-            StoredText(write.Input?.Text, inputBody) ?? LoadPayloadTextOrSkip(row.Seq, row.InputHash),
-            StoredText(write.Output?.Text, outputBody) ?? LoadPayloadTextOrSkip(row.Seq, row.OutputHash),
+            StoredText(write.Input?.Text, inputBody) ?? LoadPayloadTextOrSkip(row.Seq, row.InputPayload),
+            StoredText(write.Output?.Text, outputBody) ?? LoadPayloadTextOrSkip(row.Seq, row.OutputPayload),
             row.ErrorMessage,
             _storeOptions.MaxIndexedChars);
         if (text.Length == 0)
@@ -324,4 +345,7 @@ internal sealed partial class SqliteWriter
         _eventJson.Flush();
         InsertEvent(context, type, time, row.SessionId, row.Id, row.Name, _eventData.WrittenSpan);
     }
+
+    /// <summary>A body's row, and whether this write inserted it.</summary>
+    private readonly record struct StoredPayload(long Id, bool Inserted);
 }

@@ -285,7 +285,9 @@ public abstract class RunWriteConformance : StoreConformance
         ]);
 
         // An encoding this version does not know (a newer version wrote it, or the byte rotted).
-        await ExecuteSqlAsync("UPDATE payloads SET encoding = 99 WHERE hash = (SELECT input_hash FROM runs WHERE name = 'damaged')");
+        // Picked by size (14 bytes; the output has 17), which both stores' payload rows hold, as they
+        // refer to bodies differently (SQLite by row id, PostgreSQL by hash).
+        await ExecuteSqlAsync("UPDATE payloads SET encoding = 99 WHERE original_size = 14");
 
         var detail = await GetRunAsync(store, project, id);
         var run = detail.Run;

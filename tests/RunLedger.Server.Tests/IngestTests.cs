@@ -19,7 +19,7 @@ public sealed class IngestTests
         await server.Client.IngestOkAsync(Body([
             Run(id, T0, "\"name\":\"damaged\",\"status\":\"failed\",\"input\":\"rotten\",\"output\":\"kept\",\"usage\":{\"inputTokens\":7},\"costUsd\":0.25,\"error\":{\"message\":\"boom\"}"),
         ]));
-        LedgerDatabase.Execute(server, "UPDATE payloads SET encoding = 99 WHERE hash = (SELECT input_hash FROM runs WHERE name = 'damaged')").ShouldBe(1);
+        LedgerDatabase.Execute(server, "UPDATE payloads SET encoding = 99 WHERE id = (SELECT input_payload FROM runs WHERE name = 'damaged')").ShouldBe(1);
 
         var run = (await server.Client.GetJsonAsync($"/v1/runs/{id}")).GetProperty("run");
         run.TryGetProperty("input", out _).ShouldBeFalse();
@@ -265,7 +265,7 @@ public sealed class IngestTests
 
         LedgerDatabase.Count(server, "runs").ShouldBe(2);
         LedgerDatabase.Count(server, "payloads").ShouldBe(1);
-        LedgerDatabase.Count(server, "runs", "input_hash IS NOT NULL").ShouldBe(2);
+        LedgerDatabase.Count(server, "runs", "input_payload IS NOT NULL").ShouldBe(2);
         (await server.Client.AllRunsAsync()).Count.ShouldBe(2);
     }
 

@@ -1,7 +1,7 @@
 namespace RunLedger.Core.Storage;
 
 /// <summary>
-/// A run as the stores keep it (times in microseconds, cost in nano-dollars, bodies by hash), the
+/// A run as the stores keep it (times in microseconds, cost in nano-dollars, bodies by hash or by payload row), the
 /// shape the writers merge writes into and the readers turn into a <see cref="Model.Run"/>.
 /// </summary>
 public sealed class RunRow
@@ -36,6 +36,12 @@ public sealed class RunRow
     public byte[]? InputHash { get; set; }
 
     public byte[]? OutputHash { get; set; }
+
+    /// <summary>The input body's row in a store that refers to bodies by row id (SQLite) instead of by <see cref="InputHash"/>.</summary>
+    public long? InputPayload { get; set; }
+
+    /// <summary>The output body's row in a store that refers to bodies by row id (SQLite) instead of by <see cref="OutputHash"/>.</summary>
+    public long? OutputPayload { get; set; }
 
     public string? ErrorType { get; set; }
 

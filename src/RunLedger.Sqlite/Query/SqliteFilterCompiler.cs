@@ -131,8 +131,8 @@ internal static class SqliteFilterCompiler
                 // commit): they are matched by their bodies with the same word rules.
                 FilterTarget.Runs => $"(r.seq IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH {p}) OR " +
                     $"(r.seq > (SELECT indexed_seq FROM fts_progress WHERE id = 1) AND {SqliteTailSearch.FunctionName}({Add(text)}, " +
-                    "(SELECT encoding FROM payloads WHERE hash = r.input_hash), (SELECT data FROM payloads WHERE hash = r.input_hash), " +
-                    "(SELECT encoding FROM payloads WHERE hash = r.output_hash), (SELECT data FROM payloads WHERE hash = r.output_hash), r.error_message)))",
+                    "(SELECT encoding FROM payloads WHERE id = r.input_payload), (SELECT data FROM payloads WHERE id = r.input_payload), " +
+                    "(SELECT encoding FROM payloads WHERE id = r.output_payload), (SELECT data FROM payloads WHERE id = r.output_payload), r.error_message)))",
                 FilterTarget.Events => $"instr(lower(e.data), lower({p})) > 0",
                 _ => $"instr(lower(s.name), lower({p})) > 0",
             };

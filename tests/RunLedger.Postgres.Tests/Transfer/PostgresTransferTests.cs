@@ -72,7 +72,7 @@ public sealed class PostgresTransferTests(PostgresFixture fixture) : IDisposable
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE payloads SET encoding = 99 WHERE hash = (SELECT input_hash FROM runs WHERE input_hash IS NOT NULL ORDER BY id LIMIT 1)";
+            command.CommandText = "UPDATE payloads SET encoding = 99 WHERE id = (SELECT input_payload FROM runs WHERE input_payload IS NOT NULL ORDER BY id LIMIT 1)";
             command.ExecuteNonQuery().ShouldBe(1);
         }
 

@@ -169,7 +169,7 @@ public sealed class SqliteFtsIndexingTests
 
         // Bit rot (an encoding this version does not know) in one body, and the index to redo.
         Execute(f,
-            "UPDATE payloads SET encoding = 99 WHERE hash = (SELECT input_hash FROM runs WHERE error_message IS NOT NULL); " +
+            "UPDATE payloads SET encoding = 99 WHERE id = (SELECT input_payload FROM runs WHERE error_message IS NOT NULL); " +
             "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
 
         // The tail search skips the damaged body instead of failing every search.

@@ -192,7 +192,7 @@ public sealed class TransferTests
         await using var target = await StoreFixture.OpenAsync();
         await WriteWorkloadAsync(source.Store, runs: 30);
         // One body in an encoding this version does not know (bit rot, or written by a newer version).
-        Execute(source, "UPDATE payloads SET encoding = 99 WHERE hash = (SELECT input_hash FROM runs WHERE input_hash IS NOT NULL ORDER BY id LIMIT 1)");
+        Execute(source, "UPDATE payloads SET encoding = 99 WHERE id = (SELECT input_payload FROM runs WHERE input_payload IS NOT NULL ORDER BY id LIMIT 1)");
 
         await LedgerCopier.CopyAsync(new StoreTransferSource(source.Store.Transfer), target.Store.Transfer, null, default);
 
@@ -200,7 +200,7 @@ public sealed class TransferTests
         verify.Differences.ShouldBeEmpty();
         verify.RunsIdentical.ShouldBe(30);
         target.Scalar("SELECT count(*) FROM payloads WHERE encoding = 99").ShouldBe(1);
-        target.Scalar("SELECT count(*) FROM payloads p JOIN runs r ON r.input_hash = p.hash WHERE p.encoding = 99 AND r.id = (SELECT id FROM runs WHERE input_hash IS NOT NULL ORDER BY id LIMIT 1)").ShouldBe(1);
+        target.Scalar("SELECT count(*) FROM payloads p JOIN runs r ON r.input_payload = p.id WHERE p.encoding = 99 AND r.id = (SELECT id FROM runs WHERE input_payload IS NOT NULL ORDER BY id LIMIT 1)").ShouldBe(1);
 
         // The copy reads like the original: the run answers, its body reported unreadable.
         var project = (await target.Store.Admin.FindProjectAsync("default", default))!;
