@@ -24,6 +24,11 @@ internal sealed partial class SqliteReader : ILedgerReader
     public async Task<Page<Run>> QueryRunsAsync(long projectId, RunQuery query, CancellationToken cancellationToken)
     {
         await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+
+        // With bodies, the rows and the bodies they refer to by payload row id are read in one
+        // snapshot (commands join it via CreateCommand): a restore between them empties payloads
+        // and reuses its row ids. Deferred: a read transaction, never the write lock.
+        await using var snapshot = query.IncludeBodies ? connection.BeginTransaction(deferred: true) : null;
         await using var command = connection.CreateCommand();
         var sql = new StringBuilder($"SELECT {Prefixed("r")} FROM runs r WHERE r.project_id = @project");
         command.Parameters.AddWithValue("@project", projectId);
@@ -69,6 +74,9 @@ internal sealed partial class SqliteReader : ILedgerReader
     public async Task<RunDetail?> GetRunAsync(long projectId, Guid id, CancellationToken cancellationToken)
     {
         await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+
+        // The run, its bodies (by payload row id), children and events from one snapshot.
+        await using var snapshot = connection.BeginTransaction(deferred: true);
         var idBytes = StorageUnits.ToBytes(id);
         RunRow? row = null;
         await using (var command = connection.CreateCommand())
