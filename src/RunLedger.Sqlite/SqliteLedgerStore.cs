@@ -114,6 +114,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
         }
 
         SqliteTailSearch.Register(connection, _options.MaxIndexedChars, _dictionaries);
+        SqliteEventData.Register(connection);
         return connection;
     }
 

@@ -25,7 +25,7 @@ internal sealed partial class SqliteReader : ILedgerReader
     {
         await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        var sql = new StringBuilder($"SELECT {Prefixed("r")} FROM runs r WHERE r.project_id = @project");
+        var sql = new StringBuilder($"SELECT {SqliteRows.RunColumnsOf("r")} FROM runs r WHERE r.project_id = @project");
         command.Parameters.AddWithValue("@project", projectId);
         AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow()));
         if (query.Cursor is not null)
@@ -183,7 +183,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         var rows = new List<RunRow>(Math.Min(runs.Limit + 1, 1024));
         await using (var command = connection.CreateCommand())
         {
-            var sql = new StringBuilder($"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND session_id = @id AND parent_id IS NULL");
+            var sql = new StringBuilder($"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND session_key = {SessionKeyOf} AND parent_id IS NULL");
             if (cursor is var (time, after))
             {
                 sql.Append(" AND (started_at < @ctime OR (started_at = @ctime AND id < @cid))");
@@ -212,7 +212,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         var byStatus = new List<StatusCount>();
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT status, count(*) FROM runs WHERE project_id = @p AND session_id = @id GROUP BY status ORDER BY status;";
+            command.CommandText = $"SELECT status, count(*) FROM runs WHERE project_id = @p AND session_key = {SessionKeyOf} GROUP BY status ORDER BY status;";
             command.Parameters.AddWithValue("@p", projectId);
             command.Parameters.AddWithValue("@id", id);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -279,10 +279,10 @@ internal sealed partial class SqliteReader : ILedgerReader
         }
     }
 
-    private const string EventColumns = "e.id, e.type, e.time, e.session_id, e.run_id, e.name, e.data, e.idempotency_key";
+    /// <summary>The key of session <c>@id</c> of project <c>@p</c> (NULL when no run or event names it).</summary>
+    private const string SessionKeyOf = "(SELECT sk.key FROM session_keys sk WHERE sk.project_id = @p AND sk.id = @id)";
 
-    private static string Prefixed(string alias) =>
-        string.Join(", ", SqliteRows.RunColumns.Split(", ").Select(c => alias + "." + c));
+    private static readonly string EventColumns = $"e.id, e.type, e.time, {SqliteRows.SessionIdOf("e")}, e.run_id, e.name, e.data, e.idempotency_key";
 
     private static void AppendFilter(StringBuilder sql, SqliteCommand command, SqlFragment? fragment)
     {
@@ -298,17 +298,23 @@ internal sealed partial class SqliteReader : ILedgerReader
         }
     }
 
-    private static LedgerEvent ReadEvent(SqliteDataReader r) => new()
+    /// <summary>Reads the columns of <see cref="EventColumns"/>; a run event kept without its run's id and name gets them back.</summary>
+    private static LedgerEvent ReadEvent(SqliteDataReader r)
     {
-        Id = r.GetInt64(0),
-        Type = r.GetString(1),
-        Time = StorageUnits.FromMicros(r.GetInt64(2)),
-        SessionId = r.IsDBNull(3) ? null : r.GetString(3),
-        RunId = r.IsDBNull(4) ? null : StorageUnits.ToGuid((byte[])r.GetValue(4)),
-        Name = r.IsDBNull(5) ? null : r.GetString(5),
-        Data = r.IsDBNull(6) ? null : new RawJson(r.GetString(6)),
-        IdempotencyKey = r.IsDBNull(7) ? null : r.GetString(7),
-    };
+        var runId = r.IsDBNull(4) ? (Guid?)null : StorageUnits.ToGuid((byte[])r.GetValue(4));
+        var name = r.IsDBNull(5) ? null : r.GetString(5);
+        return new LedgerEvent
+        {
+            Id = r.GetInt64(0),
+            Type = r.GetString(1),
+            Time = StorageUnits.FromMicros(r.GetInt64(2)),
+            SessionId = r.IsDBNull(3) ? null : r.GetString(3),
+            RunId = runId,
+            Name = name,
+            Data = r.IsDBNull(6) ? null : new RawJson(RunEventTail.Restore(r.GetString(6), runId, name)!),
+            IdempotencyKey = r.IsDBNull(7) ? null : r.GetString(7),
+        };
+    }
 
     internal static Run ToRun(RunRow row) => RunMerge.ToRun(row);
 

@@ -6,10 +6,22 @@ namespace RunLedger.Sqlite;
 /// <summary>Reads rows of the runs table into <see cref="RunRow"/>.</summary>
 internal static class SqliteRows
 {
-    public const string RunColumns =
-        "seq, id, session_id, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
-        "input_hash, output_hash, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, " +
-        "reasoning_tokens, total_tokens, cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at";
+    /// <summary>The columns <see cref="ReadRun"/> reads, from <c>FROM runs</c> (no alias).</summary>
+    public static readonly string RunColumns = RunColumnsOf("runs");
+
+    /// <summary>
+    /// The columns <see cref="ReadRun"/> reads from the runs table named <paramref name="table"/> (its
+    /// name or alias); the session's text id is read back through its key.
+    /// </summary>
+    public static string RunColumnsOf(string table) =>
+        $"{table}.seq, {table}.id, {SessionIdOf(table)}, {table}.parent_id, {table}.kind, {table}.name, {table}.status, {table}.started_at, " +
+        $"{table}.ended_at, {table}.duration_us, {table}.model, {table}.provider, {table}.parameters, {table}.input_hash, {table}.output_hash, " +
+        $"{table}.error_type, {table}.error_message, {table}.error_stack, {table}.input_tokens, {table}.output_tokens, {table}.cached_tokens, " +
+        $"{table}.reasoning_tokens, {table}.total_tokens, {table}.cost_nanos, {table}.tags, {table}.metadata, {table}.user_id, {table}.source, " +
+        $"{table}.pinned, {table}.created_at, {table}.updated_at";
+
+    /// <summary>The text id of the session a row of <paramref name="table"/> (runs or events) refers to by key, or NULL.</summary>
+    public static string SessionIdOf(string table) => $"(SELECT sk.id FROM session_keys sk WHERE sk.key = {table}.session_key)";
 
     /// <summary>Reads the columns of <see cref="RunColumns"/> starting at <paramref name="o"/>.</summary>
     public static RunRow ReadRun(SqliteDataReader r, int o = 0) => new()
