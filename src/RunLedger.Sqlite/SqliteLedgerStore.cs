@@ -114,7 +114,6 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
         }
 
         SqliteTailSearch.Register(connection, _options.MaxIndexedChars, _dictionaries);
-        SqliteEventData.Register(connection);
         return connection;
     }
 

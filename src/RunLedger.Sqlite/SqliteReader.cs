@@ -231,7 +231,14 @@ internal sealed partial class SqliteReader : ILedgerReader
         await using var command = connection.CreateCommand();
         var sql = new StringBuilder($"SELECT {EventColumns} FROM events e WHERE e.project_id = @project");
         command.Parameters.AddWithValue("@project", projectId);
-        AppendFilter(sql, command, filter is null ? null : SqliteFilterCompiler.CompileEvents(filter, _time.GetUtcNow()));
+        var fragment = filter is null ? null : SqliteFilterCompiler.CompileEvents(filter, _time.GetUtcNow());
+        if (fragment is not null && fragment.Sql.Contains(SqliteEventData.FunctionName, StringComparison.Ordinal))
+        {
+            // Only free text reads the data in SQL; registering costs every other read a little.
+            SqliteEventData.Register(connection);
+        }
+
+        AppendFilter(sql, command, fragment);
         if (afterId >= 0)
         {
             sql.Append(" AND e.id > @after ORDER BY e.id LIMIT @limit;");

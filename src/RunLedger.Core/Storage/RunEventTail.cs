@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace RunLedger.Core.Storage;
@@ -45,14 +44,10 @@ public static class RunEventTail
             return stored;
         }
 
-        var builder = new StringBuilder(stored!.Length + 64 + (name?.Length ?? 0));
-        builder.Append("{\"id\":\"").Append(id.ToString("D")).Append('"');
-        if (name is not null)
-        {
-            // The same options (and so the same escaping) the full data is written with.
-            builder.Append(",\"name\":").Append(JsonSerializer.Serialize(name, LedgerJson.Options));
-        }
-
-        return builder.Append(stored).ToString();
+        // The id as the serializer writes a Guid ("D"), the name with the same escaping (the
+        // encoder of LedgerJson.Options, which the full data is written with).
+        return name is null
+            ? string.Concat("{\"id\":\"", id.ToString("D"), "\"", stored)
+            : string.Concat("{\"id\":\"", id.ToString("D"), "\",\"name\":\"", JsonEncodedText.Encode(name, LedgerJson.Options.Encoder).Value, "\"", stored);
     }
 }
