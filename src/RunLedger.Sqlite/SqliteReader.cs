@@ -25,7 +25,7 @@ internal sealed partial class SqliteReader : ILedgerReader
     {
         await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        var sql = new StringBuilder($"SELECT {SqliteRows.RunColumnsOf("r")} FROM runs r WHERE r.project_id = @project");
+        var sql = new StringBuilder($"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @project");
         command.Parameters.AddWithValue("@project", projectId);
         AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow()));
         if (query.Cursor is not null)
@@ -73,7 +73,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         RunRow? row = null;
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND id = @id;";
+            command.CommandText = $"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @p AND r.id = @id;";
             command.Parameters.AddWithValue("@p", projectId);
             command.Parameters.AddWithValue("@id", idBytes);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -92,7 +92,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         var children = new List<Run>();
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND parent_id = @id ORDER BY started_at, id LIMIT 10000;";
+            command.CommandText = $"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @p AND r.parent_id = @id ORDER BY r.started_at, r.id LIMIT 10000;";
             command.Parameters.AddWithValue("@p", projectId);
             command.Parameters.AddWithValue("@id", idBytes);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -105,7 +105,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         var events = new List<LedgerEvent>();
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT {EventColumns} FROM events e WHERE e.project_id = @p AND e.run_id = @id ORDER BY e.id LIMIT 10000;";
+            command.CommandText = $"SELECT {EventColumns} FROM {SqliteRows.EventsFrom("e")} WHERE e.project_id = @p AND e.run_id = @id ORDER BY e.id LIMIT 10000;";
             command.Parameters.AddWithValue("@p", projectId);
             command.Parameters.AddWithValue("@id", idBytes);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -183,15 +183,15 @@ internal sealed partial class SqliteReader : ILedgerReader
         var rows = new List<RunRow>(Math.Min(runs.Limit + 1, 1024));
         await using (var command = connection.CreateCommand())
         {
-            var sql = new StringBuilder($"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND session_key = {SessionKeyOf} AND parent_id IS NULL");
+            var sql = new StringBuilder($"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @p AND r.session_key = {SessionKeyOf} AND r.parent_id IS NULL");
             if (cursor is var (time, after))
             {
-                sql.Append(" AND (started_at < @ctime OR (started_at = @ctime AND id < @cid))");
+                sql.Append(" AND (r.started_at < @ctime OR (r.started_at = @ctime AND r.id < @cid))");
                 command.Parameters.AddWithValue("@ctime", time);
                 command.Parameters.AddWithValue("@cid", after);
             }
 
-            command.CommandText = sql.Append(" ORDER BY started_at DESC, id DESC LIMIT @limit;").ToString();
+            command.CommandText = sql.Append(" ORDER BY r.started_at DESC, r.id DESC LIMIT @limit;").ToString();
             command.Parameters.AddWithValue("@p", projectId);
             command.Parameters.AddWithValue("@id", id);
             command.Parameters.AddWithValue("@limit", runs.Limit + 1);
@@ -229,7 +229,7 @@ internal sealed partial class SqliteReader : ILedgerReader
     {
         await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        var sql = new StringBuilder($"SELECT {EventColumns} FROM events e WHERE e.project_id = @project");
+        var sql = new StringBuilder($"SELECT {EventColumns} FROM {SqliteRows.EventsFrom("e")} WHERE e.project_id = @project");
         command.Parameters.AddWithValue("@project", projectId);
         var fragment = filter is null ? null : SqliteFilterCompiler.CompileEvents(filter, _time.GetUtcNow());
         if (fragment is not null && fragment.Sql.Contains(SqliteEventData.FunctionName, StringComparison.Ordinal))
@@ -289,7 +289,8 @@ internal sealed partial class SqliteReader : ILedgerReader
     /// <summary>The key of session <c>@id</c> of project <c>@p</c> (NULL when no run or event names it).</summary>
     private const string SessionKeyOf = "(SELECT sk.key FROM session_keys sk WHERE sk.project_id = @p AND sk.id = @id)";
 
-    private static readonly string EventColumns = $"e.id, e.type, e.time, {SqliteRows.SessionIdOf("e")}, e.run_id, e.name, e.data, e.idempotency_key";
+    /// <summary>The columns <see cref="ReadEvent"/> reads, from <see cref="SqliteRows.EventsFrom"/> aliased <c>e</c> (one column named id).</summary>
+    private const string EventColumns = "e.id, e.type, e.time, e_sk.id AS session_id, e.run_id, e.name, e.data, e.idempotency_key";
 
     private static void AppendFilter(StringBuilder sql, SqliteCommand command, SqlFragment? fragment)
     {

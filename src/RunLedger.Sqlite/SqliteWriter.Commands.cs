@@ -12,7 +12,7 @@ internal sealed partial class SqliteWriter
 
         public Commands(SqliteConnection connection)
         {
-            SelectRun = Make(connection, $"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND id = @id;", "@p", "@id");
+            SelectRun = Make(connection, $"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @p AND r.id = @id;", "@p", "@id");
             InsertRun = MakeRaw(
                 connection,
                 "INSERT INTO runs (project_id, id, session_key, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +

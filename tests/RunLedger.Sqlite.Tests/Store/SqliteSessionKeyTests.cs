@@ -132,9 +132,9 @@ public sealed class SqliteSessionKeyTests
     {
         await using var f = await StoreFixture.OpenAsync();
         var fragment = RunLedger.Sqlite.Query.SqliteFilterCompiler.CompileRuns(FilterParser.Parse("session:s1", FilterTarget.Runs)!, DateTimeOffset.UtcNow);
-        Plan(f, $"SELECT r.seq FROM runs r WHERE r.project_id = @project AND ({fragment.Sql}) ORDER BY r.started_at DESC, r.id DESC LIMIT 50", fragment)
+        Plan(f, $"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @project AND ({fragment.Sql}) ORDER BY r.started_at DESC, r.id DESC LIMIT 50", fragment)
             .ShouldContain("ix_runs_session ");
-        Plan(f, "SELECT seq FROM runs WHERE project_id = @p AND session_key = (SELECT sk.key FROM session_keys sk WHERE sk.project_id = @p AND sk.id = @id) AND parent_id IS NULL ORDER BY started_at DESC, id DESC LIMIT 50", null)
+        Plan(f, $"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @p AND r.session_key = (SELECT sk.key FROM session_keys sk WHERE sk.project_id = @p AND sk.id = @id) AND r.parent_id IS NULL ORDER BY r.started_at DESC, r.id DESC LIMIT 50", null)
             .ShouldContain("ix_runs_session_roots");
         Plan(f, "SELECT status, count(*) FROM runs WHERE project_id = @p AND session_key = (SELECT sk.key FROM session_keys sk WHERE sk.project_id = @p AND sk.id = @id) GROUP BY status", null)
             .ShouldContain("COVERING INDEX ix_runs_session_status");
@@ -223,7 +223,7 @@ public sealed class SqliteSessionKeyTests
         using var connection = new SqliteConnection($"Data Source={f.DatabasePath};Mode=ReadOnly;Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {SqliteRows.RunColumns} FROM runs WHERE id = @id;";
+        command.CommandText = $"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.id = @id;";
         command.Parameters.AddWithValue("@id", StorageUnits.ToBytes(id));
         using var reader = command.ExecuteReader();
         reader.Read().ShouldBeTrue();
