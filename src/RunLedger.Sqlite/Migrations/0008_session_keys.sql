@@ -7,7 +7,8 @@
 -- session_keys gives each (project, session id) its key. It is its own table, not a rowid of
 -- sessions, because an event may name a session that has no sessions row (a client event for a
 -- session no run and no session write has named), and such an event must not create one. Keys are
--- made by the writer (and an import) the first time a session id is named and never reused.
+-- made by the writer (and an import) the first time a session id is named, and kept (only clearing
+-- the whole ledger before an import removes them, with every row that refers to them).
 -- Readers join the key back to the text id, so what the API returns does not change; a
 -- session:ID filter resolves the id to its key once (an id without a key matches nothing).
 --
