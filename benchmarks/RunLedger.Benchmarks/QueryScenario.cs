@@ -160,6 +160,7 @@ internal sealed class QueryScenario : IScenario
             yield return ("run detail with children", i => Detail(_rootRuns[i % _rootRuns.Count]), null);
             yield return ("last 100 events", _ => LastEvents(), dashboardTargetMs);
             yield return ("session summary (counts and newest 50 top-level runs)", i => Session(_sessions[i % _sessions.Count]), dashboardTargetMs);
+            yield return ("first page of a session filter (session:ID)", i => Page("session:" + _sessions[i % _sessions.Count], null), dashboardTargetMs);
         }
 
         public Func<int, Task<string?>> RunsForRepository(string repository) =>

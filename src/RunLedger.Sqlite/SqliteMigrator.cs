@@ -15,7 +15,11 @@ internal static class SqliteMigrator
 
     public static IReadOnlyList<(int Version, string Resource)> Migrations { get; } = EmbeddedMigrations.Discover(typeof(SqliteMigrator).Assembly, ResourcePrefix);
 
-    public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    public static Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken) =>
+        MigrateAsync(connection, int.MaxValue, cancellationToken);
+
+    /// <summary>Applies the migrations up to version <paramref name="upTo"/> (tests build ledgers of an older schema with it).</summary>
+    internal static async Task MigrateAsync(SqliteConnection connection, int upTo, CancellationToken cancellationToken)
     {
         await SqliteLedgerStore.ExecuteAsync(
             connection,
@@ -37,7 +41,7 @@ internal static class SqliteMigrator
 
         foreach (var (version, name) in Migrations)
         {
-            if (applied.Contains(version))
+            if (applied.Contains(version) || version > upTo)
             {
                 continue;
             }

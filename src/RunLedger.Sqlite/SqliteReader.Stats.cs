@@ -106,7 +106,7 @@ internal sealed partial class SqliteReader
         : dimension switch
         {
             "user" => "user_id",
-            "session" => "session_id",
+            "session" => SqliteRows.SessionIdOf("r"),
             _ => dimension,
         };
 

@@ -30,7 +30,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         // and reuses its row ids. Deferred: a read transaction, never the write lock.
         await using var snapshot = query.IncludeBodies ? connection.BeginTransaction(deferred: true) : null;
         await using var command = connection.CreateCommand();
-        var sql = new StringBuilder($"SELECT {Prefixed("r")} FROM runs r WHERE r.project_id = @project");
+        var sql = new StringBuilder($"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @project");
         command.Parameters.AddWithValue("@project", projectId);
         AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow()));
         if (query.Cursor is not null)
@@ -81,7 +81,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         RunRow? row = null;
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND id = @id;";
+            command.CommandText = $"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @p AND r.id = @id;";
             command.Parameters.AddWithValue("@p", projectId);
             command.Parameters.AddWithValue("@id", idBytes);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -100,7 +100,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         var children = new List<Run>();
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND parent_id = @id ORDER BY started_at, id LIMIT 10000;";
+            command.CommandText = $"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @p AND r.parent_id = @id ORDER BY r.started_at, r.id LIMIT 10000;";
             command.Parameters.AddWithValue("@p", projectId);
             command.Parameters.AddWithValue("@id", idBytes);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -113,7 +113,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         var events = new List<LedgerEvent>();
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT {EventColumns} FROM events e WHERE e.project_id = @p AND e.run_id = @id ORDER BY e.id LIMIT 10000;";
+            command.CommandText = $"SELECT {EventColumns} FROM {SqliteRows.EventsFrom("e")} WHERE e.project_id = @p AND e.run_id = @id ORDER BY e.id LIMIT 10000;";
             command.Parameters.AddWithValue("@p", projectId);
             command.Parameters.AddWithValue("@id", idBytes);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -209,15 +209,15 @@ internal sealed partial class SqliteReader : ILedgerReader
         var rows = new List<RunRow>(Math.Min(runs.Limit + 1, 1024));
         await using (var command = connection.CreateCommand())
         {
-            var sql = new StringBuilder($"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND session_id = @id AND parent_id IS NULL");
+            var sql = new StringBuilder($"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @p AND r.session_key = {SessionKeyOf} AND r.parent_id IS NULL");
             if (cursor is var (time, after))
             {
-                sql.Append(" AND (started_at < @ctime OR (started_at = @ctime AND id < @cid))");
+                sql.Append(" AND (r.started_at < @ctime OR (r.started_at = @ctime AND r.id < @cid))");
                 command.Parameters.AddWithValue("@ctime", time);
                 command.Parameters.AddWithValue("@cid", after);
             }
 
-            command.CommandText = sql.Append(" ORDER BY started_at DESC, id DESC LIMIT @limit;").ToString();
+            command.CommandText = sql.Append(" ORDER BY r.started_at DESC, r.id DESC LIMIT @limit;").ToString();
             command.Parameters.AddWithValue("@p", projectId);
             command.Parameters.AddWithValue("@id", id);
             command.Parameters.AddWithValue("@limit", runs.Limit + 1);
@@ -238,7 +238,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         var byStatus = new List<StatusCount>();
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT status, count(*) FROM runs WHERE project_id = @p AND session_id = @id GROUP BY status ORDER BY status;";
+            command.CommandText = $"SELECT status, count(*) FROM runs WHERE project_id = @p AND session_key = {SessionKeyOf} GROUP BY status ORDER BY status;";
             command.Parameters.AddWithValue("@p", projectId);
             command.Parameters.AddWithValue("@id", id);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -255,9 +255,16 @@ internal sealed partial class SqliteReader : ILedgerReader
     {
         await using var connection = await _store.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        var sql = new StringBuilder($"SELECT {EventColumns} FROM events e WHERE e.project_id = @project");
+        var sql = new StringBuilder($"SELECT {EventColumns} FROM {SqliteRows.EventsFrom("e")} WHERE e.project_id = @project");
         command.Parameters.AddWithValue("@project", projectId);
-        AppendFilter(sql, command, filter is null ? null : SqliteFilterCompiler.CompileEvents(filter, _time.GetUtcNow()));
+        var fragment = filter is null ? null : SqliteFilterCompiler.CompileEvents(filter, _time.GetUtcNow());
+        if (fragment is not null && fragment.Sql.Contains(SqliteEventData.FunctionName, StringComparison.Ordinal))
+        {
+            // Only free text reads the data in SQL; registering costs every other read a little.
+            SqliteEventData.Register(connection);
+        }
+
+        AppendFilter(sql, command, fragment);
         if (afterId >= 0)
         {
             sql.Append(" AND e.id > @after ORDER BY e.id LIMIT @limit;");
@@ -305,10 +312,11 @@ internal sealed partial class SqliteReader : ILedgerReader
         }
     }
 
-    private const string EventColumns = "e.id, e.type, e.time, e.session_id, e.run_id, e.name, e.data, e.idempotency_key";
+    /// <summary>The key of session <c>@id</c> of project <c>@p</c> (NULL when no run or event names it).</summary>
+    private const string SessionKeyOf = "(SELECT sk.key FROM session_keys sk WHERE sk.project_id = @p AND sk.id = @id)";
 
-    private static string Prefixed(string alias) =>
-        string.Join(", ", SqliteRows.RunColumns.Split(", ").Select(c => alias + "." + c));
+    /// <summary>The columns <see cref="ReadEvent"/> reads, from <see cref="SqliteRows.EventsFrom"/> aliased <c>e</c> (one column named id).</summary>
+    private const string EventColumns = "e.id, e.type, e.time, e_sk.id AS session_id, e.run_id, e.name, e.data, e.idempotency_key";
 
     private static void AppendFilter(StringBuilder sql, SqliteCommand command, SqlFragment? fragment)
     {
@@ -324,17 +332,23 @@ internal sealed partial class SqliteReader : ILedgerReader
         }
     }
 
-    private static LedgerEvent ReadEvent(SqliteDataReader r) => new()
+    /// <summary>Reads the columns of <see cref="EventColumns"/>; a run event kept without its run's id and name gets them back.</summary>
+    private static LedgerEvent ReadEvent(SqliteDataReader r)
     {
-        Id = r.GetInt64(0),
-        Type = r.GetString(1),
-        Time = StorageUnits.FromMicros(r.GetInt64(2)),
-        SessionId = r.IsDBNull(3) ? null : r.GetString(3),
-        RunId = r.IsDBNull(4) ? null : StorageUnits.ToGuid((byte[])r.GetValue(4)),
-        Name = r.IsDBNull(5) ? null : r.GetString(5),
-        Data = r.IsDBNull(6) ? null : new RawJson(r.GetString(6)),
-        IdempotencyKey = r.IsDBNull(7) ? null : r.GetString(7),
-    };
+        var runId = r.IsDBNull(4) ? (Guid?)null : StorageUnits.ToGuid((byte[])r.GetValue(4));
+        var name = r.IsDBNull(5) ? null : r.GetString(5);
+        return new LedgerEvent
+        {
+            Id = r.GetInt64(0),
+            Type = r.GetString(1),
+            Time = StorageUnits.FromMicros(r.GetInt64(2)),
+            SessionId = r.IsDBNull(3) ? null : r.GetString(3),
+            RunId = runId,
+            Name = name,
+            Data = r.IsDBNull(6) ? null : new RawJson(RunEventTail.Restore(r.GetString(6), runId, name)!),
+            IdempotencyKey = r.IsDBNull(7) ? null : r.GetString(7),
+        };
+    }
 
     internal static Run ToRun(RunRow row) => RunMerge.ToRun(row);
 

@@ -6,12 +6,30 @@ namespace RunLedger.Sqlite;
 /// <summary>Reads rows of the runs table into <see cref="RunRow"/>.</summary>
 internal static class SqliteRows
 {
-    public const string RunColumns =
-        "seq, id, session_id, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
-        "input_payload, output_payload, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, " +
-        "reasoning_tokens, total_tokens, cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at";
+    /// <summary>
+    /// The columns <see cref="ReadRun"/> reads from the runs table aliased <paramref name="r"/>, which
+    /// must come from <see cref="RunsFrom"/>: the session's text id is read through its key.
+    /// </summary>
+    public static string RunColumnsOf(string r) =>
+        $"{r}.seq, {r}.id, {r}_sk.id, {r}.parent_id, {r}.kind, {r}.name, {r}.status, {r}.started_at, " +
+        $"{r}.ended_at, {r}.duration_us, {r}.model, {r}.provider, {r}.parameters, {r}.input_payload, {r}.output_payload, " +
+        $"{r}.error_type, {r}.error_message, {r}.error_stack, {r}.input_tokens, {r}.output_tokens, {r}.cached_tokens, " +
+        $"{r}.reasoning_tokens, {r}.total_tokens, {r}.cost_nanos, {r}.tags, {r}.metadata, {r}.user_id, {r}.source, " +
+        $"{r}.pinned, {r}.created_at, {r}.updated_at";
 
-    /// <summary>Reads the columns of <see cref="RunColumns"/> starting at <paramref name="o"/>.</summary>
+    /// <summary>
+    /// <c>runs</c> aliased <paramref name="r"/> with its session key joined to the text id (a join
+    /// by rowid: about a third of a microsecond per row cheaper than a subquery in the select list).
+    /// </summary>
+    public static string RunsFrom(string r) => $"runs {r} LEFT JOIN session_keys {r}_sk ON {r}_sk.key = {r}.session_key";
+
+    /// <summary><c>events</c> aliased <paramref name="e"/> with its session key joined (the text id is <c>{e}_sk.id</c>).</summary>
+    public static string EventsFrom(string e) => $"events {e} LEFT JOIN session_keys {e}_sk ON {e}_sk.key = {e}.session_key";
+
+    /// <summary>The text id of the session a row of <paramref name="table"/> (runs or events) refers to by key, or NULL, as a subquery.</summary>
+    public static string SessionIdOf(string table) => $"(SELECT sk.id FROM session_keys sk WHERE sk.key = {table}.session_key)";
+
+    /// <summary>Reads the columns of <see cref="RunColumnsOf"/> starting at <paramref name="o"/>.</summary>
     public static RunRow ReadRun(SqliteDataReader r, int o = 0) => new()
     {
         Seq = r.GetInt64(o),

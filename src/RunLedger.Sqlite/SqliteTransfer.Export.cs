@@ -128,7 +128,7 @@ internal sealed partial class SqliteTransfer
     public async Task<IReadOnlyList<EventRecord>> ExportEventsAsync(string project, long afterId, int limit, CancellationToken cancellationToken)
     {
         return await QueryAsync(
-            "SELECT e.id, p.name, e.type, e.time, e.session_id, e.run_id, e.name, e.data, e.idempotency_key " +
+            $"SELECT e.id, p.name, e.type, e.time, {SqliteRows.SessionIdOf("e")}, e.run_id, e.name, e.data, e.idempotency_key " +
             "FROM events e JOIN projects p ON p.id = e.project_id WHERE e.project_id = (SELECT id FROM projects WHERE name = @project) AND e.id > @after ORDER BY e.id LIMIT @limit;",
             c =>
             {
@@ -136,17 +136,23 @@ internal sealed partial class SqliteTransfer
                 c.Parameters.AddWithValue("@after", afterId);
                 c.Parameters.AddWithValue("@limit", limit);
             },
-            r => new EventRecord
+            r =>
             {
-                Id = r.GetInt64(0),
-                Project = r.GetString(1),
-                Type = r.GetString(2),
-                Time = r.GetInt64(3),
-                SessionId = Text(r, 4),
-                RunId = Bytes(r, 5) is { } run ? StorageUnits.ToGuid(run) : null,
-                Name = Text(r, 6),
-                Data = Text(r, 7),
-                IdempotencyKey = Text(r, 8),
+                var runId = Bytes(r, 5) is { } run ? StorageUnits.ToGuid(run) : (Guid?)null;
+                var name = Text(r, 6);
+                return new EventRecord
+                {
+                    Id = r.GetInt64(0),
+                    Project = r.GetString(1),
+                    Type = r.GetString(2),
+                    Time = r.GetInt64(3),
+                    SessionId = Text(r, 4),
+                    RunId = runId,
+                    Name = name,
+                    // A run event kept without its run's id and name is exported whole, as the API returns it.
+                    Data = RunEventTail.Restore(Text(r, 7), runId, name),
+                    IdempotencyKey = Text(r, 8),
+                };
             },
             cancellationToken).ConfigureAwait(false);
     }

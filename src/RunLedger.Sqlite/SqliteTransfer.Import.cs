@@ -9,7 +9,7 @@ namespace RunLedger.Sqlite;
 internal sealed partial class SqliteTransfer
 {
     private const string RunWriteColumns =
-        "project_id, id, session_id, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
+        "project_id, id, session_key, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
         "input_payload, output_payload, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, reasoning_tokens, " +
         "total_tokens, cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at";
 
@@ -44,7 +44,7 @@ internal sealed partial class SqliteTransfer
         command.CommandText =
             "DELETE FROM runs; INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0; " +
             "DELETE FROM payloads; DELETE FROM events; " +
-            "DELETE FROM sqlite_sequence WHERE name = 'events'; DELETE FROM sessions; DELETE FROM rollups; DELETE FROM api_keys; " +
+            "DELETE FROM sqlite_sequence WHERE name = 'events'; DELETE FROM sessions; DELETE FROM session_keys; DELETE FROM rollups; DELETE FROM api_keys; " +
             "DELETE FROM projects; DELETE FROM transfer_checkpoints;";
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -190,9 +190,10 @@ internal sealed partial class SqliteTransfer
 
         var input = ImportPayload(context, run.Input);
         var output = ImportPayload(context, run.Output);
+        var sessionKey = SessionKey(context, projectId, run.SessionId);
         var command = context.Command(seq is null ? InsertRunSql : UpdateRunSql);
         {
-            BindRun(command, projectId, id, run, input, output);
+            BindRun(command, projectId, id, sessionKey, run, input, output);
             if (seq is { } existing)
             {
                 command.Parameters.AddWithValue("@seq", existing);
@@ -258,12 +259,12 @@ internal sealed partial class SqliteTransfer
         return (long)context.Command("SELECT last_insert_rowid();").ExecuteScalar()!;
     }
 
-    private static void BindRun(SqliteCommand command, long projectId, byte[] id, RunRecord run, long? input, long? output)
+    private static void BindRun(SqliteCommand command, long projectId, byte[] id, long? sessionKey, RunRecord run, long? input, long? output)
     {
         var p = command.Parameters;
         p.AddWithValue("@project_id", projectId);
         p.AddWithValue("@id", id);
-        p.AddWithValue("@session_id", Db(run.SessionId));
+        p.AddWithValue("@session_key", sessionKey is { } key ? key : DBNull.Value);
         p.AddWithValue("@parent_id", run.ParentId is { } parent ? StorageUnits.ToBytes(parent) : DBNull.Value);
         p.AddWithValue("@kind", run.Kind);
         p.AddWithValue("@name", Db(run.Name));
@@ -326,16 +327,36 @@ internal sealed partial class SqliteTransfer
         command.ExecuteNonQuery();
     }
 
+    /// <summary>The key of a session id in a project, made when the id is named for the first time (as the writer does).</summary>
+    private static long? SessionKey(ImportContext context, long projectId, string? sessionId)
+    {
+        if (sessionId is null)
+        {
+            return null;
+        }
+
+        var insert = context.Command("INSERT INTO session_keys (project_id, id) VALUES (@p, @id) ON CONFLICT DO NOTHING;");
+        insert.Parameters.AddWithValue("@p", projectId);
+        insert.Parameters.AddWithValue("@id", sessionId);
+        insert.ExecuteNonQuery();
+        var select = context.Command("SELECT key FROM session_keys WHERE project_id = @p AND id = @id;");
+        select.Parameters.AddWithValue("@p", projectId);
+        select.Parameters.AddWithValue("@id", sessionId);
+        return (long)select.ExecuteScalar()!;
+    }
+
     private static bool ImportEvent(ImportContext context, EventRecord e)
     {
+        var projectId = context.ProjectId(e.Project);
+        var sessionKey = SessionKey(context, projectId, e.SessionId);
         var command = context.Command(
-            "INSERT OR IGNORE INTO events (id, project_id, type, time, session_id, run_id, name, data, idempotency_key) " +
+            "INSERT OR IGNORE INTO events (id, project_id, type, time, session_key, run_id, name, data, idempotency_key) " +
             "VALUES (@id, @p, @type, @time, @session, @run, @name, @data, @key);");
         command.Parameters.AddWithValue("@id", e.Id);
-        command.Parameters.AddWithValue("@p", context.ProjectId(e.Project));
+        command.Parameters.AddWithValue("@p", projectId);
         command.Parameters.AddWithValue("@type", e.Type);
         command.Parameters.AddWithValue("@time", e.Time);
-        command.Parameters.AddWithValue("@session", Db(e.SessionId));
+        command.Parameters.AddWithValue("@session", sessionKey is { } key ? key : DBNull.Value);
         command.Parameters.AddWithValue("@run", e.RunId is { } run ? StorageUnits.ToBytes(run) : DBNull.Value);
         command.Parameters.AddWithValue("@name", Db(e.Name));
         command.Parameters.AddWithValue("@data", Db(e.Data));

@@ -12,10 +12,10 @@ internal sealed partial class SqliteWriter
 
         public Commands(SqliteConnection connection)
         {
-            SelectRun = Make(connection, $"SELECT {SqliteRows.RunColumns} FROM runs WHERE project_id = @p AND id = @id;", "@p", "@id");
+            SelectRun = Make(connection, $"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @p AND r.id = @id;", "@p", "@id");
             InsertRun = MakeRaw(
                 connection,
-                "INSERT INTO runs (project_id, id, session_id, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
+                "INSERT INTO runs (project_id, id, session_key, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
                 "input_payload, output_payload, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, reasoning_tokens, total_tokens, " +
                 "cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at) VALUES (@p, @id, @session, @parent, @kind, @name, @status, " +
                 "@started, @ended, @duration, @model, @provider, @parameters, @input, @output, @etype, @emessage, @estack, @itok, @otok, @ctok, @rtok, " +
@@ -23,7 +23,7 @@ internal sealed partial class SqliteWriter
             InsertRunPositions = [.. RunParameters.Select(InsertRun.Position)];
             UpdateRun = Make(
                 connection,
-                "UPDATE runs SET session_id = @session, parent_id = @parent, kind = @kind, name = @name, status = @status, started_at = @started, " +
+                "UPDATE runs SET session_key = @session, parent_id = @parent, kind = @kind, name = @name, status = @status, started_at = @started, " +
                 "ended_at = @ended, duration_us = @duration, model = @model, provider = @provider, parameters = @parameters, input_payload = @input, " +
                 "output_payload = @output, error_type = @etype, error_message = @emessage, error_stack = @estack, input_tokens = @itok, output_tokens = @otok, " +
                 "cached_tokens = @ctok, reasoning_tokens = @rtok, total_tokens = @ttok, cost_nanos = @cost, tags = @tags, metadata = @metadata, " +
@@ -38,8 +38,10 @@ internal sealed partial class SqliteWriter
             FtsInsert = MakeRaw(connection, "INSERT INTO runs_fts (rowid, body) VALUES (?1, ?2);");
             InsertEvent = MakeRaw(
                 connection,
-                "INSERT OR IGNORE INTO events (project_id, type, time, session_id, run_id, name, data, idempotency_key) " +
+                "INSERT OR IGNORE INTO events (project_id, type, time, session_key, run_id, name, data, idempotency_key) " +
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8);");
+            SelectSessionKey = MakeRaw(connection, "SELECT key FROM session_keys WHERE project_id = ?1 AND id = ?2;");
+            InsertSessionKey = MakeRaw(connection, "INSERT INTO session_keys (project_id, id) VALUES (?1, ?2);");
             SelectSession = Make(
                 connection,
                 "SELECT name, started_at, ended_at, state, metadata FROM sessions WHERE project_id = @p AND id = @id;",
@@ -111,8 +113,14 @@ internal sealed partial class SqliteWriter
         /// <summary>Parameters by position: seq, body.</summary>
         public RawStatement FtsInsert { get; }
 
-        /// <summary>Parameters by position: project, type, time, session, run, name, data, idempotency key; inserts nothing when the key was seen (<see cref="RawStatement.ExecuteInsert"/> gives the event id).</summary>
+        /// <summary>Parameters by position: project, type, time, session key, run, name, data, idempotency key; inserts nothing when the key was seen (<see cref="RawStatement.ExecuteInsert"/> gives the event id).</summary>
         public RawStatement InsertEvent { get; }
+
+        /// <summary>Parameters by position: project, session id; reads the session's key.</summary>
+        public RawStatement SelectSessionKey { get; }
+
+        /// <summary>Parameters by position: project, session id; <see cref="RawStatement.ExecuteInsert"/> gives the new key.</summary>
+        public RawStatement InsertSessionKey { get; }
 
         public SqliteCommand SelectSession { get; }
 

@@ -93,7 +93,7 @@ internal sealed partial class SqliteWriter
             fresh.InputPayload = input?.Id;
             fresh.OutputPayload = output?.Id;
             fresh.UpdatedAt = context.NowMicros;
-            BindNewRun(cmd, context.ProjectId, idBytes, fresh);
+            BindNewRun(cmd, context.ProjectId, idBytes, SessionKey(context, fresh.SessionId), fresh);
             if (cmd.InsertRun.ExecuteInsert() is { } seq)
             {
                 fresh.Seq = seq;
@@ -155,7 +155,7 @@ internal sealed partial class SqliteWriter
         bodiesChanged |= !string.Equals(existing.ErrorMessage, row.ErrorMessage, StringComparison.Ordinal);
         row.UpdatedAt = context.NowMicros;
 
-        BindRun(cmd.UpdateRun, context.ProjectId, idBytes, row);
+        BindRun(cmd.UpdateRun, context.ProjectId, idBytes, SessionKey(context, row.SessionId), row);
         Set(cmd.UpdateRun, "@seq", row.Seq);
         cmd.UpdateRun.ExecuteNonQuery();
 
@@ -180,11 +180,11 @@ internal sealed partial class SqliteWriter
         context.Written++;
     }
 
-    private static void BindRun(Microsoft.Data.Sqlite.SqliteCommand command, long projectId, byte[] id, RunRow row)
+    private static void BindRun(Microsoft.Data.Sqlite.SqliteCommand command, long projectId, byte[] id, long? sessionKey, RunRow row)
     {
         Set(command, "@p", projectId);
         Set(command, "@id", id);
-        Set(command, "@session", row.SessionId);
+        Set(command, "@session", sessionKey);
         Set(command, "@parent", row.ParentId is { } parent ? StorageUnits.ToBytes(parent) : null);
         Set(command, "@kind", row.Kind);
         Set(command, "@name", row.Name);
@@ -216,13 +216,13 @@ internal sealed partial class SqliteWriter
     }
 
     /// <summary>Binds a new run's row to the insert, in the order of <c>Commands.RunParameters</c>.</summary>
-    private static void BindNewRun(Commands cmd, long projectId, byte[] id, RunRow row)
+    private static void BindNewRun(Commands cmd, long projectId, byte[] id, long? sessionKey, RunRow row)
     {
         var s = cmd.InsertRun;
         var at = cmd.InsertRunPositions;
         s.Bind(at[0], projectId);
         s.Bind(at[1], id);
-        s.Bind(at[2], row.SessionId);
+        s.Bind(at[2], sessionKey);
         s.Bind(at[3], row.ParentId is { } parent ? StorageUnits.ToBytes(parent) : null);
         s.Bind(at[4], row.Kind);
         s.Bind(at[5], row.Name);
@@ -338,11 +338,14 @@ internal sealed partial class SqliteWriter
 
     private void WriteRunEvent(BatchContext context, RunRow? existing, RunRow row)
     {
-        // The data goes to SQLite as the UTF-8 the serializer writes: no string in between.
+        // The data goes to SQLite as the UTF-8 the serializer writes: no string in between. The
+        // run's id and name are in the event's columns, so the data is kept without them (as a
+        // tail, see RunEventTail) and readers put them back.
         _eventData.ResetWrittenCount();
         _eventJson.Reset(_eventData);
-        var (type, time) = RunMerge.RunEvent(existing, row, context.ReceivedMicros, _eventJson);
+        var (type, time) = RunMerge.RunEventWithoutIdAndName(existing, row, context.ReceivedMicros, _eventJson);
         _eventJson.Flush();
+        RunEventTail.MakeTail(MemoryMarshal.AsMemory(_eventData.WrittenMemory).Span);
         InsertEvent(context, type, time, row.SessionId, row.Id, row.Name, _eventData.WrittenSpan);
     }
 

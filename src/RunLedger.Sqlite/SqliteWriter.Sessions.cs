@@ -167,6 +167,40 @@ internal sealed partial class SqliteWriter
         Inserted(context, insert);
     }
 
+    /// <summary>
+    /// The key runs and events refer to session <paramref name="sessionId"/> by, made the first time
+    /// the id is named in the project (by a run, a session write or an event; a sessions row is
+    /// not made here). Remembered for the rest of the batch: a batch that rolls back forgets it
+    /// with everything else it wrote.
+    /// </summary>
+    private long? SessionKey(BatchContext context, string? sessionId)
+    {
+        if (sessionId is null)
+        {
+            return null;
+        }
+
+        if (context.SessionKeys.TryGetValue(sessionId, out var known))
+        {
+            return known;
+        }
+
+        var cmd = Cmd;
+        cmd.SelectSessionKey.Bind(1, context.ProjectId);
+        cmd.SelectSessionKey.Bind(2, sessionId);
+        var key = cmd.SelectSessionKey.ExecuteScalarInt64();
+        if (key is null)
+        {
+            cmd.InsertSessionKey.Bind(1, context.ProjectId);
+            cmd.InsertSessionKey.Bind(2, sessionId);
+            key = cmd.InsertSessionKey.ExecuteInsert()
+                ?? throw new InvalidOperationException($"Session '{sessionId}' got no key.");
+        }
+
+        context.SessionKeys[sessionId] = key.Value;
+        return key;
+    }
+
     /// <summary>A run's event: its data already UTF-8 JSON, no idempotency key.</summary>
     private void InsertEvent(BatchContext context, string type, long time, string? sessionId, Guid? runId, string? name, ReadOnlySpan<byte> utf8Data)
     {
@@ -178,11 +212,12 @@ internal sealed partial class SqliteWriter
 
     private RawStatement BindEvent(BatchContext context, string type, long time, string? sessionId, Guid? runId, string? name)
     {
+        var key = SessionKey(context, sessionId);
         var insert = Cmd.InsertEvent;
         insert.Bind(1, context.ProjectId);
         insert.Bind(2, type);
         insert.Bind(3, time);
-        insert.Bind(4, sessionId);
+        insert.Bind(4, key);
         insert.Bind(5, runId is { } id ? StorageUnits.ToBytes(id) : null);
         insert.Bind(6, name);
         return insert;

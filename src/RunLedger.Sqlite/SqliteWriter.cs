@@ -261,6 +261,9 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         /// <summary>Sessions this batch made sure exist (once per session, not once per run).</summary>
         public HashSet<string> EnsuredSessions { get; } = new(StringComparer.Ordinal);
 
+        /// <summary>Keys of the session ids this batch named (see <c>SessionKey</c>).</summary>
+        public Dictionary<string, long> SessionKeys { get; } = new(StringComparer.Ordinal);
+
         /// <summary>Session totals this batch changes, applied once per session at its end.</summary>
         public Dictionary<string, SessionDelta> SessionDeltas { get; } = new(StringComparer.Ordinal);
 

@@ -79,7 +79,7 @@ public sealed class CrashTests
 
         // Projections are in the same transaction as the rows, so they agree after the crash.
         Number(connection, "SELECT coalesce(sum(count), 0) FROM rollups WHERE bucket_size = 86400;").ShouldBe(stored.Count);
-        Number(connection, "SELECT coalesce(sum(run_count), 0) FROM sessions;").ShouldBe(Number(connection, "SELECT count(*) FROM runs WHERE session_id IS NOT NULL;"));
+        Number(connection, "SELECT coalesce(sum(run_count), 0) FROM sessions;").ShouldBe(Number(connection, "SELECT count(*) FROM runs WHERE session_key IS NOT NULL;"));
         Number(connection, "SELECT count(*) FROM events WHERE type = 'run.completed';").ShouldBe(stored.Count);
 
         connection.Close();

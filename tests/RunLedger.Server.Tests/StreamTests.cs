@@ -34,6 +34,26 @@ public sealed class StreamTests
     }
 
     [Fact]
+    public async Task RunEventData_EventsPageRunDetailAndStream_AreTheFullJsonByteForByte()
+    {
+        // The SQLite store keeps a run event's data without the run's id and name and puts them
+        // back on read: every way out must give the very bytes a store keeping it whole gives.
+        await using var server = await LedgerTestServer.StartAsync();
+        var id = NewId();
+        await server.Client.IngestOkAsync(Body([Run(id, T0, "\"name\":\"plan \\\"q\\\" <b> \u00e9 & ok\",\"model\":\"gpt-4o\",\"status\":\"running\"")]));
+        var expected = "{\"id\":\"" + id + "\",\"name\":\"plan \\u0022q\\u0022 \\u003Cb\\u003E \\u00E9 \\u0026 ok\",\"kind\":\"llm\",\"status\":\"running\",\"model\":\"gpt-4o\"}";
+
+        var page = await server.Client.EventsAfterAsync(0, "type:run.started");
+        page.Single().GetProperty("data").GetRawText().ShouldBe(expected);
+        var detail = await server.Client.GetJsonAsync("/v1/runs/" + id);
+        detail.GetProperty("events").EnumerateArray().Single().GetProperty("data").GetRawText().ShouldBe(expected);
+        await using var stream = await SseReader.ConnectAsync(server.Client, "/v1/stream", 0);
+        var messages = await stream.ReadUntilAsync(m => m.Any(x => x.Event == "run.started"), Deadline);
+        using var message = JsonDocument.Parse(messages.First(m => m.Event == "run.started").Data);
+        message.RootElement.GetProperty("data").GetRawText().ShouldBe(expected);
+    }
+
+    [Fact]
     public async Task Stream_ReconnectWithLastEventId_ReceivesExactlyTheMissedEventsInOrder()
     {
         await using var server = await LedgerTestServer.StartAsync();

@@ -127,13 +127,15 @@ public static class RunMerge
 
     /// <summary>
     /// <see cref="RunEvent(RunRow?, RunRow, long)"/> with the data written as UTF-8 JSON to
-    /// <paramref name="data"/> (the same bytes), for a writer that stores it without a string in between.
+    /// <paramref name="data"/> without the run's id and name, which the event row holds in its own
+    /// columns: the object <c>{"kind":...}</c> of the remaining fields, in the same order and
+    /// spelling. <see cref="RunEventTail"/> says how a store keeps it and gives the full data back.
     /// </summary>
-    public static (string Type, long TimeMicros) RunEvent(RunRow? existing, RunRow row, long receivedMicros, Utf8JsonWriter data)
+    public static (string Type, long TimeMicros) RunEventWithoutIdAndName(RunRow? existing, RunRow row, long receivedMicros, Utf8JsonWriter data)
     {
         ArgumentNullException.ThrowIfNull(data);
         var result = RunEventKind(existing, row, receivedMicros);
-        JsonSerializer.Serialize(data, RunEventDataOf(row), LedgerJson.Options);
+        JsonSerializer.Serialize(data, RunEventTailOf(row), LedgerJson.Options);
         return result;
     }
 
@@ -149,6 +151,16 @@ public static class RunMerge
     private static RunEventData RunEventDataOf(RunRow row) => new(
         row.Id,
         row.Name,
+        row.Kind,
+        row.Status,
+        row.Model,
+        row.ParentId,
+        row.DurationUs is { } us ? StorageUnits.MicrosToMillis(us) : null,
+        row.CostNanos is { } nanos ? StorageUnits.FromNanos(nanos) : null,
+        row.TotalTokens == 0 ? null : row.TotalTokens,
+        row.ErrorMessage);
+
+    private static RunEventTailData RunEventTailOf(RunRow row) => new(
         row.Kind,
         row.Status,
         row.Model,
@@ -212,6 +224,17 @@ public static class RunMerge
     private sealed record RunEventData(
         Guid Id,
         string? Name,
+        string Kind,
+        string Status,
+        string? Model,
+        Guid? ParentId,
+        double? DurationMs,
+        decimal? CostUsd,
+        long? TotalTokens,
+        string? Error);
+
+    /// <summary><see cref="RunEventData"/> without the id and name (the same fields in the same order).</summary>
+    private sealed record RunEventTailData(
         string Kind,
         string Status,
         string? Model,

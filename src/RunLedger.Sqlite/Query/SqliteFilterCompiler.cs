@@ -17,6 +17,11 @@ namespace RunLedger.Sqlite.Query;
 /// <c>col &gt;= prefix AND col &lt; next</c> range so an index on the column can be used.
 /// Free text on runs is an FTS5 phrase; on events and sessions a case-insensitive substring.
 /// </para>
+/// <para>
+/// Runs and events refer to their session by key (<c>session_keys</c>): a session term looks the
+/// id up among the keys of the project the caller binds as <c>@project</c> (every reader does, for
+/// its <c>project_id = @project</c>).
+/// </para>
 /// </summary>
 internal static class SqliteFilterCompiler
 {
@@ -133,7 +138,7 @@ internal static class SqliteFilterCompiler
                     $"(r.seq > (SELECT indexed_seq FROM fts_progress WHERE id = 1) AND {SqliteTailSearch.FunctionName}({Add(text)}, " +
                     "(SELECT encoding FROM payloads WHERE id = r.input_payload), (SELECT data FROM payloads WHERE id = r.input_payload), " +
                     "(SELECT encoding FROM payloads WHERE id = r.output_payload), (SELECT data FROM payloads WHERE id = r.output_payload), r.error_message)))",
-                FilterTarget.Events => $"instr(lower(e.data), lower({p})) > 0",
+                FilterTarget.Events => $"instr(lower({SqliteEventData.Of("e")}), lower({p})) > 0",
                 _ => $"instr(lower(s.name), lower({p})) > 0",
             };
         }
@@ -146,6 +151,11 @@ internal static class SqliteFilterCompiler
 
         protected override string StringCompare(string column, StringValue value)
         {
+            if (column is "r.session_id" or "e.session_id")
+            {
+                return SessionCompare(column[0], value);
+            }
+
             if (unindexedModels is not null && unindexedModels.Contains(value) && column == "r.model")
             {
                 // A unary plus leaves the value alone and the column's index out of the plan.
@@ -171,6 +181,20 @@ internal static class SqliteFilterCompiler
 
             var glob = $"{column} GLOB {Add(ToGlob(value.Text))}";
             return range.Length == 0 ? glob : $"({range}{glob})";
+        }
+
+        /// <summary>
+        /// A session id compared through its key: the ids of the caller's project (<c>@project</c>)
+        /// that match are looked up in <c>session_keys</c> once, before any run or event is read, and
+        /// the rows are found by key (through the session index). An id nothing has named has no key
+        /// and matches nothing.
+        /// </summary>
+        private string SessionCompare(char table, StringValue value)
+        {
+            var key = $"{table}.session_key";
+            return value.IsPattern
+                ? $"{key} IN (SELECT sk.key FROM session_keys sk WHERE sk.project_id = @project AND {StringCompare("sk.id", value)})"
+                : $"{key} = (SELECT sk.key FROM session_keys sk WHERE sk.project_id = @project AND sk.id = {Add(value.Text)})";
         }
 
         protected override object IdParameter(Guid id) => id.ToByteArray(bigEndian: true);
