@@ -159,17 +159,10 @@ internal sealed partial class SqliteWriter
 
         if (bodiesChanged)
         {
-            if (row.Seq <= IndexedSeqInTransaction())
-            {
-                IndexText(row, write, inputBody, outputBody);
-            }
-            else
-            {
-                // Not indexed yet: the indexer reads the new bodies back instead of a stale text
-                // (queued by an earlier group, or by this group if it inserted the run).
-                DropPendingText(row.Seq);
-                _groupStaleTexts.Add(row.Seq);
-            }
+            // Indexed or not yet, the run's old text must not match from now on: search reads it
+            // from its bodies until the indexer has replaced its text (and a text queued for it
+            // by an earlier group is replaced in the same index transaction).
+            MarkTextChanged(row.Seq);
         }
 
         ApplyRunToSession(context, existing, row);
@@ -278,41 +271,6 @@ internal sealed partial class SqliteWriter
         insert.Bind(5, encoded.Truncated ? 1 : 0);
         insert.Bind(6, encoded.Data);
         insert.ExecuteNonQuery();
-    }
-
-    private string? LoadPayloadText(byte[]? hash)
-    {
-        if (hash is null)
-        {
-            return null;
-        }
-
-        var cmd = Cmd;
-        Set(cmd.SelectPayload, "@h", hash);
-        using var reader = cmd.SelectPayload.ExecuteReader();
-        return reader.Read() ? PayloadCodec.Decode((PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1), _dictionaries) : null;
-    }
-
-    /// <summary>Replaces an indexed run's row in the full-text index with its input, output and error text.</summary>
-    private void IndexText(RunRow row, RunWrite write, EncodedPayload? inputBody, EncodedPayload? outputBody)
-    {
-        var cmd = Cmd;
-        Set(cmd.FtsDelete, "@seq", row.Seq);
-        cmd.FtsDelete.ExecuteNonQuery();
-
-        var text = PayloadText.RunSearchText(
-            StoredText(write.Input?.Text, inputBody) ?? LoadPayloadTextOrSkip(row.Seq, row.InputHash),
-            StoredText(write.Output?.Text, outputBody) ?? LoadPayloadTextOrSkip(row.Seq, row.OutputHash),
-            row.ErrorMessage,
-            _storeOptions.MaxIndexedChars);
-        if (text.Length == 0)
-        {
-            return;
-        }
-
-        cmd.FtsInsert.Bind(1, row.Seq);
-        cmd.FtsInsert.Bind(2, text);
-        cmd.FtsInsert.ExecuteNonQuery();
     }
 
     private void WriteRunEvent(BatchContext context, RunRow? existing, RunRow row)
