@@ -125,7 +125,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
             await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        SqliteSearchIndex.Attach(connection, _searchIndex.IndexPath);
+        _searchIndex.Attach(connection);
         SqliteTailSearch.Register(connection, _options.MaxIndexedChars, _dictionaries);
         return connection;
     }

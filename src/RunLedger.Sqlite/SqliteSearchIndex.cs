@@ -42,6 +42,9 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// <summary>The layout of the index file (<c>PRAGMA user_version</c>); another one is rebuilt.</summary>
     private const int FileVersion = 1;
 
+    /// <summary>Page cache of the index connection, in KiB (8 MiB).</summary>
+    private const int IndexCacheKib = 8 * 1024;
+
     /// <summary>Most runs indexed in one index transaction.</summary>
     private const int ChunkRuns = 2_000;
 
@@ -119,11 +122,21 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// </summary>
     public async Task OpenAsync(bool owner, CancellationToken cancellationToken)
     {
+        if (!owner)
+        {
+            // A tool that only reads (a backup, a migration source) never creates or changes the
+            // file: it reads the server's index when there is one, else its readers get an empty
+            // index of their own that search never trusts (so it reads the bodies).
+            _useFile = File.Exists(IndexPath) && await HasCurrentLayoutAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        _useFile = true;
         try
         {
-            await OpenIndexAsync(owner, cancellationToken).ConfigureAwait(false);
+            await OpenIndexAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (SqliteException ex) when (owner && ex.SqliteErrorCode is 11 /* CORRUPT */ or 26 /* NOTADB */)
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 11 /* CORRUPT */ or 26 /* NOTADB */)
         {
             // Derived data: a damaged file is replaced and rebuilt from the stored bodies.
             Logger.LogWarning(ex, "The full-text index {Path} is damaged; it is rebuilt in the background and search reads run bodies until then.", IndexPath);
@@ -134,21 +147,40 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
                 File.Delete(IndexPath + suffix);
             }
 
-            await OpenIndexAsync(owner, cancellationToken).ConfigureAwait(false);
+            await OpenIndexAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task OpenIndexAsync(bool owner, CancellationToken cancellationToken)
+    /// <summary>True while readers attach the index file; false: an empty in-memory index (never trusted).</summary>
+    private bool _useFile;
+
+    private async Task<bool> HasCurrentLayoutAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = IndexPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            await using (connection.ConfigureAwait(false))
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                return Scalar(connection, null, "PRAGMA user_version;") == FileVersion;
+            }
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    private async Task OpenIndexAsync(CancellationToken cancellationToken)
     {
         _index = new SqliteConnection(ConnectionString(IndexPath));
         await _index.OpenAsync(cancellationToken).ConfigureAwait(false);
-        Execute(_index, $"PRAGMA busy_timeout={_options.BusyTimeoutMs}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;");
+        // The ledger's checkpoint interval (FTS5 rewrites the same structure pages in every chunk,
+        // so a longer WAL copies each once per checkpoint) and a page cache for segment merges.
+        Execute(_index,
+            $"PRAGMA busy_timeout={_options.BusyTimeoutMs}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; " +
+            $"PRAGMA wal_autocheckpoint={_options.WalAutoCheckpointPages}; PRAGMA cache_size=-{IndexCacheKib};");
         EnsureSchema(_index);
-        if (!owner)
-        {
-            return;
-        }
-
         _ledger = new SqliteConnection(ConnectionString(_ledgerPath));
         await _ledger.OpenAsync(cancellationToken).ConfigureAwait(false);
         Execute(_ledger, $"PRAGMA busy_timeout={_options.BusyTimeoutMs};");
@@ -171,18 +203,20 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         if (version != FileVersion)
         {
             Execute(index, transaction, "DROP TABLE IF EXISTS runs_fts; DROP TABLE IF EXISTS fts_progress;");
-            Execute(index, transaction,
-                "CREATE TABLE fts_progress (id INTEGER PRIMARY KEY CHECK (id = 1), token BLOB, indexed_seq INTEGER NOT NULL, indexed_run BLOB); " +
-                "INSERT INTO fts_progress (id, token, indexed_seq, indexed_run) VALUES (1, NULL, 0, NULL); " +
-                "CREATE VIRTUAL TABLE runs_fts USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'); " +
-                // FTS5 merges segments once 8 (default 4) of the same level exist: with the indexer
-                // writing large chunks this cut indexing CPU by 20-35 % and left the index no larger.
-                "INSERT INTO runs_fts (runs_fts, rank) VALUES ('automerge', 8); " +
-                $"PRAGMA user_version = {FileVersion};");
+            Execute(index, transaction, SchemaSql("main") + $"PRAGMA user_version = {FileVersion};");
         }
 
         transaction.Commit();
     }
+
+    /// <summary>The index's tables in schema <paramref name="schema"/>, owned by no ledger (token NULL) and empty.</summary>
+    private static string SchemaSql(string schema) =>
+        $"CREATE TABLE {schema}.fts_progress (id INTEGER PRIMARY KEY CHECK (id = 1), token BLOB, indexed_seq INTEGER NOT NULL, indexed_run BLOB); " +
+        $"INSERT INTO {schema}.fts_progress (id, token, indexed_seq, indexed_run) VALUES (1, NULL, 0, NULL); " +
+        $"CREATE VIRTUAL TABLE {schema}.runs_fts USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'); " +
+        // FTS5 merges segments once 8 (default 4) of the same level exist: with the indexer writing
+        // large chunks this cut indexing CPU by 20-35 % and left the index no larger.
+        $"INSERT INTO {schema}.runs_fts (runs_fts, rank) VALUES ('automerge', 8); ";
 
     /// <summary>
     /// At start-up, before this process writes: an index whose mark names a run the ledger does not
@@ -613,7 +647,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// before the index's (SQLite opens read transactions in database order): a search never sees
     /// a pending row gone from the ledger while the index still lacks the text that replaced it.
     /// </summary>
-    public static void Attach(SqliteConnection connection, string indexPath)
+    public void Attach(SqliteConnection connection)
     {
         using var check = connection.CreateCommand();
         check.CommandText = "SELECT count(*) FROM pragma_database_list WHERE name = 'fts';";
@@ -624,8 +658,12 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
 
         using var attach = connection.CreateCommand();
         attach.CommandText = "ATTACH DATABASE @path AS fts;";
-        attach.Parameters.AddWithValue("@path", indexPath);
+        attach.Parameters.AddWithValue("@path", _useFile ? IndexPath : ":memory:");
         attach.ExecuteNonQuery();
+        if (!_useFile)
+        {
+            Execute(connection, SchemaSql("fts"));
+        }
     }
 
     private async Task CloseConnectionsAsync()
