@@ -438,6 +438,9 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             }
         }
 
+        // Killed here: the index commit holds the new texts and the mark; the pending rows are
+        // still in the ledger, so search keeps reading those runs from their bodies and the next
+        // indexer re-indexes them once more (delete + insert: the same entry again).
         if (pending.Count > 0)
         {
             await _removePending(pending).ConfigureAwait(false);
@@ -524,6 +527,9 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
                 progress.ExecuteNonQuery();
             }
 
+            // Killed before this commit: nothing of the chunk is in the index file (texts and
+            // mark roll back together); search reads these runs from their bodies, and the next
+            // chunk starts from the old mark.
             read.Commit();
             transaction.Commit();
         }
