@@ -294,7 +294,9 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             return;
         }
 
-        _loop = Task.Run(LoopAsync);
+        // A thread of its own: a chunk keeps it busy in SQLite for tens of milliseconds, which on a
+        // thread-pool thread would hold back the request handlers beside the writer.
+        _loop = Task.Factory.StartNew(Loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         // Runs committed before a crash or stop may be waiting.
         _signal.Writer.TryWrite(true);
@@ -361,22 +363,23 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         }
     }
 
-    private async Task LoopAsync()
+    private void Loop()
     {
         var backoff = TimeSpan.Zero;
-        while (await _signal.Reader.WaitToReadAsync().ConfigureAwait(false))
+        Thread.CurrentThread.Name = "RunLedger full-text indexer";
+        while (_signal.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             _signal.Reader.TryRead(out _);
             var failed = false;
             if (!_signal.Reader.Completion.IsCompleted)
             {
                 // Closing cuts the wait short.
-                await Task.WhenAny(Task.Delay(backoff > IndexDelay ? backoff : IndexDelay), _signal.Reader.Completion).ConfigureAwait(false);
+                Task.WaitAny(Task.Delay(backoff > IndexDelay ? backoff : IndexDelay), _signal.Reader.Completion);
             }
 
             try
             {
-                while (await IndexChunkAsync().ConfigureAwait(false))
+                while (IndexChunk())
                 {
                 }
             }
@@ -401,7 +404,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         }
 
         // Closing: index whatever the last groups committed (what fails is indexed at the next start).
-        while (await IndexChunkAsync().ConfigureAwait(false))
+        while (IndexChunk())
         {
         }
     }
@@ -410,7 +413,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// One index transaction: runs above the mark (up to a chunk), then pending runs at or below
     /// the new mark re-indexed from their stored bodies. True when there may be more.
     /// </summary>
-    private async Task<bool> IndexChunkAsync()
+    private bool IndexChunk()
     {
         var index = _index!;
         var ledger = _ledger!;
@@ -443,7 +446,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         // indexer re-indexes them once more (delete + insert: the same entry again).
         if (pending.Count > 0)
         {
-            await _removePending(pending).ConfigureAwait(false);
+            _removePending(pending).GetAwaiter().GetResult();
         }
 
         return newRuns == ChunkRuns || pending.Count == PendingChunk;
