@@ -151,6 +151,9 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         }
     }
 
+    /// <summary>Native handles of pooled reader connections that have the index attached.</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _attached = [];
+
     /// <summary>True while readers attach the index file; false: an empty in-memory index (never trusted).</summary>
     private bool _useFile;
 
@@ -658,10 +661,18 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// </summary>
     public void Attach(SqliteConnection connection)
     {
+        // A pooled connection keeps what was attached: asked of SQLite once per native handle.
+        var handle = connection.Handle!;
+        if (_attached.TryGetValue(handle, out _))
+        {
+            return;
+        }
+
         using var check = connection.CreateCommand();
         check.CommandText = "SELECT count(*) FROM pragma_database_list WHERE name = 'fts';";
         if ((long)check.ExecuteScalar()! > 0)
         {
+            _attached.AddOrUpdate(handle, this);
             return;
         }
 
@@ -673,6 +684,8 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         {
             Execute(connection, SchemaSql("fts"));
         }
+
+        _attached.AddOrUpdate(handle, this);
     }
 
     private async Task CloseConnectionsAsync()
