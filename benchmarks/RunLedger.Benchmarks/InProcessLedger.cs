@@ -75,7 +75,11 @@ internal sealed class InProcessLedger : IAsyncDisposable
         return outcome.Written;
     }
 
-    /// <summary>Closes the ledger, checkpoints the WAL into the database and returns db + wal bytes.</summary>
+    /// <summary>
+    /// Closes the ledger, checkpoints the WALs into their databases and returns the bytes of both
+    /// files the ledger keeps: the ledger and its full-text index (<c>&lt;ledger&gt;.fts</c>), each
+    /// database + WAL.
+    /// </summary>
     public async Task<long> CloseAndMeasureAsync()
     {
         if (DatabasePath is null)
@@ -84,15 +88,25 @@ internal sealed class InProcessLedger : IAsyncDisposable
         }
 
         await DisposeAsync().ConfigureAwait(false);
-        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString()))
+        return CheckpointAndMeasure(DatabasePath) + CheckpointAndMeasure(SearchIndexPath!);
+    }
+
+    /// <summary>The full-text index file beside a SQLite ledger.</summary>
+    public string? SearchIndexPath => DatabasePath is null ? null : DatabasePath + ".fts";
+
+    private static long CheckpointAndMeasure(string path)
+    {
+        if (!File.Exists(path))
         {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
-            command.ExecuteNonQuery();
-            var size = FileSize(DatabasePath) + FileSize(DatabasePath + "-wal");
-            return size;
+            return 0;
         }
+
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+        command.ExecuteNonQuery();
+        return FileSize(path) + FileSize(path + "-wal");
     }
 
     private static long FileSize(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;

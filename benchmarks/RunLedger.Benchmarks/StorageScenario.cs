@@ -65,7 +65,7 @@ internal sealed class StorageScenario : IScenario
 
         report.Summary.Add(SummaryLine.Check("bytes on disk / raw JSON, dedupe on (%)", dedupePercent!.Value, "0.0", 20, false, "<= 20 %"));
         report.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"{Fmt.Int(data.Runs.Count)} runs (and their {Fmt.Int(data.Sessions.Count)} sessions) from the seeded workload generator (seed 42), ingested through the in-process pipeline in batches of 1000; no events are sent, the ledger records its own run.completed/failed/timeout event for each finished run."));
-        report.Notes.Add("Bytes on disk = database file + WAL after PRAGMA wal_checkpoint(TRUNCATE); includes indexes, rollups and the full-text index. No VACUUM.");
+        report.Notes.Add("Bytes on disk = the ledger file and its full-text index file (<ledger>.fts), each database + WAL after PRAGMA wal_checkpoint(TRUNCATE); includes indexes, rollups and the full-text index. No VACUUM.");
         report.Notes.Add("Raw JSON = each RunPayload serialized with RunLedger.Core.LedgerJson.Options, summed (no whitespace).");
         return report;
     }
@@ -83,7 +83,10 @@ internal sealed class StorageScenario : IScenario
 
             var (elapsed, _) = await Submitters.RunAsync(data.RunBatches(1000), 4, (_, request) => ledger.SubmitAsync(request, cancellationToken)).ConfigureAwait(false);
             var bytes = await ledger.CloseAndMeasureAsync().ConfigureAwait(false);
-            return (bytes, data.Runs.Count / elapsed.TotalSeconds, breakdown ? SpaceBreakdown.Measure(ledger.DatabasePath!) : null);
+            var objects = breakdown
+                ? [.. SpaceBreakdown.Measure(ledger.DatabasePath!).Concat(SpaceBreakdown.Measure(ledger.SearchIndexPath!)).OrderByDescending(o => o.Bytes)]
+                : (IReadOnlyList<(string Name, long Bytes)>?)null;
+            return (bytes, data.Runs.Count / elapsed.TotalSeconds, objects);
         }
     }
 }

@@ -7,7 +7,10 @@ namespace RunLedger.Sqlite;
 /// <summary>
 /// Online backup and restore of a SQLite ledger with SQLite's backup API. A backup reads a
 /// consistent snapshot while a server keeps writing (WAL readers do not block the writer) and
-/// produces an ordinary database file.
+/// produces an ordinary database file. It holds the ledger only: the full-text index file beside
+/// it (<c>&lt;ledger&gt;.fts</c>) is derived data, rebuilt from the stored bodies after a restore
+/// (search works meanwhile, reading bodies). A backup and a restored ledger get a new index token,
+/// so an index file that was written for another state of the ledger is never trusted.
 /// </summary>
 public static class SqliteBackup
 {
@@ -46,6 +49,7 @@ public static class SqliteBackup
                 await EnsureLedgerAsync(source, databasePath, cancellationToken).ConfigureAwait(false);
                 await using var destination = await OpenAsync(temporary, SqliteOpenMode.ReadWriteCreate, busyTimeoutMs, cancellationToken).ConfigureAwait(false);
                 source.BackupDatabase(destination);
+                await NewIndexTokenAsync(destination, cancellationToken).ConfigureAwait(false);
                 await ExecuteAsync(destination, "PRAGMA journal_mode=DELETE;", cancellationToken).ConfigureAwait(false);
             }
 
@@ -74,9 +78,32 @@ public static class SqliteBackup
 
         await using var source = await OpenAsync(backupPath, SqliteOpenMode.ReadOnly, busyTimeoutMs, cancellationToken).ConfigureAwait(false);
         await EnsureLedgerAsync(source, backupPath, cancellationToken).ConfigureAwait(false);
-        await using var destination = await OpenAsync(databasePath, SqliteOpenMode.ReadWriteCreate, busyTimeoutMs, cancellationToken).ConfigureAwait(false);
-        source.BackupDatabase(destination);
-        await ExecuteAsync(destination, "PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
+        await using (var destination = await OpenAsync(databasePath, SqliteOpenMode.ReadWriteCreate, busyTimeoutMs, cancellationToken).ConfigureAwait(false))
+        {
+            source.BackupDatabase(destination);
+            await NewIndexTokenAsync(destination, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(destination, "PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
+        }
+
+        // The old ledger's index describes other runs: it goes (its token no longer matches
+        // anyway), and the store rebuilds it when it next opens the ledger.
+        var index = SqliteSearchIndex.PathFor(Path.GetFullPath(databasePath));
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(index + suffix);
+        }
+    }
+
+    /// <summary>
+    /// Gives a copied ledger a token of its own (when its schema has one; an older ledger gets one
+    /// from the migration when it is opened), so no index file written for the original is used for it.
+    /// </summary>
+    private static async Task NewIndexTokenAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        if (await HasTableAsync(connection, "fts_owner", cancellationToken).ConfigureAwait(false))
+        {
+            await ExecuteAsync(connection, "UPDATE fts_owner SET token = randomblob(16) WHERE id = 1;", cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -10,7 +10,9 @@ namespace RunLedger.Sqlite;
 
 /// <summary>
 /// The embedded store: one SQLite file in WAL mode, one writer connection (SQLite has one writer
-/// at a time anyway) and pooled reader connections.
+/// at a time anyway) and pooled reader connections. The full-text index is derived data in a
+/// second file beside it (<c>&lt;ledger&gt;.fts</c>, see <see cref="SqliteSearchIndex"/>), written
+/// by its own connection in parallel with the ledger's commits and attached to every reader.
 /// </summary>
 public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullTextIndexStatus
 {
@@ -23,6 +25,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
     private readonly SqliteAdminStore _admin;
     private readonly SqliteTransfer _transfer;
     private readonly PayloadDictionaries _dictionaries;
+    private readonly SqliteSearchIndex _searchIndex;
     private bool _initialized;
 
     public SqliteLedgerStore(string databasePath, SqliteStoreOptions options, PayloadOptions payloadOptions, TimeProvider timeProvider, ILogger? logger = null)
@@ -44,9 +47,12 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
         var connectionString = _connectionString;
         _dictionaries = new PayloadDictionaries(id => SqliteWriter.ReadDictionary(connectionString, id, payloadOptions.DictionaryCompressionLevel));
         _writer = new SqliteWriter(_writerConnection, payloadOptions, options, timeProvider, _dictionaries);
+        _searchIndex = new SqliteSearchIndex(DatabasePath, options, _dictionaries, _writer.RemovePendingAsync);
+        _writer.SearchIndex = _searchIndex;
         if (logger is not null)
         {
             _writer.Logger = logger;
+            _searchIndex.Logger = logger;
         }
         _reader = new SqliteReader(this, timeProvider);
         _admin = new SqliteAdminStore(this, timeProvider);
@@ -54,6 +60,9 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
     }
 
     public string DatabasePath { get; }
+
+    /// <summary>The full-text index file beside the ledger (derived data: rebuilt when missing or stale).</summary>
+    public string SearchIndexPath => _searchIndex.IndexPath;
 
     public ILedgerWriter Writer => _writer;
 
@@ -98,6 +107,9 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
             await SqliteMetadataIndexes.ReconcileAsync(_writerConnection, metadataKeys, _logger, cancellationToken).ConfigureAwait(false);
         }
 
+        // Before any reader attaches it, and before this process writes (the index is checked
+        // against the ledger as it is now).
+        await _searchIndex.OpenAsync(owner: _options.IndexInBackground, cancellationToken).ConfigureAwait(false);
         _writer.Start();
         _initialized = true;
     }
@@ -113,6 +125,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
             await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        _searchIndex.Attach(connection);
         SqliteTailSearch.Register(connection, _options.MaxIndexedChars, _dictionaries);
         return connection;
     }
@@ -122,7 +135,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
         var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            return await SqliteWriter.CountUnindexedAsync(connection, cancellationToken).ConfigureAwait(false);
+            return await SqliteSearchIndex.CountUnindexedAsync(connection, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -141,7 +154,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
 
     public async ValueTask DisposeAsync()
     {
-        await _writer.StopIndexerAsync().ConfigureAwait(false);
+        await _searchIndex.DisposeAsync().ConfigureAwait(false);
         _writer.Dispose();
         await _writerConnection.DisposeAsync().ConfigureAwait(false);
         SqliteConnection.ClearAllPools();

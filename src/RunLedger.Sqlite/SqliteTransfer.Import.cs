@@ -42,7 +42,9 @@ internal sealed partial class SqliteTransfer
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText =
-            "DELETE FROM runs; INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0; " +
+            // The runs' seqs will be reused: a new token tells search and the indexer that no entry
+            // of the index file describes this ledger any more (the indexer empties it).
+            "DELETE FROM runs; DELETE FROM fts_pending; UPDATE fts_owner SET token = randomblob(16) WHERE id = 1; " +
             "DELETE FROM payloads; DELETE FROM events; " +
             "DELETE FROM sqlite_sequence WHERE name = 'events'; DELETE FROM sessions; DELETE FROM session_keys; DELETE FROM rollups; DELETE FROM api_keys; " +
             "DELETE FROM projects; DELETE FROM transfer_checkpoints;";
@@ -70,7 +72,6 @@ internal sealed partial class SqliteTransfer
     {
         using var transaction = connection.BeginTransaction(deferred: false);
         using var context = new ImportContext(connection, transaction);
-        ReadIndexMark(context);
         int written = 0, skipped = 0;
         foreach (var record in records)
         {
@@ -98,12 +99,6 @@ internal sealed partial class SqliteTransfer
         foreach (var range in context.Ranges)
         {
             written += RemoveRollupsNotInSource(context, range);
-        }
-
-        if (context.IndexesNewRuns)
-        {
-            // Everything was indexed before the page and the page indexed its own runs.
-            context.Command("UPDATE fts_progress SET indexed_seq = (SELECT coalesce(max(seq), 0) FROM runs) WHERE id = 1;").ExecuteNonQuery();
         }
 
         var checkpointCommand = context.Command(
@@ -198,40 +193,19 @@ internal sealed partial class SqliteTransfer
             {
                 command.Parameters.AddWithValue("@seq", existing);
                 command.ExecuteNonQuery();
-                if (context.IndexesNewRuns || existing <= context.IndexedSeq)
-                {
-                    var delete = context.Command("DELETE FROM runs_fts WHERE rowid = @seq;");
-                    delete.Parameters.AddWithValue("@seq", existing);
-                    delete.ExecuteNonQuery();
-                }
+                // Its old text must not match any more: search reads it from its bodies until
+                // the indexer has replaced it (new runs are above the index's mark anyway).
+                var pending = context.Command("INSERT INTO fts_pending (seq, gen) VALUES (@seq, 1) ON CONFLICT (seq) DO UPDATE SET gen = gen + 1;");
+                pending.Parameters.AddWithValue("@seq", existing);
+                pending.ExecuteNonQuery();
             }
             else
             {
-                seq = (long)command.ExecuteScalar()!;
+                command.ExecuteNonQuery();
             }
         }
 
-        if (context.IndexesNewRuns || seq <= context.IndexedSeq)
-        {
-            IndexText(context, seq.Value, run);
-        }
-
         return true;
-    }
-
-    /// <summary>
-    /// Reads the full-text mark in the page's transaction. When every run is indexed, the page
-    /// indexes its runs itself and moves the mark past them; when some are still waiting (the
-    /// indexer is behind, or another process wrote them), runs above the mark are left to the
-    /// indexer, so none is skipped and none is indexed twice.
-    /// </summary>
-    private static void ReadIndexMark(ImportContext context)
-    {
-        var command = context.Command("SELECT indexed_seq, (SELECT coalesce(max(seq), 0) FROM runs) FROM fts_progress WHERE id = 1;");
-        using var reader = command.ExecuteReader();
-        reader.Read();
-        context.IndexedSeq = reader.GetInt64(0);
-        context.IndexesNewRuns = context.IndexedSeq >= reader.GetInt64(1);
     }
 
     /// <summary>The row of a run's body: the one already stored under the record's key, or a new one.</summary>
@@ -293,38 +267,6 @@ internal sealed partial class SqliteTransfer
         p.AddWithValue("@pinned", run.Pinned ? 1 : 0);
         p.AddWithValue("@created_at", run.CreatedAt);
         p.AddWithValue("@updated_at", run.UpdatedAt);
-    }
-
-    /// <summary>The same full-text row the writer makes: input, output and error text, each cut at the indexing limit.</summary>
-    private void IndexText(ImportContext context, long seq, RunRecord run)
-    {
-        var limit = _store.Options.MaxIndexedChars;
-        var text = new StringBuilder();
-        // A body that cannot be decoded is copied as it is but not indexed (as the writer's indexer does).
-        if (run.Input?.TryDecodeText() is { } input)
-        {
-            text.Append(PayloadText.ExtractSearchText(input, limit));
-        }
-
-        if (run.Output?.TryDecodeText() is { } output)
-        {
-            text.Append('\n').Append(PayloadText.ExtractSearchText(output, limit));
-        }
-
-        if (run.ErrorMessage is { } error)
-        {
-            text.Append('\n').Append(error.Length > limit ? error[..limit] : error);
-        }
-
-        if (text.Length == 0)
-        {
-            return;
-        }
-
-        var command = context.Command("INSERT INTO runs_fts (rowid, body) VALUES (@seq, @body);");
-        command.Parameters.AddWithValue("@seq", seq);
-        command.Parameters.AddWithValue("@body", text.ToString());
-        command.ExecuteNonQuery();
     }
 
     /// <summary>The key of a session id in a project, made when the id is named for the first time (as the writer does).</summary>
@@ -460,12 +402,6 @@ internal sealed partial class SqliteTransfer
     {
         private readonly Dictionary<string, long> _projects = new(StringComparer.Ordinal);
         private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
-
-        /// <summary>Runs with seq up to this were in the full-text index when the page began.</summary>
-        public long IndexedSeq { get; set; }
-
-        /// <summary>True when the page indexes the runs it adds and moves the mark past them.</summary>
-        public bool IndexesNewRuns { get; set; }
 
         /// <summary>The rollup ranges the page speaks for, checked once its rollups are written.</summary>
         public List<RollupRangeRecord> Ranges { get; } = [];

@@ -32,10 +32,8 @@ internal sealed partial class SqliteWriter
             FindPayload = MakeRaw(connection, SqlitePayloads.FindSql);
             InsertPayload = MakeRaw(connection, SqlitePayloads.InsertSql);
             DataVersion = MakeRaw(connection, "PRAGMA data_version;");
-            SelectPayload = Make(connection, "SELECT encoding, data FROM payloads WHERE id = @id;", "@id");
             DeletePayload = Make(connection, "DELETE FROM payloads WHERE id = @id;", "@id");
-            FtsDelete = Make(connection, "DELETE FROM runs_fts WHERE rowid = @seq;", "@seq");
-            FtsInsert = MakeRaw(connection, "INSERT INTO runs_fts (rowid, body) VALUES (?1, ?2);");
+            MarkPending = MakeRaw(connection, "INSERT INTO fts_pending (seq, gen) VALUES (?1, 1) ON CONFLICT (seq) DO UPDATE SET gen = gen + 1;");
             InsertEvent = MakeRaw(
                 connection,
                 "INSERT OR IGNORE INTO events (project_id, type, time, session_key, run_id, name, data, idempotency_key) " +
@@ -104,14 +102,10 @@ internal sealed partial class SqliteWriter
         /// <summary>Changes when another connection commits to the database file.</summary>
         public RawStatement DataVersion { get; }
 
-        public SqliteCommand SelectPayload { get; }
-
         public SqliteCommand DeletePayload { get; }
 
-        public SqliteCommand FtsDelete { get; }
-
-        /// <summary>Parameters by position: seq, body.</summary>
-        public RawStatement FtsInsert { get; }
+        /// <summary>Parameters by position: seq. Marks a run whose search text changed (see <c>SqliteSearchIndex</c>).</summary>
+        public RawStatement MarkPending { get; }
 
         /// <summary>Parameters by position: project, type, time, session key, run, name, data, idempotency key; inserts nothing when the key was seen (<see cref="RawStatement.ExecuteInsert"/> gives the event id).</summary>
         public RawStatement InsertEvent { get; }

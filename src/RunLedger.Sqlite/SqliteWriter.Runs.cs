@@ -161,17 +161,10 @@ internal sealed partial class SqliteWriter
 
         if (bodiesChanged)
         {
-            if (row.Seq <= IndexedSeqInTransaction())
-            {
-                IndexText(row, write, inputBody, outputBody);
-            }
-            else
-            {
-                // Not indexed yet: the indexer reads the new bodies back instead of a stale text
-                // (queued by an earlier group, or by this group if it inserted the run).
-                DropPendingText(row.Seq);
-                _groupStaleTexts.Add(row.Seq);
-            }
+            // Indexed or not yet, the run's old text must not match from now on: search reads it
+            // from its bodies until the indexer has replaced its text (and a text queued for it
+            // by an earlier group is replaced in the same index transaction).
+            MarkTextChanged(row.Seq);
         }
 
         ApplyRunToSession(context, existing, row);
@@ -299,41 +292,6 @@ internal sealed partial class SqliteWriter
             Set(cmd.DeletePayload, "@id", id);
             cmd.DeletePayload.ExecuteNonQuery();
         }
-    }
-
-    private string? LoadPayloadText(long? id)
-    {
-        if (id is null)
-        {
-            return null;
-        }
-
-        var cmd = Cmd;
-        Set(cmd.SelectPayload, "@id", id);
-        using var reader = cmd.SelectPayload.ExecuteReader();
-        return reader.Read() ? PayloadCodec.Decode((PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1), _dictionaries) : null;
-    }
-
-    /// <summary>Replaces an indexed run's row in the full-text index with its input, output and error text.</summary>
-    private void IndexText(RunRow row, RunWrite write, EncodedPayload? inputBody, EncodedPayload? outputBody)
-    {
-        var cmd = Cmd;
-        Set(cmd.FtsDelete, "@seq", row.Seq);
-        cmd.FtsDelete.ExecuteNonQuery();
-
-        var text = PayloadText.RunSearchText(
-            StoredText(write.Input?.Text, inputBody) ?? LoadPayloadTextOrSkip(row.Seq, row.InputPayload),
-            StoredText(write.Output?.Text, outputBody) ?? LoadPayloadTextOrSkip(row.Seq, row.OutputPayload),
-            row.ErrorMessage,
-            _storeOptions.MaxIndexedChars);
-        if (text.Length == 0)
-        {
-            return;
-        }
-
-        cmd.FtsInsert.Bind(1, row.Seq);
-        cmd.FtsInsert.Bind(2, text);
-        cmd.FtsInsert.ExecuteNonQuery();
     }
 
     private void WriteRunEvent(BatchContext context, RunRow? existing, RunRow row)

@@ -27,7 +27,6 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
     private readonly RollupDeltas _groupRollups = new();
     private readonly RollupDeltas _batchRollups = new();
     private readonly List<PendingText> _groupTexts = [];
-    private readonly HashSet<long> _groupStaleTexts = [];
     private readonly PayloadDictionaries _dictionaries;
     private PayloadDictionaryTrainer _trainer;
     private static readonly TimeSpan DictionaryTrimInterval = TimeSpan.FromMinutes(1);
@@ -61,7 +60,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
     {
         _commands ??= new Commands(_connection);
         LoadDictionaries();
-        StartIndexer();
+        _searchIndex?.Start();
     }
 
     public async Task<IReadOnlyList<BatchResult>> WriteAsync(IReadOnlyList<WriteBatch> batches, CancellationToken cancellationToken)
@@ -69,7 +68,6 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            EnsureSynchronous();
             return WriteGroup(batches);
         }
         finally
@@ -84,17 +82,14 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            // The action may write runs and their index rows itself (an import) or remove runs (a
-            // clear): index everything first, and afterwards take what it left as indexed.
-            CatchUpIndex();
-            EnsureSynchronous();
             try
             {
                 return await action(_connection).ConfigureAwait(false);
             }
             finally
             {
-                // The action may have changed rollup rows (an import or clear writes them itself).
+                // The action may have changed rollup rows (an import or clear writes them itself)
+                // and removed runs whose texts wait for the indexer.
                 ForgetRollups();
                 AdoptIndexAfterExclusive();
             }
@@ -121,7 +116,6 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         var results = new BatchResult[batches.Count];
         _groupRollups.Clear();
         _groupTexts.Clear();
-        _groupStaleTexts.Clear();
         using var transaction = _connection.BeginTransaction(deferred: false);
         Cmd.Bind(transaction);
         try

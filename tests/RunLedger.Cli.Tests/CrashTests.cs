@@ -10,8 +10,9 @@ namespace RunLedger.Cli.Tests;
 
 /// <summary>
 /// The durability promise: kill the server (SIGKILL) while clients stream ingest batches; after a
-/// restart every acknowledged run is there, none twice, the projections agree with the rows and
-/// SQLite's integrity check passes.
+/// restart every acknowledged run is there, none twice, the projections agree with the rows,
+/// search finds each by its own words and no other, and SQLite's integrity check passes on the
+/// ledger and on its full-text index file.
 /// </summary>
 public sealed class CrashTests
 {
@@ -58,6 +59,17 @@ public sealed class CrashTests
                 using var response = await client.GetAsync($"/v1/runs/{id}");
                 response.StatusCode.ShouldBe(HttpStatusCode.OK);
             }
+
+            // Search finds each acknowledged run by a word only it has, and no other run, whether
+            // the killed indexer had reached it or not (its input ends with its own id).
+            foreach (var id in acknowledged.Keys.Take(20))
+            {
+                var word = id.ToString()[^12..];
+                var json = await client.GetStringAsync($"/v1/runs?q={Uri.EscapeDataString("\"" + word + "\"")}&limit=10");
+                using var page = JsonDocument.Parse(json);
+                var found = page.RootElement.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("id").GetGuid()).ToList();
+                found.ShouldBe([id], $"search for {word}");
+            }
         }
 
         using var connection = new SqliteConnection($"Data Source={Path.Combine(directory, "runledger.db")};Mode=ReadOnly;Pooling=False");
@@ -81,6 +93,16 @@ public sealed class CrashTests
         Number(connection, "SELECT coalesce(sum(count), 0) FROM rollups WHERE bucket_size = 86400;").ShouldBe(stored.Count);
         Number(connection, "SELECT coalesce(sum(run_count), 0) FROM sessions;").ShouldBe(Number(connection, "SELECT count(*) FROM runs WHERE session_key IS NOT NULL;"));
         Number(connection, "SELECT count(*) FROM events WHERE type = 'run.completed';").ShouldBe(stored.Count);
+
+        // The index file (derived data, written by its own connection) is consistent too.
+        using (var index = new SqliteConnection($"Data Source={Path.Combine(directory, "runledger.db.fts")};Pooling=False"))
+        {
+            index.Open();
+            Text(index, "PRAGMA integrity_check;").ShouldBe("ok");
+            using var check = index.CreateCommand();
+            check.CommandText = "INSERT INTO runs_fts (runs_fts) VALUES ('integrity-check');";
+            check.ExecuteNonQuery();
+        }
 
         connection.Close();
         SqliteConnection.ClearAllPools();

@@ -132,10 +132,13 @@ internal static class SqliteFilterCompiler
             var p = Add(Target == FilterTarget.Runs ? ToFtsPhrase(text) : text);
             return Target switch
             {
-                // Runs above fts_progress.indexed_seq are not in runs_fts yet (indexing follows the
-                // commit): they are matched by their bodies with the same word rules.
-                FilterTarget.Runs => $"(r.seq IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH {p}) OR " +
-                    $"(r.seq > (SELECT indexed_seq FROM fts_progress WHERE id = 1) AND {SqliteTailSearch.FunctionName}({Add(text)}, " +
+                // The index (a file of its own, attached as fts) answers for the runs it covers,
+                // unless their text changed since (fts_pending) or it is not this ledger's index
+                // (then its mark counts as 0). Runs above its mark and changed runs are matched by
+                // their bodies with the same word rules (see SqliteSearchIndex).
+                FilterTarget.Runs => $"((r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {p} AND {SqliteSearchIndex.ValidSql}) AND " +
+                    "r.seq NOT IN (SELECT seq FROM fts_pending)) OR " +
+                    $"((r.seq > {SqliteSearchIndex.MarkSql} OR r.seq IN (SELECT seq FROM fts_pending)) AND {SqliteTailSearch.FunctionName}({Add(text)}, " +
                     "(SELECT encoding FROM payloads WHERE id = r.input_payload), (SELECT data FROM payloads WHERE id = r.input_payload), " +
                     "(SELECT encoding FROM payloads WHERE id = r.output_payload), (SELECT data FROM payloads WHERE id = r.output_payload), r.error_message)))",
                 FilterTarget.Events => $"instr(lower({SqliteEventData.Of("e")}), lower({p})) > 0",

@@ -6,8 +6,9 @@ using RunLedger.Core.Payloads;
 namespace RunLedger.Sqlite.Query;
 
 /// <summary>
-/// Text search over the runs the full-text indexer has not reached yet (the tail above
-/// <c>fts_progress.indexed_seq</c>, normally the last commit or two). A SQL function rebuilds a
+/// Text search over the runs the full-text index does not answer for (the tail above its mark
+/// <c>fts_progress.indexed_seq</c>, normally the last commit or two, and the changed runs in
+/// <c>fts_pending</c>; see <see cref="SqliteSearchIndex"/>). A SQL function rebuilds a
 /// run's search text from its stored bodies exactly as the indexer would and matches the words as
 /// one phrase with the rules of the <c>unicode61 remove_diacritics 2</c> tokenizer of
 /// <c>runs_fts</c> (learned from SQLite itself): letters, digits and private-use characters make

@@ -10,8 +10,8 @@ using RunLedger.Core.Storage;
 namespace RunLedger.Sqlite.Tests.Store;
 
 /// <summary>
-/// Full-text indexing follows the commit (fts_progress.indexed_seq); search must not notice:
-/// runs above the mark are found by their bodies, with the same results the index gives.
+/// Full-text indexing follows the commit (fts_progress.indexed_seq in the index file); search must
+/// not notice: runs above the mark are found by their bodies, with the same results the index gives.
 /// </summary>
 public sealed class SqliteFtsIndexingTests
 {
@@ -33,12 +33,12 @@ public sealed class SqliteFtsIndexingTests
         indexed["\"timeout upstream\""].ShouldBe([ids[2]]);
 
         // A phrase matches words in a row, not words that are merely all in the run.
-        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'policy AND refund'").ShouldBe(1);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'policy AND refund'").ShouldBe(1);
         indexed["\"policy refund\""].ShouldBeEmpty();
 
         // Take the index away as if the indexer had not run yet: every run is in the tail.
-        Execute(f, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
-        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'refund'").ShouldBe(0);
+        Execute(f, "INSERT INTO fts.runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts.fts_progress SET indexed_seq = 0, indexed_run = NULL;");
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'refund'").ShouldBe(0);
         var tail = await SearchAllAsync(f, project.Id);
         foreach (var search in Searches)
         {
@@ -48,7 +48,7 @@ public sealed class SqliteFtsIndexingTests
         // Opening the store indexes what was left, and the results stay the same.
         await f.ReopenAsync();
         await WaitUntilIndexedAsync(f);
-        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'refund'").ShouldBe(1);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'refund'").ShouldBe(1);
         var reindexed = await SearchAllAsync(f, project.Id);
         foreach (var search in Searches)
         {
@@ -79,7 +79,7 @@ public sealed class SqliteFtsIndexingTests
         }
 
         await WaitUntilIndexedAsync(f);
-        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'please'").ShouldBe(30);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'please'").ShouldBe(30);
     }
 
     [Fact]
@@ -95,7 +95,7 @@ public sealed class SqliteFtsIndexingTests
 
         (await SearchAsync(f, project.Id, "\"first\"")).ShouldBeEmpty();
         (await SearchAsync(f, project.Id, "\"second words\"")).ShouldBe([id]);
-        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'words'").ShouldBe(1);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'words'").ShouldBe(1);
     }
 
     [Fact]
@@ -150,7 +150,7 @@ public sealed class SqliteFtsIndexingTests
 
         (await SearchAsync(f, project.Id, "\"stale\"")).ShouldBeEmpty();
         (await SearchAsync(f, project.Id, "\"fresh words\"")).ShouldBe([id]);
-        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'stale'").ShouldBe(0);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'stale'").ShouldBe(0);
     }
 
     [Fact]
@@ -170,7 +170,7 @@ public sealed class SqliteFtsIndexingTests
         // Bit rot (an encoding this version does not know) in one body, and the index to redo.
         Execute(f,
             "UPDATE payloads SET encoding = 99 WHERE id = (SELECT input_payload FROM runs WHERE error_message IS NOT NULL); " +
-            "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
+            "INSERT INTO fts.runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts.fts_progress SET indexed_seq = 0, indexed_run = NULL;");
 
         // The tail search skips the damaged body instead of failing every search.
         (await SearchAsync(f, project.Id, "\"healthy words\"")).ShouldBe([healthy]);
@@ -183,7 +183,7 @@ public sealed class SqliteFtsIndexingTests
         (await f.Store.Admin.GetOrCreateProjectAsync("other", default)).Name.ShouldBe("other");
         (await SearchAsync(f, project.Id, "\"upstream exploded\"")).ShouldBe([damaged]);
         (await SearchAsync(f, project.Id, "\"healthy words\"")).ShouldBe([healthy]);
-        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'exploded'").ShouldBe(1);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'exploded'").ShouldBe(1);
     }
 
     [Fact]
@@ -206,17 +206,17 @@ public sealed class SqliteFtsIndexingTests
         (await SearchAsync(f, project.Id, "\"insertneedle\"")).ShouldBeEmpty();
         (await SearchAsync(f, project.Id, "\"lorem lorem\"")).ShouldBe([id]);
 
-        // An indexed run gets a new long body: indexed again at once, by its stored head too.
+        // An indexed run gets a new long body: searched at once by its stored head too.
         await f.WriteAsync(project.Id, [new RunWrite { Id = id, Output = new RawJson(Long("updateneedle")) }]);
         (await SearchAsync(f, project.Id, "\"updateneedle\"")).ShouldBeEmpty();
-        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'insertneedle OR updateneedle'").ShouldBe(0);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'insertneedle OR updateneedle'").ShouldBe(0);
 
         // Rebuilt from the stored bodies, the index answers the same.
-        Execute(f, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
+        Execute(f, "INSERT INTO fts.runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts.fts_progress SET indexed_seq = 0, indexed_run = NULL;");
         await f.ReopenAsync();
         await WaitUntilIndexedAsync(f);
         (await SearchAsync(f, project.Id, "\"lorem lorem\"")).ShouldBe([id]);
-        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'insertneedle OR updateneedle'").ShouldBe(0);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'insertneedle OR updateneedle'").ShouldBe(0);
     }
 
     [Fact]
@@ -244,13 +244,21 @@ public sealed class SqliteFtsIndexingTests
             (await other.Writer.WriteAsync([batch], default))[0].Error.ShouldBeNull();
         }
 
-        f.Scalar("SELECT indexed_seq FROM fts_progress").ShouldBe(f.Scalar("SELECT max(seq) FROM runs"));
+        f.Scalar("SELECT indexed_seq FROM fts.fts_progress").ShouldBe(f.Scalar("SELECT max(seq) FROM runs"));
 
-        // This store updates the run the other one indexed: the index follows at once.
+        // This store updates the run the other one indexed (its own indexer is stopped): search
+        // follows at once, reading the changed run from its bodies, not from the index.
         await f.WriteAsync(project.Id, [new RunWrite { Id = id, Input = RawJson.FromString("second words") }]);
         (await SearchAsync(f, project.Id, "\"second words\"")).ShouldBe([id]);
         (await SearchAsync(f, project.Id, "\"first\"")).ShouldBeEmpty();
-        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'words'").ShouldBe(1);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'first'").ShouldBe(1);
+        f.Scalar("SELECT count(*) FROM fts_pending").ShouldBe(1);
+
+        // The next indexer replaces the text and clears the mark.
+        await f.ReopenAsync();
+        await WaitUntilIndexedAsync(f);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'first'").ShouldBe(0);
+        (await SearchAsync(f, project.Id, "\"second words\"")).ShouldBe([id]);
     }
 
     [Fact]
@@ -261,7 +269,7 @@ public sealed class SqliteFtsIndexingTests
         var id = Guid.CreateVersion7();
         await f.WriteAsync(project.Id, [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("waiting words") }]);
         await ((SqliteWriter)f.Store.Writer).StopIndexerAsync();
-        Execute(f, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
+        Execute(f, "INSERT INTO fts.runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts.fts_progress SET indexed_seq = 0, indexed_run = NULL;");
 
         // A backup or migration source opened while the server owns the index.
         await using (var source = new SqliteLedgerStore(f.DatabasePath, new SqliteStoreOptions { IndexInBackground = false }, new PayloadOptions(), TimeProvider.System))
@@ -271,8 +279,8 @@ public sealed class SqliteFtsIndexingTests
             page.Items.Select(r => r.Id).ShouldBe([id]);
         }
 
-        f.Scalar("SELECT indexed_seq FROM fts_progress").ShouldBe(0);
-        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'waiting'").ShouldBe(0);
+        f.Scalar("SELECT indexed_seq FROM fts.fts_progress").ShouldBe(0);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'waiting'").ShouldBe(0);
     }
 
     [Fact]
@@ -285,8 +293,8 @@ public sealed class SqliteFtsIndexingTests
         await WaitUntilIndexedAsync(f);
         await ((SqliteWriter)f.Store.Writer).StopIndexerAsync();
 
-        // A run id that is not 16 bytes makes indexing fail with an error that is no SqliteException.
-        Execute(f, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0; UPDATE runs SET id = x'0102';");
+        // A run id stored as a number instead of bytes makes indexing fail with an error that is no SqliteException.
+        Execute(f, "INSERT INTO fts.runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts.fts_progress SET indexed_seq = 0, indexed_run = NULL; UPDATE runs SET id = 12345;");
         var log = new ListLogger();
         var store = new SqliteLedgerStore(f.DatabasePath, new SqliteStoreOptions(), new PayloadOptions(), TimeProvider.System, log);
         try
@@ -301,11 +309,10 @@ public sealed class SqliteFtsIndexingTests
             (await store.CountUnindexedRunsAsync(default)).ShouldBe(1);
 
             // Repaired: the indexer, still alive, gets there on a later try.
-            var bytes = Convert.ToHexString(id.ToByteArray(bigEndian: true));
-            Execute(f, $"UPDATE runs SET id = x'{bytes}';");
+            Execute(f, $"UPDATE runs SET id = x'{Convert.ToHexString(id.ToByteArray(bigEndian: true))}';");
             await WaitUntilIndexedAsync(f);
             (await store.CountUnindexedRunsAsync(default)).ShouldBe(0);
-            f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'damaged'").ShouldBe(1);
+            f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'damaged'").ShouldBe(1);
         }
         finally
         {
@@ -324,38 +331,6 @@ public sealed class SqliteFtsIndexingTests
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
             Messages.Enqueue(formatter(state, exception));
-    }
-
-    [Fact]
-    public async Task Write_AfterAnIndexChunkFailedToRestoreSynchronous_SetsItAgainBeforeCommitting()
-    {
-        await using var f = await StoreFixture.OpenAsync();
-        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
-        var writer = (SqliteWriter)f.Store.Writer;
-        var calls = new System.Collections.Concurrent.ConcurrentQueue<(string Level, bool InWrite)>();
-        var failRestore = 1;
-        writer.OnSetSynchronous = level =>
-        {
-            calls.Enqueue((level, new System.Diagnostics.StackTrace().ToString().Contains("SqliteWriter.WriteAsync", StringComparison.Ordinal)));
-            if (level == "FULL" && Interlocked.Exchange(ref failRestore, 0) == 1)
-            {
-                throw new InvalidOperationException("restoring synchronous failed");
-            }
-        };
-
-        // The indexer lowers synchronous for its chunk and fails to put FULL back.
-        await f.WriteAsync(project.Id, [new RunWrite { Id = Guid.CreateVersion7(), Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("one") }]);
-        for (var i = 0; i < 600 && Volatile.Read(ref failRestore) == 1; i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Volatile.Read(ref failRestore).ShouldBe(0);
-
-        // The next write group sets FULL itself before it commits.
-        await f.WriteAsync(project.Id, [new RunWrite { Id = Guid.CreateVersion7(), Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("two") }]);
-        calls.ShouldContain(("FULL", true));
-        writer.OnSetSynchronous = null;
     }
 
     [Fact]
@@ -406,7 +381,7 @@ public sealed class SqliteFtsIndexingTests
         await WaitUntilIndexedAsync(f);
 
         // As if another process had written the run without indexing it.
-        Execute(f, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts_progress SET indexed_seq = 0;");
+        Execute(f, "INSERT INTO fts.runs_fts (runs_fts) VALUES ('delete-all'); UPDATE fts.fts_progress SET indexed_seq = 0, indexed_run = NULL;");
         var transfer = ((RunLedger.Core.Storage.Transfer.ITransferableStore)source.Store).Transfer;
         var records = new List<RunLedger.Core.Storage.Transfer.TransferRecord>();
         records.AddRange(await transfer.ExportProjectsAsync(default));
@@ -416,7 +391,7 @@ public sealed class SqliteFtsIndexingTests
         await WaitUntilIndexedAsync(f);
         (await SearchAsync(f, project.Id, "\"waiting words\"")).ShouldBe([waiting]);
         (await SearchAsync(f, project.Id, "\"imported words\"")).ShouldBe([imported]);
-        f.Scalar("SELECT count(*) FROM runs_fts WHERE runs_fts MATCH 'words'").ShouldBe(2);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'words'").ShouldBe(2);
     }
 
     private static async Task<Guid[]> WriteSampleRunsAsync(StoreFixture f, long projectId)
@@ -446,18 +421,23 @@ public sealed class SqliteFtsIndexingTests
         return results;
     }
 
-    private static async Task<Guid[]> SearchAsync(StoreFixture f, long projectId, string filter)
+    internal static async Task<Guid[]> SearchAsync(StoreFixture f, long projectId, string filter)
     {
         var page = await f.Store.Reader.QueryRunsAsync(projectId, new RunQuery(FilterParser.Parse(filter, FilterTarget.Runs), 100, null), default);
         return [.. page.Items.Select(r => r.Id)];
     }
 
-    /// <summary>Waits for the background indexer to reach the newest run (not a timing assertion).</summary>
-    private static async Task WaitUntilIndexedAsync(StoreFixture f)
+    /// <summary>
+    /// Waits for the background indexer to reach the newest run, replace every changed text and
+    /// own the ledger's token (not a timing assertion).
+    /// </summary>
+    internal static async Task WaitUntilIndexedAsync(StoreFixture f)
     {
         for (var i = 0; i < 600; i++)
         {
-            if (f.Scalar("SELECT (SELECT indexed_seq FROM fts_progress) >= (SELECT coalesce(max(seq), 0) FROM runs)") == 1)
+            if (f.Scalar(
+                "SELECT (SELECT indexed_seq FROM fts.fts_progress) >= (SELECT coalesce(max(seq), 0) FROM runs) " +
+                "AND NOT EXISTS (SELECT 1 FROM fts_pending) AND (SELECT token FROM fts.fts_progress) = (SELECT token FROM fts_owner)") == 1)
             {
                 return;
             }
@@ -468,10 +448,18 @@ public sealed class SqliteFtsIndexingTests
         throw new TimeoutException("The indexer did not catch up within 30 s.");
     }
 
-    private static void Execute(StoreFixture f, string sql)
+    /// <summary>Changes the ledger behind the store's back, with its index file attached as <c>fts</c>.</summary>
+    internal static void Execute(StoreFixture f, string sql)
     {
         using var connection = new SqliteConnection($"Data Source={f.DatabasePath};Pooling=False");
         connection.Open();
+        using (var attach = connection.CreateCommand())
+        {
+            attach.CommandText = "ATTACH DATABASE @path AS fts;";
+            attach.Parameters.AddWithValue("@path", f.IndexPath);
+            attach.ExecuteNonQuery();
+        }
+
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();

@@ -179,7 +179,7 @@ public sealed class SqliteSessionKeyTests
         }
 
         await using var f = await StoreFixture.OpenAsync(directory: directory);
-        f.Scalar("SELECT max(version) FROM schema_version").ShouldBe(9);
+        f.Scalar("SELECT max(version) FROM schema_version").ShouldBe(SqliteMigrator.Migrations.Max(m => m.Version));
         f.Scalar("SELECT count(*) FROM session_keys").ShouldBe(3);
         f.Scalar("SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'session_id'").ShouldBe(0);
         f.Scalar("SELECT count(*) FROM pragma_table_info('events') WHERE name = 'session_id'").ShouldBe(0);

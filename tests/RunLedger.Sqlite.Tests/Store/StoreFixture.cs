@@ -46,10 +46,21 @@ internal sealed class StoreFixture : IAsyncDisposable
         return results[0].Outcome!;
     }
 
+    /// <summary>The full-text index file beside the ledger.</summary>
+    public string IndexPath => DatabasePath + ".fts";
+
+    /// <summary>One value read from the ledger, with its index file attached as <c>fts</c>.</summary>
     public long Scalar(string sql)
     {
         using var connection = new SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
         connection.Open();
+        using (var attach = connection.CreateCommand())
+        {
+            attach.CommandText = "ATTACH DATABASE @path AS fts;";
+            attach.Parameters.AddWithValue("@path", IndexPath);
+            attach.ExecuteNonQuery();
+        }
+
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);

@@ -1,0 +1,738 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RunLedger.Core.Payloads;
+
+namespace RunLedger.Sqlite;
+
+/// <summary>
+/// The full-text index of a ledger, kept in a database file of its own next to it
+/// (<c>&lt;ledger&gt;.fts</c>, see <see cref="PathFor"/>) and written by its own connection on its
+/// own thread, so tokenizing and FTS5 segment writes run beside the ledger's commits instead of
+/// under its single write lock.
+/// <para>
+/// The index file holds <c>runs_fts</c> (FTS5, rowid = the run's seq) and <c>fts_progress</c>: the
+/// ledger it belongs to (<c>token</c>, equal to the ledger's <c>fts_owner.token</c>), the mark
+/// <c>indexed_seq</c> (every run up to it is indexed) and the id of the run at the mark. The ledger
+/// holds <c>fts_owner</c> and <c>fts_pending</c>: runs whose text changed after they may have been
+/// indexed, written in the same commit as the change.
+/// </para>
+/// <para>
+/// Search trusts the index only for the runs it covers and only while its token is the ledger's:
+/// a run above the mark, or pending, is matched by its stored bodies (<c>SqliteTailSearch</c>), so
+/// a run is searchable, with its newest text only, the moment its commit is acknowledged.
+/// </para>
+/// <para>
+/// Crash safety, step by step: the texts and the mark of a chunk commit together in the index
+/// file, so a crash before that commit leaves the runs above the old mark (the tail search covers
+/// them) and the chunk is redone. Pending rows are removed from the ledger only after the index
+/// commit that re-indexed them has reached the disk (that commit is synchronous=FULL), and only at
+/// the generation that was read, so a crash between the two commits leaves a pending row that is
+/// re-indexed once more (harmless) and an update that arrives meanwhile keeps its row. The index
+/// is otherwise committed with synchronous=NORMAL: losing its last commits on a power cut moves the
+/// mark back, never forward. An index that is ahead of its ledger (the ledger lost commits, was
+/// replaced by an older copy, or its runs were cleared and seqs reused) is recognised at start-up
+/// by the run at its mark and rebuilt, and a ledger that was cleared or restored gets a new token,
+/// which every search compares, so no stale entry is ever used.
+/// </para>
+/// </summary>
+internal sealed class SqliteSearchIndex : IAsyncDisposable
+{
+    /// <summary>The layout of the index file (<c>PRAGMA user_version</c>); another one is rebuilt.</summary>
+    private const int FileVersion = 1;
+
+    /// <summary>Page cache of the index connection, in KiB (8 MiB).</summary>
+    private const int IndexCacheKib = 8 * 1024;
+
+    /// <summary>Most runs indexed in one index transaction.</summary>
+    private const int ChunkRuns = 2_000;
+
+    /// <summary>Most pending (changed) runs re-indexed in one index transaction.</summary>
+    private const int PendingChunk = 1_000;
+
+    /// <summary>
+    /// How long the indexer lets commits accumulate before it indexes them: fewer, larger index
+    /// transactions and FTS5 segments (so fewer merges). Search covers the wait by scanning the tail.
+    /// </summary>
+    private static readonly TimeSpan IndexDelay = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Longest wait between tries while indexing keeps failing.</summary>
+    private static readonly TimeSpan MaxIndexBackoff = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most texts held in memory for the indexer; beyond it, the indexer reads bodies back.</summary>
+    private const int MaxPendingTexts = 100_000;
+
+    private readonly string _ledgerPath;
+    private readonly SqliteStoreOptions _options;
+    private readonly PayloadDictionaries _dictionaries;
+    private readonly Func<IReadOnlyList<(long Seq, long Gen)>, Task> _removePending;
+    private readonly Lock _textsLock = new();
+    private readonly Dictionary<long, PendingText> _texts = [];
+    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+        SingleReader = true,
+    });
+
+    private SqliteConnection? _index;
+    private SqliteConnection? _ledger;
+    private Task? _loop;
+    private long _textBytes;
+
+    public SqliteSearchIndex(string ledgerPath, SqliteStoreOptions options, PayloadDictionaries dictionaries, Func<IReadOnlyList<(long Seq, long Gen)>, Task> removePending)
+    {
+        _ledgerPath = ledgerPath;
+        _options = options;
+        _dictionaries = dictionaries;
+        _removePending = removePending;
+        IndexPath = PathFor(ledgerPath);
+    }
+
+    /// <summary>The index file of the ledger at <paramref name="ledgerPath"/>: the ledger's path + <c>.fts</c>.</summary>
+    public static string PathFor(string ledgerPath) => ledgerPath + ".fts";
+
+    public string IndexPath { get; }
+
+    /// <summary>Where the indexer reports damaged bodies, rebuilds and failed chunks.</summary>
+    public ILogger Logger { get; set; } = NullLogger.Instance;
+
+    /// <summary>
+    /// Most UTF-8 bytes of search text held for the indexer (32 MiB): a backlog of large bodies
+    /// must not grow the heap without bound; beyond it, the indexer reads bodies back.
+    /// </summary>
+    public long MaxPendingBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>UTF-8 bytes of search text held for the indexer (for tests and diagnostics).</summary>
+    public long PendingBytes
+    {
+        get
+        {
+            lock (_textsLock)
+            {
+                return _textBytes;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens the index file (creating it, or replacing one that is not a readable index), and
+    /// when <paramref name="owner"/> is set (this process writes the ledger) checks that it belongs
+    /// to the ledger as it is now, emptying it otherwise so the indexer rebuilds it.
+    /// </summary>
+    public async Task OpenAsync(bool owner, CancellationToken cancellationToken)
+    {
+        if (!owner)
+        {
+            // A tool that only reads (a backup, a migration source) never creates or changes the
+            // file: it reads the server's index when there is one, else its readers get an empty
+            // index of their own that search never trusts (so it reads the bodies).
+            _useFile = File.Exists(IndexPath) && await HasCurrentLayoutAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        _useFile = true;
+        try
+        {
+            await OpenIndexAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 11 /* CORRUPT */ or 26 /* NOTADB */)
+        {
+            // Derived data: a damaged file is replaced and rebuilt from the stored bodies.
+            Logger.LogWarning(ex, "The full-text index {Path} is damaged; it is rebuilt in the background and search reads run bodies until then.", IndexPath);
+            await CloseConnectionsAsync().ConfigureAwait(false);
+            SqliteConnection.ClearAllPools();
+            foreach (var suffix in new[] { "", "-wal", "-shm", "-journal" })
+            {
+                File.Delete(IndexPath + suffix);
+            }
+
+            await OpenIndexAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Native handles of pooled reader connections that have the index attached.</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _attached = [];
+
+    /// <summary>True while readers attach the index file; false: an empty in-memory index (never trusted).</summary>
+    private bool _useFile;
+
+    private async Task<bool> HasCurrentLayoutAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = IndexPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            await using (connection.ConfigureAwait(false))
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                return Scalar(connection, null, "PRAGMA user_version;") == FileVersion;
+            }
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    private async Task OpenIndexAsync(CancellationToken cancellationToken)
+    {
+        _index = new SqliteConnection(ConnectionString(IndexPath));
+        await _index.OpenAsync(cancellationToken).ConfigureAwait(false);
+        // The ledger's checkpoint interval (FTS5 rewrites the same structure pages in every chunk,
+        // so a longer WAL copies each once per checkpoint) and a page cache for segment merges.
+        Execute(_index,
+            $"PRAGMA busy_timeout={_options.BusyTimeoutMs}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; " +
+            $"PRAGMA wal_autocheckpoint={_options.WalAutoCheckpointPages}; PRAGMA cache_size=-{IndexCacheKib};");
+        EnsureSchema(_index);
+        _ledger = new SqliteConnection(ConnectionString(_ledgerPath));
+        await _ledger.OpenAsync(cancellationToken).ConfigureAwait(false);
+        Execute(_ledger, $"PRAGMA busy_timeout={_options.BusyTimeoutMs};");
+        VerifyOwner();
+    }
+
+    private string ConnectionString(string path) => new SqliteConnectionStringBuilder
+    {
+        DataSource = path,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Pooling = false,
+        DefaultTimeout = Math.Max(1, _options.BusyTimeoutMs / 1000),
+    }.ToString();
+
+    /// <summary>Creates the index tables in a new file; a file of another layout is emptied first.</summary>
+    private static void EnsureSchema(SqliteConnection index)
+    {
+        using var transaction = index.BeginTransaction(deferred: false);
+        var version = Scalar(index, transaction, "PRAGMA user_version;");
+        if (version != FileVersion)
+        {
+            Execute(index, transaction, "DROP TABLE IF EXISTS runs_fts; DROP TABLE IF EXISTS fts_progress;");
+            Execute(index, transaction, SchemaSql("main") + $"PRAGMA user_version = {FileVersion};");
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>The index's tables in schema <paramref name="schema"/>, owned by no ledger (token NULL) and empty.</summary>
+    private static string SchemaSql(string schema) =>
+        $"CREATE TABLE {schema}.fts_progress (id INTEGER PRIMARY KEY CHECK (id = 1), token BLOB, indexed_seq INTEGER NOT NULL, indexed_run BLOB); " +
+        $"INSERT INTO {schema}.fts_progress (id, token, indexed_seq, indexed_run) VALUES (1, NULL, 0, NULL); " +
+        $"CREATE VIRTUAL TABLE {schema}.runs_fts USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'); " +
+        // FTS5 merges segments once 8 (default 4) of the same level exist: with the indexer writing
+        // large chunks this cut indexing CPU by 20-35 % and left the index no larger.
+        $"INSERT INTO {schema}.runs_fts (runs_fts, rank) VALUES ('automerge', 8); ";
+
+    /// <summary>
+    /// At start-up, before this process writes: an index whose mark names a run the ledger does not
+    /// have at that seq (the ledger lost commits, or is an older copy) is ahead of its ledger and
+    /// is emptied. Read under the index's write lock, with the ledger read after, so another
+    /// process's indexer cannot make a live index look ahead.
+    /// </summary>
+    private void VerifyOwner()
+    {
+        var index = _index!;
+        var ledger = _ledger!;
+        using var transaction = index.BeginTransaction(deferred: false);
+        var (token, mark, run) = ReadProgress(index, transaction);
+        var ledgerToken = LedgerToken(ledger, null);
+        if (token is null || !token.AsSpan().SequenceEqual(ledgerToken))
+        {
+            // Reset now rather than at the first chunk, so the log says why.
+            if (token is not null)
+            {
+                Logger.LogWarning("The full-text index {Path} belongs to another ledger (or to this one before a restore or clear); it is rebuilt in the background.", IndexPath);
+            }
+
+            Reset(index, transaction, ledgerToken);
+        }
+        else if (mark > 0 && !RunAt(ledger, mark).AsSpan().SequenceEqual(run))
+        {
+            Logger.LogWarning("The full-text index {Path} covers runs up to seq {Seq}, which this ledger does not hold as indexed; it is rebuilt in the background.", IndexPath, mark);
+            Reset(index, transaction, ledgerToken);
+        }
+
+        transaction.Commit();
+    }
+
+    private static byte[]? RunAt(SqliteConnection ledger, long seq)
+    {
+        using var command = ledger.CreateCommand();
+        command.CommandText = "SELECT id FROM runs WHERE seq = @seq;";
+        command.Parameters.AddWithValue("@seq", seq);
+        return command.ExecuteScalar() as byte[];
+    }
+
+    private static byte[] LedgerToken(SqliteConnection ledger, SqliteTransaction? transaction)
+    {
+        using var command = ledger.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT token FROM fts_owner WHERE id = 1;";
+        return (byte[])command.ExecuteScalar()!;
+    }
+
+    private static (byte[]? Token, long Mark, byte[]? Run) ReadProgress(SqliteConnection index, SqliteTransaction transaction)
+    {
+        using var command = index.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT token, indexed_seq, indexed_run FROM fts_progress WHERE id = 1;";
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.IsDBNull(0) ? null : (byte[])reader.GetValue(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : (byte[])reader.GetValue(2));
+    }
+
+    /// <summary>Empties the index and gives it to the ledger with <paramref name="token"/>; the indexer then rebuilds it.</summary>
+    private static void Reset(SqliteConnection index, SqliteTransaction transaction, byte[] token)
+    {
+        Execute(index, transaction, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all');");
+        using var command = index.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "UPDATE fts_progress SET token = @token, indexed_seq = 0, indexed_run = NULL WHERE id = 1;";
+        command.Parameters.AddWithValue("@token", token);
+        command.ExecuteNonQuery();
+    }
+
+    public void Start()
+    {
+        if (_loop is not null || _ledger is null)
+        {
+            return;
+        }
+
+        // A thread of its own: a chunk keeps it busy in SQLite for tens of milliseconds, which on a
+        // thread-pool thread would hold back the request handlers beside the writer.
+        _loop = Task.Factory.StartNew(Loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        // Runs committed before a crash or stop may be waiting.
+        _signal.Writer.TryWrite(true);
+    }
+
+    /// <summary>Hands the texts of a committed group's new runs to the indexer and wakes it.</summary>
+    public void Queue(List<PendingText> texts)
+    {
+        if (_loop is null)
+        {
+            texts.Clear();
+            return;
+        }
+
+        lock (_textsLock)
+        {
+            foreach (var text in texts)
+            {
+                if (_texts.Count >= MaxPendingTexts || _textBytes + text.Text.Length > MaxPendingBytes)
+                {
+                    break;
+                }
+
+                if (_texts.Remove(text.Seq, out var old))
+                {
+                    _textBytes -= old.Text.Length;
+                }
+
+                _texts[text.Seq] = text;
+                _textBytes += text.Text.Length;
+            }
+        }
+
+        texts.Clear();
+        _signal.Writer.TryWrite(true);
+    }
+
+    /// <summary>After an exclusive action (an import, a clear): forgets texts that may belong to removed runs and wakes the indexer.</summary>
+    public void ForgetTexts()
+    {
+        lock (_textsLock)
+        {
+            _texts.Clear();
+            _textBytes = 0;
+        }
+
+        _signal.Writer.TryWrite(true);
+    }
+
+    /// <summary>Indexes what is left and stops the loop (on close). Never throws: closing goes on.</summary>
+    public async Task StopAsync()
+    {
+        _signal.Writer.TryComplete();
+        if (_loop is not null)
+        {
+            try
+            {
+                await _loop.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Logger.LogError(ex, "The full-text indexer stopped with an error; the runs it did not reach are indexed at the next start.");
+            }
+        }
+    }
+
+    private void Loop()
+    {
+        var backoff = TimeSpan.Zero;
+        Thread.CurrentThread.Name = "RunLedger full-text indexer";
+        while (_signal.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            _signal.Reader.TryRead(out _);
+            var failed = false;
+            if (!_signal.Reader.Completion.IsCompleted)
+            {
+                // Closing cuts the wait short.
+                Task.WaitAny(Task.Delay(backoff > IndexDelay ? backoff : IndexDelay), _signal.Reader.Completion);
+            }
+
+            try
+            {
+                while (IndexChunk())
+                {
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The index file is in trouble (disk full, I/O error) or a bug: search still finds
+                // these runs by reading their bodies, and the loop tries again.
+                Logger.LogWarning(ex, "Full-text indexing failed; search reads the runs it did not reach from their bodies until it succeeds.");
+                failed = true;
+            }
+
+            if (failed)
+            {
+                // Keep going: try again later even if no commit comes, waiting longer each time.
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxIndexBackoff.Ticks));
+                _signal.Writer.TryWrite(true);
+            }
+            else
+            {
+                backoff = TimeSpan.Zero;
+            }
+        }
+
+        // Closing: index whatever the last groups committed (what fails is indexed at the next start).
+        while (IndexChunk())
+        {
+        }
+    }
+
+    /// <summary>
+    /// One index transaction: runs above the mark (up to a chunk), then pending runs at or below
+    /// the new mark re-indexed from their stored bodies. True when there may be more.
+    /// </summary>
+    private bool IndexChunk()
+    {
+        var index = _index!;
+        var ledger = _ledger!;
+        List<(long Seq, long Gen)> pending = [];
+        int newRuns;
+
+        // Checked before the transaction, as its synchronous level must be set outside one:
+        // pending rows that arrive later wait for the next chunk.
+        var hasPending = Scalar(ledger, null, "SELECT EXISTS (SELECT 1 FROM fts_pending);") == 1;
+        if (hasPending)
+        {
+            // The pending rows are removed from the ledger once this commit is on disk.
+            Execute(index, "PRAGMA synchronous=FULL;");
+        }
+
+        try
+        {
+            newRuns = IndexOneChunk(index, ledger, hasPending, pending);
+        }
+        finally
+        {
+            if (hasPending)
+            {
+                Execute(index, "PRAGMA synchronous=NORMAL;");
+            }
+        }
+
+        // Killed here: the index commit holds the new texts and the mark; the pending rows are
+        // still in the ledger, so search keeps reading those runs from their bodies and the next
+        // indexer re-indexes them once more (delete + insert: the same entry again).
+        if (pending.Count > 0)
+        {
+            _removePending(pending).GetAwaiter().GetResult();
+        }
+
+        return newRuns == ChunkRuns || pending.Count == PendingChunk;
+    }
+
+    private int IndexOneChunk(SqliteConnection index, SqliteConnection ledger, bool hasPending, List<(long Seq, long Gen)> pending)
+    {
+        int newRuns;
+        using (var transaction = index.BeginTransaction(deferred: false))
+        {
+            var (token, mark, _) = ReadProgress(index, transaction);
+
+            // One snapshot of the ledger for the whole chunk, taken after the index is locked.
+            using var read = ledger.BeginTransaction(deferred: true);
+            var ledgerToken = LedgerToken(ledger, read);
+            if (token is null || !token.AsSpan().SequenceEqual(ledgerToken))
+            {
+                // The ledger was cleared (or restored) since: its seqs may be reused.
+                Reset(index, transaction, ledgerToken);
+                mark = 0;
+            }
+
+            using var insert = new RawStatement(index, "INSERT INTO runs_fts (rowid, body) VALUES (?1, ?2);");
+            var rows = ReadRuns(ledger, read, "SELECT seq, id, input_payload, output_payload, error_message FROM runs WHERE seq > @mark ORDER BY seq LIMIT @n;", mark, ChunkRuns);
+            foreach (var row in rows)
+            {
+                if (TakeText(row.Seq, out var text) && text.Id == row.Id)
+                {
+                    if (text.Text.Length > 0)
+                    {
+                        insert.Bind(1, row.Seq);
+                        insert.BindUtf8(2, text.Text);
+                        insert.ExecuteNonQuery();
+                    }
+
+                    continue;
+                }
+
+                InsertFromBodies(insert, ledger, read, row);
+            }
+
+            newRuns = rows.Count;
+            byte[]? markRun = null;
+            if (rows.Count > 0)
+            {
+                mark = rows[^1].Seq;
+                markRun = rows[^1].IdBytes;
+            }
+
+            // Changed runs the index covers: their old text goes, their stored text comes in.
+            var changed = !hasPending ? [] : ReadRuns(
+                ledger,
+                read,
+                "SELECT p.seq, r.id, r.input_payload, r.output_payload, r.error_message, p.gen FROM fts_pending p LEFT JOIN runs r ON r.seq = p.seq " +
+                "WHERE p.seq <= @mark ORDER BY p.seq LIMIT @n;",
+                mark,
+                PendingChunk);
+            if (changed.Count > 0)
+            {
+                using var delete = new RawStatement(index, "DELETE FROM runs_fts WHERE rowid = ?1;");
+                foreach (var row in changed)
+                {
+                    delete.Bind(1, row.Seq);
+                    delete.ExecuteNonQuery();
+                    if (row.IdBytes is not null)
+                    {
+                        InsertFromBodies(insert, ledger, read, row);
+                    }
+
+                    pending.Add((row.Seq, row.Gen));
+                }
+            }
+
+            if (rows.Count > 0)
+            {
+                using var progress = index.CreateCommand();
+                progress.Transaction = transaction;
+                progress.CommandText = "UPDATE fts_progress SET indexed_seq = @seq, indexed_run = @run WHERE id = 1;";
+                progress.Parameters.AddWithValue("@seq", mark);
+                progress.Parameters.AddWithValue("@run", (object?)markRun ?? DBNull.Value);
+                progress.ExecuteNonQuery();
+            }
+
+            // Killed before this commit: nothing of the chunk is in the index file (texts and
+            // mark roll back together); search reads these runs from their bodies, and the next
+            // chunk starts from the old mark.
+            read.Commit();
+            transaction.Commit();
+        }
+
+        return newRuns;
+    }
+
+    private static List<IndexRow> ReadRuns(SqliteConnection ledger, SqliteTransaction read, string sql, long mark, int limit)
+    {
+        var rows = new List<IndexRow>();
+        using var select = ledger.CreateCommand();
+        select.Transaction = read;
+        select.CommandText = sql;
+        select.Parameters.AddWithValue("@mark", mark);
+        select.Parameters.AddWithValue("@n", limit);
+        using var reader = select.ExecuteReader();
+        var hasGen = reader.FieldCount > 5;
+        while (reader.Read())
+        {
+            rows.Add(new IndexRow(
+                reader.GetInt64(0),
+                reader.IsDBNull(1) ? null : (byte[])reader.GetValue(1),
+                reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                reader.IsDBNull(3) ? null : reader.GetInt64(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                hasGen ? reader.GetInt64(5) : 0));
+        }
+
+        return rows;
+    }
+
+    private void InsertFromBodies(RawStatement insert, SqliteConnection ledger, SqliteTransaction read, IndexRow row)
+    {
+        var text = PayloadText.RunSearchText(
+            LoadTextOrSkip(ledger, read, row.Seq, row.Input),
+            LoadTextOrSkip(ledger, read, row.Seq, row.Output),
+            row.Error,
+            _options.MaxIndexedChars);
+        if (text.Length > 0)
+        {
+            insert.Bind(1, row.Seq);
+            insert.Bind(2, text);
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>
+    /// A stored body's text for the index, or null when it cannot be decoded (bit rot, an encoding
+    /// this version does not know): the run is indexed with the text it still has (its other body
+    /// and its error message), as the tail search matches it, instead of holding up the index.
+    /// </summary>
+    private string? LoadTextOrSkip(SqliteConnection ledger, SqliteTransaction read, long seq, long? payload)
+    {
+        if (payload is null)
+        {
+            return null;
+        }
+
+        using var select = ledger.CreateCommand();
+        select.Transaction = read;
+        select.CommandText = "SELECT encoding, data FROM payloads WHERE id = @id;";
+        select.Parameters.AddWithValue("@id", payload);
+        using var reader = select.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        try
+        {
+            return PayloadCodec.Decode((PayloadEncoding)reader.GetInt32(0), (byte[])reader.GetValue(1), _dictionaries);
+        }
+        catch (InvalidDataException ex)
+        {
+            Logger.LogWarning(ex, "Run seq {Seq}: a stored body cannot be decoded and is left out of the full-text index.", seq);
+            return null;
+        }
+    }
+
+    private bool TakeText(long seq, out PendingText text)
+    {
+        lock (_textsLock)
+        {
+            if (!_texts.Remove(seq, out text))
+            {
+                return false;
+            }
+
+            _textBytes -= text.Text.Length;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Runs not in the full-text index yet, or changed since (search reads them from their
+    /// bodies): normally the last commit or two; a lag that keeps growing means indexing fails.
+    /// On a reader connection (the index attached as <c>fts</c>).
+    /// </summary>
+    public static async Task<long> CountUnindexedAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM runs WHERE seq > {MarkSql} OR seq IN (SELECT seq FROM fts_pending);";
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>
+    /// SQL for a reader connection: the mark of the attached index, or 0 when the index does not
+    /// belong to the ledger as it is now (cleared, restored): then no entry of it is trusted.
+    /// </summary>
+    public const string MarkSql =
+        "(SELECT CASE WHEN x.token = o.token THEN x.indexed_seq ELSE 0 END FROM fts.fts_progress x, fts_owner o WHERE x.id = 1 AND o.id = 1)";
+
+    /// <summary>SQL for a reader connection: true when the attached index belongs to the ledger as it is now.</summary>
+    public const string ValidSql =
+        "(SELECT x.token = o.token FROM fts.fts_progress x, fts_owner o WHERE x.id = 1 AND o.id = 1)";
+
+    /// <summary>
+    /// Attaches the index file as <c>fts</c> to a reader connection (pooled connections keep it).
+    /// The ledger is the connection's main database, so a statement takes the ledger's snapshot
+    /// before the index's (SQLite opens read transactions in database order): a search never sees
+    /// a pending row gone from the ledger while the index still lacks the text that replaced it.
+    /// </summary>
+    public void Attach(SqliteConnection connection)
+    {
+        // A pooled connection keeps what was attached: asked of SQLite once per native handle.
+        var handle = connection.Handle!;
+        if (_attached.TryGetValue(handle, out _))
+        {
+            return;
+        }
+
+        using var check = connection.CreateCommand();
+        check.CommandText = "SELECT count(*) FROM pragma_database_list WHERE name = 'fts';";
+        if ((long)check.ExecuteScalar()! > 0)
+        {
+            _attached.AddOrUpdate(handle, this);
+            return;
+        }
+
+        using var attach = connection.CreateCommand();
+        attach.CommandText = "ATTACH DATABASE @path AS fts;";
+        attach.Parameters.AddWithValue("@path", _useFile ? IndexPath : ":memory:");
+        attach.ExecuteNonQuery();
+        if (!_useFile)
+        {
+            Execute(connection, SchemaSql("fts"));
+        }
+
+        _attached.AddOrUpdate(handle, this);
+    }
+
+    private async Task CloseConnectionsAsync()
+    {
+        if (_index is not null)
+        {
+            await _index.DisposeAsync().ConfigureAwait(false);
+            _index = null;
+        }
+
+        if (_ledger is not null)
+        {
+            await _ledger.DisposeAsync().ConfigureAwait(false);
+            _ledger = null;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        await CloseConnectionsAsync().ConfigureAwait(false);
+    }
+
+    private static long Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql) => Execute(connection, null, sql);
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>A run as the indexer reads it from the ledger.</summary>
+    private readonly record struct IndexRow(long Seq, byte[]? IdBytes, long? Input, long? Output, string? Error, long Gen)
+    {
+        public Guid Id => new(IdBytes!, bigEndian: true);
+    }
+}
+
+/// <summary>A new run's search text in UTF-8, waiting for the indexer.</summary>
+internal readonly record struct PendingText(long Seq, Guid Id, byte[] Text);
