@@ -80,6 +80,13 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     private Task? _loop;
     private long _textBytes;
 
+    /// <summary>
+    /// The mark of the last committed chunk (under <see cref="_textsLock"/>): a text for a run at or
+    /// below it arrived after the chunk had already indexed the run from its bodies (the writer
+    /// queues a group's texts just after its commit), and nothing would ever take it.
+    /// </summary>
+    private long _passedMark;
+
     public SqliteSearchIndex(string ledgerPath, SqliteStoreOptions options, PayloadDictionaries dictionaries, Func<IReadOnlyList<(long Seq, long Gen)>, Task> removePending)
     {
         _ledgerPath = ledgerPath;
@@ -318,6 +325,11 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         {
             foreach (var text in texts)
             {
+                if (text.Seq <= _passedMark)
+                {
+                    continue;
+                }
+
                 if (_texts.Count >= MaxPendingTexts || _textBytes + text.Text.Length > MaxPendingBytes)
                 {
                     break;
@@ -344,6 +356,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         {
             _texts.Clear();
             _textBytes = 0;
+            _passedMark = 0;
         }
 
         _signal.Writer.TryWrite(true);
@@ -538,6 +551,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             // chunk starts from the old mark.
             read.Commit();
             transaction.Commit();
+            ForgetTextsUpTo(mark);
         }
 
         return newRuns;
@@ -612,6 +626,34 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         {
             Logger.LogWarning(ex, "Run seq {Seq}: a stored body cannot be decoded and is left out of the full-text index.", seq);
             return null;
+        }
+    }
+
+    /// <summary>Drops the texts of runs the index now covers and remembers its mark for <see cref="Queue"/>.</summary>
+    private void ForgetTextsUpTo(long mark)
+    {
+        lock (_textsLock)
+        {
+            _passedMark = mark;
+            if (_texts.Count == 0)
+            {
+                return;
+            }
+
+            List<long>? passed = null;
+            foreach (var seq in _texts.Keys)
+            {
+                if (seq <= mark)
+                {
+                    (passed ??= []).Add(seq);
+                }
+            }
+
+            foreach (var seq in passed ?? [])
+            {
+                _texts.Remove(seq, out var text);
+                _textBytes -= text.Text.Length;
+            }
         }
     }
 

@@ -54,7 +54,7 @@ internal static class BackupCommand
                 throw new CliUsageException($"There is no SQLite database at {location.Value}.");
             }
 
-            await using var opened = await LocalStores.OpenAsync(location, mustExist: true, host.Time, cancellationToken, readOnly: true).ConfigureAwait(false);
+            await using var opened = await LocalStores.OpenAsync(location, mustExist: true, host.Time, cancellationToken).ConfigureAwait(false);
             var transfer = LocalStores.TransferOf(opened, location);
             var temporary = destination + ".partial";
             long records;

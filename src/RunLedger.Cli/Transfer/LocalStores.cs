@@ -41,11 +41,13 @@ internal static class LocalStores
 
     /// <summary>
     /// Opens and initializes a store. A SQLite store that must already exist is checked first, so a
-    /// typo does not create an empty file. A store only read from (<paramref name="readOnly"/>: a
-    /// backup or migration source, which a running server may be writing) runs no full-text
-    /// indexer of its own.
+    /// typo does not create an empty file. The tools never run a full-text indexer of their own: a
+    /// source or backup may be written by a running server meanwhile, and for a target (a restore,
+    /// a migration) indexing would hold the tool open for minutes per million runs at its close;
+    /// the server that opens the ledger next builds what its index lacks in the background, and
+    /// search reads those runs from their bodies until then.
     /// </summary>
-    public static async Task<ILedgerStore> OpenAsync(StoreLocation location, bool mustExist, TimeProvider time, CancellationToken cancellationToken, bool readOnly = false)
+    public static async Task<ILedgerStore> OpenAsync(StoreLocation location, bool mustExist, TimeProvider time, CancellationToken cancellationToken)
     {
         if (mustExist && location.Engine == StoreEngine.Sqlite && !File.Exists(location.Value))
         {
@@ -55,7 +57,7 @@ internal static class LocalStores
         ILedgerStore store;
         try
         {
-            store = LedgerStores.Create(location, new SqliteStoreOptions { IndexInBackground = !readOnly }, new PayloadOptions(), time);
+            store = LedgerStores.Create(location, new SqliteStoreOptions { IndexInBackground = false }, new PayloadOptions(), time);
         }
         catch (NotSupportedException e)
         {

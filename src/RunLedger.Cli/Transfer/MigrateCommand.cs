@@ -87,7 +87,7 @@ internal static class MigrateCommand
                 throw new CliUsageException($"--from and --to name the same store ({source.Redacted()}).");
             }
 
-            await using var sourceStore = await LocalStores.OpenAsync(source, mustExist: true, host.Time, cancellationToken, readOnly: true).ConfigureAwait(false);
+            await using var sourceStore = await LocalStores.OpenAsync(source, mustExist: true, host.Time, cancellationToken).ConfigureAwait(false);
             var transfer = LocalStores.TransferOf(sourceStore, source);
             return await CopyAsync(host, new StoreTransferSource(transfer), source.Redacted(), () => new StoreTransferSource(transfer), target, parseResult.GetValue(verify), cancellationToken).ConfigureAwait(false);
         });

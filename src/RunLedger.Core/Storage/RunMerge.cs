@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using RunLedger.Core.Ingest;
 using RunLedger.Core.Model;
@@ -122,7 +123,12 @@ public static class RunMerge
     public static (string Type, long TimeMicros, string Data) RunEvent(RunRow? existing, RunRow row, long receivedMicros)
     {
         var (type, time) = RunEventKind(existing, row, receivedMicros);
-        return (type, time, JsonSerializer.Serialize(RunEventDataOf(row), LedgerJson.Options));
+
+        // The full data is the form without id and name with those two put in front, so both
+        // forms come from one field list and can never differ.
+        var tail = JsonSerializer.SerializeToUtf8Bytes(RunEventFieldsOf(row), LedgerJson.Options);
+        RunEventTail.MakeTail(tail);
+        return (type, time, RunEventTail.Restore(Encoding.UTF8.GetString(tail), row.Id, row.Name)!);
     }
 
     /// <summary>
@@ -135,7 +141,7 @@ public static class RunMerge
     {
         ArgumentNullException.ThrowIfNull(data);
         var result = RunEventKind(existing, row, receivedMicros);
-        JsonSerializer.Serialize(data, RunEventTailOf(row), LedgerJson.Options);
+        JsonSerializer.Serialize(data, RunEventFieldsOf(row), LedgerJson.Options);
         return result;
     }
 
@@ -148,19 +154,7 @@ public static class RunMerge
             : (EventTypes.RunUpdated, receivedMicros);
     }
 
-    private static RunEventData RunEventDataOf(RunRow row) => new(
-        row.Id,
-        row.Name,
-        row.Kind,
-        row.Status,
-        row.Model,
-        row.ParentId,
-        row.DurationUs is { } us ? StorageUnits.MicrosToMillis(us) : null,
-        row.CostNanos is { } nanos ? StorageUnits.FromNanos(nanos) : null,
-        row.TotalTokens == 0 ? null : row.TotalTokens,
-        row.ErrorMessage);
-
-    private static RunEventTailData RunEventTailOf(RunRow row) => new(
+    private static RunEventFields RunEventFieldsOf(RunRow row) => new(
         row.Kind,
         row.Status,
         row.Model,
@@ -220,21 +214,11 @@ public static class RunMerge
         };
     }
 
-    /// <summary>The data of the events the ledger writes for a run: enough for a live view.</summary>
-    private sealed record RunEventData(
-        Guid Id,
-        string? Name,
-        string Kind,
-        string Status,
-        string? Model,
-        Guid? ParentId,
-        double? DurationMs,
-        decimal? CostUsd,
-        long? TotalTokens,
-        string? Error);
-
-    /// <summary><see cref="RunEventData"/> without the id and name (the same fields in the same order).</summary>
-    private sealed record RunEventTailData(
+    /// <summary>
+    /// The data of the events the ledger writes for a run (enough for a live view) after the run's
+    /// id and name, which <see cref="RunEventTail.Restore"/> puts in front.
+    /// </summary>
+    private sealed record RunEventFields(
         string Kind,
         string Status,
         string? Model,

@@ -431,6 +431,29 @@ public sealed class SqliteFtsIndexingTests
     /// Waits for the background indexer to reach the newest run, replace every changed text and
     /// own the ledger's token (not a timing assertion).
     /// </summary>
+    [Fact]
+    public async Task TextQueuedAfterTheIndexerPassedItsRun_IsNotHeld()
+    {
+        // The writer hands a group's texts over just after its commit; when the indexer has taken
+        // that group from the bodies in between, a held text would never be taken again and the
+        // held texts would grow to their cap.
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var id = Guid.CreateVersion7();
+        await f.WriteAsync(project.Id, [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("\"late\"") }]);
+        await WaitUntilIndexedAsync(f);
+        var writer = (SqliteWriter)f.Store.Writer;
+        writer.SearchIndex!.Queue([new PendingText(f.Scalar("SELECT max(seq) FROM runs"), id, System.Text.Encoding.UTF8.GetBytes("late"))]);
+        for (var i = 0; i < 3; i++)
+        {
+            await f.WriteAsync(project.Id, [new RunWrite { Id = Guid.CreateVersion7(), Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString("\"more\"") }]);
+            await WaitUntilIndexedAsync(f);
+        }
+
+        writer.PendingBytes.ShouldBe(0);
+        (await SearchAsync(f, project.Id, "late")).ShouldBe([id]);
+    }
+
     internal static async Task WaitUntilIndexedAsync(StoreFixture f)
     {
         for (var i = 0; i < 600; i++)

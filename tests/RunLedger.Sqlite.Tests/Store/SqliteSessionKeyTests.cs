@@ -9,7 +9,7 @@ namespace RunLedger.Sqlite.Tests.Store;
 
 /// <summary>
 /// Sessions referred to by integer keys and run events kept without the run's id and name
-/// (migration 0008): what the reader, the filters and the export return is what it was.
+/// (migration 0009): what the reader, the filters and the export return is what it was.
 /// </summary>
 public sealed class SqliteSessionKeyTests
 {
@@ -49,7 +49,7 @@ public sealed class SqliteSessionKeyTests
         events.Count.ShouldBe(runs.Count);
         foreach (var e in events)
         {
-            // What a store that keeps the full data (PostgreSQL, and this one before 0008) returns.
+            // What a store that keeps the full data (PostgreSQL, and this one before 0009) returns.
             var row = ReadRow(f, e.RunId!.Value);
             var (type, _, data) = RunMerge.RunEvent(null, row, 0);
             e.Type.ShouldBe(type);
