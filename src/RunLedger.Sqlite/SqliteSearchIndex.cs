@@ -486,6 +486,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             }
 
             using var insert = new RawStatement(index, "INSERT INTO runs_fts (rowid, body) VALUES (?1, ?2);");
+            using var bodies = new BodyReader(ledger, read);
             var rows = ReadRuns(ledger, read, "SELECT seq, id, input_payload, output_payload, error_message FROM runs WHERE seq > @mark ORDER BY seq LIMIT @n;", mark, ChunkRuns);
             foreach (var row in rows)
             {
@@ -501,7 +502,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
                     continue;
                 }
 
-                InsertFromBodies(insert, ledger, read, row);
+                InsertFromBodies(insert, bodies, row);
             }
 
             newRuns = rows.Count;
@@ -529,7 +530,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
                     delete.ExecuteNonQuery();
                     if (row.IdBytes is not null)
                     {
-                        InsertFromBodies(insert, ledger, read, row);
+                        InsertFromBodies(insert, bodies, row);
                     }
 
                     pending.Add((row.Seq, row.Gen));
@@ -581,11 +582,11 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         return rows;
     }
 
-    private void InsertFromBodies(RawStatement insert, SqliteConnection ledger, SqliteTransaction read, IndexRow row)
+    private void InsertFromBodies(RawStatement insert, BodyReader bodies, IndexRow row)
     {
         var text = PayloadText.RunSearchText(
-            LoadTextOrSkip(ledger, read, row.Seq, row.Input),
-            LoadTextOrSkip(ledger, read, row.Seq, row.Output),
+            LoadTextOrSkip(bodies, row.Seq, row.Input),
+            LoadTextOrSkip(bodies, row.Seq, row.Output),
             row.Error,
             _options.MaxIndexedChars);
         if (text.Length > 0)
@@ -601,18 +602,15 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// this version does not know): the run is indexed with the text it still has (its other body
     /// and its error message), as the tail search matches it, instead of holding up the index.
     /// </summary>
-    private string? LoadTextOrSkip(SqliteConnection ledger, SqliteTransaction read, long seq, long? payload)
+    private string? LoadTextOrSkip(BodyReader bodies, long seq, long? payload)
     {
         if (payload is null)
         {
             return null;
         }
 
-        using var select = ledger.CreateCommand();
-        select.Transaction = read;
-        select.CommandText = "SELECT encoding, data FROM payloads WHERE id = @id;";
-        select.Parameters.AddWithValue("@id", payload);
-        using var reader = select.ExecuteReader();
+        bodies.Id.Value = payload;
+        using var reader = bodies.Select.ExecuteReader();
         if (!reader.Read())
         {
             return null;
@@ -767,6 +765,27 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         command.Transaction = transaction;
         command.CommandText = sql;
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// One statement reading a body by payload row id in the chunk's snapshot, prepared once per
+    /// chunk (a rebuild reads two bodies for every run).
+    /// </summary>
+    private sealed class BodyReader : IDisposable
+    {
+        public BodyReader(SqliteConnection ledger, SqliteTransaction read)
+        {
+            Select = ledger.CreateCommand();
+            Select.Transaction = read;
+            Select.CommandText = "SELECT encoding, data FROM payloads WHERE id = @id;";
+            Id = Select.Parameters.Add("@id", SqliteType.Integer);
+        }
+
+        public SqliteCommand Select { get; }
+
+        public SqliteParameter Id { get; }
+
+        public void Dispose() => Select.Dispose();
     }
 
     /// <summary>A run as the indexer reads it from the ledger.</summary>

@@ -277,6 +277,12 @@ internal sealed partial class SqliteTransfer
             return null;
         }
 
+        // A page's runs and events name few sessions: each key is looked up once per page.
+        if (context.SessionKeys.TryGetValue((projectId, sessionId), out var known))
+        {
+            return known;
+        }
+
         var insert = context.Command("INSERT INTO session_keys (project_id, id) VALUES (@p, @id) ON CONFLICT DO NOTHING;");
         insert.Parameters.AddWithValue("@p", projectId);
         insert.Parameters.AddWithValue("@id", sessionId);
@@ -284,7 +290,9 @@ internal sealed partial class SqliteTransfer
         var select = context.Command("SELECT key FROM session_keys WHERE project_id = @p AND id = @id;");
         select.Parameters.AddWithValue("@p", projectId);
         select.Parameters.AddWithValue("@id", sessionId);
-        return (long)select.ExecuteScalar()!;
+        var key = (long)select.ExecuteScalar()!;
+        context.SessionKeys[(projectId, sessionId)] = key;
+        return key;
     }
 
     private static bool ImportEvent(ImportContext context, EventRecord e)
@@ -408,6 +416,9 @@ internal sealed partial class SqliteTransfer
 
         /// <summary>The rollups the page holds.</summary>
         public HashSet<(string Project, RollupKey Key)> RollupKeys { get; } = [];
+
+        /// <summary>Session keys looked up or made in this page's transaction (see <c>SessionKey</c>).</summary>
+        public Dictionary<(long ProjectId, string SessionId), long> SessionKeys { get; } = [];
 
         /// <summary>The command for <paramref name="sql"/>, its parameters cleared; the context disposes it.</summary>
         public SqliteCommand Command(string sql)

@@ -12,45 +12,39 @@ namespace RunLedger.Sqlite;
 /// </summary>
 internal sealed partial class SqliteWriter
 {
-    private SqliteSearchIndex? _searchIndex;
-
     /// <summary>Where the writer reports trouble it works around (an unreadable dictionary).</summary>
     internal ILogger Logger { get; set; } = NullLogger.Instance;
 
     /// <summary>The indexer this writer feeds (set once by the store before the writer starts).</summary>
-    internal SqliteSearchIndex? SearchIndex
-    {
-        get => _searchIndex;
-        set => _searchIndex = value;
-    }
+    internal SqliteSearchIndex? SearchIndex { get; set; }
 
     /// <summary>Stops the indexer after it indexed what is left (on close). Never throws: closing goes on.</summary>
-    public Task StopIndexerAsync() => _searchIndex?.StopAsync() ?? Task.CompletedTask;
+    public Task StopIndexerAsync() => SearchIndex?.StopAsync() ?? Task.CompletedTask;
 
     /// <summary>Most UTF-8 bytes of search text held for the indexer (see <see cref="SqliteSearchIndex.MaxPendingBytes"/>).</summary>
     internal long MaxPendingBytes
     {
-        get => _searchIndex?.MaxPendingBytes ?? 0;
-        set => _searchIndex!.MaxPendingBytes = value;
+        get => SearchIndex?.MaxPendingBytes ?? 0;
+        set => SearchIndex!.MaxPendingBytes = value;
     }
 
     /// <summary>UTF-8 bytes of search text held for the indexer (for tests and diagnostics).</summary>
-    internal long PendingBytes => _searchIndex?.PendingBytes ?? 0;
+    internal long PendingBytes => SearchIndex?.PendingBytes ?? 0;
 
     /// <summary>Hands the texts of a committed group's new runs to the indexer and wakes it.</summary>
     private void QueueForIndexing(List<PendingText> texts)
     {
-        if (_searchIndex is null)
+        if (SearchIndex is null)
         {
             texts.Clear();
             return;
         }
 
-        _searchIndex.Queue(texts);
+        SearchIndex.Queue(texts);
     }
 
     /// <summary>After an exclusive action: texts kept for the indexer may belong to removed runs.</summary>
-    private void AdoptIndexAfterExclusive() => _searchIndex?.ForgetTexts();
+    private void AdoptIndexAfterExclusive() => SearchIndex?.ForgetTexts();
 
     /// <summary>
     /// Marks a run whose search text changed: search reads it from its bodies, not from the index,

@@ -60,7 +60,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
     {
         _commands ??= new Commands(_connection);
         LoadDictionaries();
-        _searchIndex?.Start();
+        SearchIndex?.Start();
     }
 
     public async Task<IReadOnlyList<BatchResult>> WriteAsync(IReadOnlyList<WriteBatch> batches, CancellationToken cancellationToken)
