@@ -64,7 +64,8 @@ internal sealed class QueryScenario : IScenario
             _ => Task.FromResult<string?>(JsonFilesScan.RunsForRepository(jsonDirectory, Repository, PageSize).ToString(CultureInfo.InvariantCulture) + " runs"),
             minCalls: 3,
             maxCalls: 5,
-            budget: TimeSpan.Zero).ConfigureAwait(false);
+            budget: TimeSpan.Zero,
+            warmUp: TimeSpan.Zero).ConfigureAwait(false);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {scan.Query,-45} p50 {scan.P50Ms,8:0.0} ms over {jsonRuns:N0} files"));
         results.Add((scan, null, ""));
 
@@ -121,7 +122,7 @@ internal sealed class QueryScenario : IScenario
         report.Notes.Add(loadTime is { } t2
             ? string.Create(CultureInfo.InvariantCulture, $"Loading took {t2.TotalSeconds:0} s ({runCount / t2.TotalSeconds:N0} runs/s); the database is kept in benchmarks/.cache (git-ignored, keyed by seed, nights, run count and a hash of the SQLite migrations) and reused by later runs.")
             : "The database was reused from benchmarks/.cache (keyed by seed, nights, run count and a hash of the SQLite migrations); delete that directory to measure loading again.");
-        report.Notes.Add("Each query: 3 warm-up calls, then calls one after another for at least 30 calls and 3 s (at most 2000); run detail and session summary rotate over 100 ids. p50/p95 are nearest-rank over those calls, measured through the store's reader (ILedgerReader) in this process, without HTTP. CPU ms/call is this process's CPU time over the timed calls divided by their number: it moves much less than latency when the machine is shared.");
+        report.Notes.Add("Each query: untimed warm-up calls for 2 s (so tiered compilation has swapped in optimized code, as in a server that has been up for a while), then calls one after another for at least 30 calls and 3 s (at most 2000); run detail and session summary rotate over 100 ids. p50/p95 are nearest-rank over those calls, measured through the store's reader (ILedgerReader) in this process, without HTTP. CPU ms/call is this process's CPU time over the timed calls divided by their number: it moves much less than latency when the machine is shared.");
         report.Notes.Add("\"Now\" is 8 h 7 min after the newest night started, on no bucket edge, so stats windows are ragged at both ends like a dashboard's \"last 30 days\".");
         report.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"runs for repository X: first page ({PageSize}) of metadata.repository:\"{Repository}\", newest first, with RunLedger:Sqlite:IndexedMetadataKeys = \"{IndexedKeys}\". The baseline reads and parses one JSON file per run ({Fmt.Int(jsonRuns)} files, the first runs of the same workload, files in the OS cache after the first call) and sorts the matches; median of 3-5 calls."));
         report.Notes.Add("The machine was shared with other builds and tests while measuring; figures are noisy, ratios are measured in one process.");
