@@ -13,8 +13,9 @@ namespace RunLedger.Sqlite;
 /// A filter such as <c>metadata.repository:X</c> otherwise walks runs newest first and reads each
 /// one's metadata until a page is full: cheap when X is common among recent runs, a scan of
 /// everything since X last ran when it is not. Each index is an SQLite expression index on exactly
-/// the extraction the filter compiler writes (<see cref="Extraction"/>), in (started_at, id) order,
-/// so the planner finds the matching runs in page order.
+/// the extraction the filter compiler writes (<see cref="Extraction"/>), in start-time order, so
+/// the planner finds the matching runs in page order (sorting only runs of the same microsecond
+/// by id).
 /// </summary>
 internal static partial class SqliteMetadataIndexes
 {
@@ -34,40 +35,57 @@ internal static partial class SqliteMetadataIndexes
         return Prefix + (readable.Length > 40 ? readable[..40] : readable) + "_" + hash;
     }
 
+    /// <summary>The statement that makes the index of a key, as SQLite keeps it in sqlite_master (no semicolon).</summary>
+    public static string Definition(string key) =>
+        $"CREATE INDEX \"{IndexName(key)}\" ON runs(project_id, {Extraction("metadata", key)}, started_at)";
+
     /// <summary>
     /// Makes the file's metadata indexes exactly those of <paramref name="keys"/>: creates the
-    /// missing ones (reading every run once) and drops the ones no longer asked for.
+    /// missing ones (reading every run once), makes again the ones of an older shape (schema 10
+    /// and before ended them at the run id) and drops the ones no longer asked for.
     /// </summary>
     public static async Task ReconcileAsync(SqliteConnection connection, IReadOnlyList<string> keys, ILogger? logger, CancellationToken cancellationToken)
     {
         var wanted = keys.Distinct(StringComparer.Ordinal).ToDictionary(IndexName, k => k, StringComparer.Ordinal);
-        var existing = new List<string>();
+        var existing = new Dictionary<string, string?>(StringComparer.Ordinal);
         await using (var list = connection.CreateCommand())
         {
-            list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND substr(name, 1, length(@prefix)) = @prefix;";
+            list.CommandText = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND substr(name, 1, length(@prefix)) = @prefix;";
             list.Parameters.AddWithValue("@prefix", Prefix);
             await using var reader = await list.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                existing.Add(reader.GetString(0));
+                existing[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
             }
         }
 
-        foreach (var name in existing.Where(n => !wanted.ContainsKey(n) && IsGeneratedName(n)))
+        foreach (var name in existing.Keys.Where(n => !wanted.ContainsKey(n) && IsGeneratedName(n)))
         {
             await ExecuteAsync(connection, $"DROP INDEX \"{name}\";", cancellationToken).ConfigureAwait(false);
             logger?.LogWarning("Dropped the index {Index}: its metadata key is not in RunLedger:Sqlite:IndexedMetadataKeys.", name);
         }
 
-        foreach (var (name, key) in wanted.Where(w => !existing.Contains(w.Key, StringComparer.Ordinal)))
+        foreach (var (name, key) in wanted)
         {
-            logger?.LogInformation("Indexing metadata key '{Key}' of every run ({Index}); a large ledger takes a while once.", key, name);
+            var definition = Definition(key);
+            if (existing.TryGetValue(name, out var sql))
+            {
+                if (string.Equals(sql, definition, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                logger?.LogInformation("Making the index {Index} of metadata key '{Key}' again in the current shape; a large ledger takes a while once.", name, key);
+                await ExecuteAsync(connection, $"DROP INDEX \"{name}\";", cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                logger?.LogInformation("Indexing metadata key '{Key}' of every run ({Index}); a large ledger takes a while once.", key, name);
+            }
+
             try
             {
-                await ExecuteAsync(
-                    connection,
-                    $"CREATE INDEX \"{name}\" ON runs(project_id, {Extraction("metadata", key)}, started_at, id);",
-                    cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, definition + ";", cancellationToken).ConfigureAwait(false);
             }
             catch (SqliteException ex)
             {

@@ -87,6 +87,45 @@ public abstract class PaginationConformance : StoreConformance
     }
 
     [Fact]
+    public async Task Runs_PagesOfEveryIndexedFilter_BreakTiesById_AndChildrenComeInStartThenIdOrder()
+    {
+        // Three start times and random ids: most runs tie. Each filter a store may answer from an
+        // index of its own (status, model, name, session, metadata, parent) pages in the same
+        // order as the unfiltered list.
+        var (store, project) = await OpenWithProjectAsync();
+        var random = new Random(23);
+        var parent = NewId(Now.AddMinutes(-10));
+        var writes = Enumerable.Range(0, 45).Select(i => new RunWrite
+        {
+            Id = Guid.NewGuid(),
+            StartedAt = Now.AddMinutes(-random.Next(0, 3)),
+            EndedAt = Now,
+            Status = RunStatus.Failed,
+            Kind = RunKind.Llm,
+            Name = "step",
+            Model = "gpt-4o",
+            SessionId = "tied",
+            ParentId = parent,
+            Metadata = new RawJson("{\"repository\":\"acme/api\"}"),
+        }).ToList();
+        await WriteAsync(store, project, [new RunWrite { Id = parent, StartedAt = Now.AddMinutes(-10), Name = "root" }]);
+        foreach (var chunk in writes.Chunk(15))
+        {
+            await WriteAsync(store, project, chunk.ToList());
+        }
+
+        var expected = writes.OrderByDescending(w => w.StartedAt).ThenByDescending(w => w.Id, IdOrder).Select(w => w.Id).ToList();
+        foreach (var text in new[] { "status:failed", "model:gpt-4o", "name:step", "session:tied", "metadata.repository:\"acme/api\"", "kind:llm" })
+        {
+            var pages = await PagesAsync(store, project, FilterParser.Parse(text, FilterTarget.Runs), 4);
+            pages.SelectMany(p => p).ShouldBe(expected, text);
+        }
+
+        var detail = await GetRunAsync(store, project, parent);
+        detail.Children.Select(c => c.Id).ShouldBe(writes.OrderBy(w => w.StartedAt).ThenBy(w => w.Id, IdOrder).Select(w => w.Id));
+    }
+
+    [Fact]
     public async Task Runs_WritesBetweenPages_NeitherRepeatNorSkipTheRunsThatWereThere()
     {
         var (store, project) = await OpenWithProjectAsync();
