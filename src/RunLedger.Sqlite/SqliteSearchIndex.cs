@@ -40,7 +40,7 @@ namespace RunLedger.Sqlite;
 internal sealed class SqliteSearchIndex : IAsyncDisposable
 {
     /// <summary>The layout of the index file (<c>PRAGMA user_version</c>); another one is rebuilt.</summary>
-    private const int FileVersion = 1;
+    internal const int FileVersion = 1;
 
     /// <summary>Page cache of the index connection, in KiB (8 MiB).</summary>
     private const int IndexCacheKib = 8 * 1024;
