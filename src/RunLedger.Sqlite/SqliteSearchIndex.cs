@@ -39,8 +39,12 @@ namespace RunLedger.Sqlite;
 /// </summary>
 internal sealed class SqliteSearchIndex : IAsyncDisposable
 {
-    /// <summary>The layout of the index file (<c>PRAGMA user_version</c>); another one is rebuilt.</summary>
-    internal const int FileVersion = 1;
+    /// <summary>
+    /// The layout of the index file (<c>PRAGMA user_version</c>); a file of another layout is
+    /// emptied and rebuilt. 1: <c>runs_fts</c> with word positions; 2: without
+    /// (<c>detail=none</c>, a quarter of the size; phrases are checked against the bodies).
+    /// </summary>
+    internal const int FileVersion = 2;
 
     /// <summary>Page cache of the index connection, in KiB (8 MiB).</summary>
     private const int IndexCacheKib = 8 * 1024;
@@ -190,7 +194,12 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         Execute(_index,
             $"PRAGMA busy_timeout={_options.BusyTimeoutMs}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; " +
             $"PRAGMA wal_autocheckpoint={_options.WalAutoCheckpointPages}; PRAGMA cache_size=-{IndexCacheKib};");
-        EnsureSchema(_index);
+        var replaced = EnsureSchema(_index);
+        if (replaced != 0)
+        {
+            Logger.LogWarning("The full-text index {Path} has the layout of an older version ({Old}, now {New}); it is rebuilt in the background and search reads run bodies until then.", IndexPath, replaced, FileVersion);
+        }
+
         _ledger = new SqliteConnection(ConnectionString(_ledgerPath));
         await _ledger.OpenAsync(cancellationToken).ConfigureAwait(false);
         Execute(_ledger, $"PRAGMA busy_timeout={_options.BusyTimeoutMs};");
@@ -205,25 +214,43 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         DefaultTimeout = Math.Max(1, _options.BusyTimeoutMs / 1000),
     }.ToString();
 
-    /// <summary>Creates the index tables in a new file; a file of another layout is emptied first.</summary>
-    private static void EnsureSchema(SqliteConnection index)
+    /// <summary>
+    /// Creates the index tables in a new file; a file of another layout is emptied first (and
+    /// compacted, so the space of the old index goes back to the disk). Returns the layout that
+    /// was replaced, 0 when there was none.
+    /// </summary>
+    private static long EnsureSchema(SqliteConnection index)
     {
-        using var transaction = index.BeginTransaction(deferred: false);
-        var version = Scalar(index, transaction, "PRAGMA user_version;");
-        if (version != FileVersion)
+        long version;
+        using (var transaction = index.BeginTransaction(deferred: false))
         {
+            version = Scalar(index, transaction, "PRAGMA user_version;");
+            if (version == FileVersion)
+            {
+                return 0;
+            }
+
+            // Its fts_progress goes too: the new, empty index is given to the ledger by VerifyOwner.
             Execute(index, transaction, "DROP TABLE IF EXISTS runs_fts; DROP TABLE IF EXISTS fts_progress;");
             Execute(index, transaction, SchemaSql("main") + $"PRAGMA user_version = {FileVersion};");
+            transaction.Commit();
         }
 
-        transaction.Commit();
+        if (version != 0)
+        {
+            Execute(index, "VACUUM;");
+        }
+
+        return version;
     }
 
     /// <summary>The index's tables in schema <paramref name="schema"/>, owned by no ledger (token NULL) and empty.</summary>
     private static string SchemaSql(string schema) =>
         $"CREATE TABLE {schema}.fts_progress (id INTEGER PRIMARY KEY CHECK (id = 1), token BLOB, indexed_seq INTEGER NOT NULL, indexed_run BLOB); " +
         $"INSERT INTO {schema}.fts_progress (id, token, indexed_seq, indexed_run) VALUES (1, NULL, 0, NULL); " +
-        $"CREATE VIRTUAL TABLE {schema}.runs_fts USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'); " +
+        // No word positions (detail=none): the index says which runs hold a word, the bodies say
+        // where (SqliteFilterCompiler checks a phrase of several words against them).
+        $"CREATE VIRTUAL TABLE {schema}.runs_fts USING fts5(body, content='', contentless_delete=1, detail=none, tokenize='unicode61 remove_diacritics 2'); " +
         // FTS5 merges segments once 8 (default 4) of the same level exist: with the indexer writing
         // large chunks this cut indexing CPU by 20-35 % and left the index no larger.
         $"INSERT INTO {schema}.runs_fts (runs_fts, rank) VALUES ('automerge', 8); ";

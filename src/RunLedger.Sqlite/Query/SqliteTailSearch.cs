@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using RunLedger.Core.Payloads;
@@ -11,8 +11,9 @@ namespace RunLedger.Sqlite.Query;
 /// <c>fts_pending</c>; see <see cref="SqliteSearchIndex"/>). A SQL function rebuilds a
 /// run's search text from its stored bodies exactly as the indexer would and matches the words as
 /// one phrase with the rules of the <c>unicode61 remove_diacritics 2</c> tokenizer of
-/// <c>runs_fts</c> (learned from SQLite itself): letters, digits and private-use characters make
-/// words, case and Latin diacritics are ignored, whole words only.
+/// <c>runs_fts</c> (learned from SQLite itself, character by character): letters, digits and
+/// private-use characters make words, case and Latin diacritics are ignored, whole words only.
+/// The same word rules split a search phrase into the words the index is asked for.
 /// </summary>
 internal static class SqliteTailSearch
 {
@@ -60,60 +61,81 @@ internal static class SqliteTailSearch
     /// drops, else the folded character. Learned once from SQLite's own tokenizer (an in-memory
     /// FTS5 table and its fts5vocab), so the folding is exactly SQLite's.
     /// </summary>
-    private static readonly Lazy<string?[]> Fold = new(LearnFolding);
+    private static readonly Lazy<string?[]> Fold = new(() => LearnFolding(0x0000, 0xFFFF));
 
-    /// <summary>The words of a text as <c>runs_fts</c> sees them.</summary>
-    public static List<string> Words(string text)
+    /// <summary>The same for the code points above the BMP, learned per block of <see cref="AstralBlock"/> when first met.</summary>
+    private static readonly ConcurrentDictionary<int, string?[]> AstralFold = new();
+
+    private const int AstralBlock = 0x400;
+
+    /// <summary>The words of a text as <c>runs_fts</c> sees them (folded).</summary>
+    public static List<string> Words(string text) => Scan(text, folded: true);
+
+    /// <summary>
+    /// The words of a text as they are written in it (not folded): each one, given to the index's
+    /// tokenizer alone, is exactly that one word.
+    /// </summary>
+    public static List<string> WrittenWords(string text) => Scan(text, folded: false);
+
+    private static List<string> Scan(string text, bool folded)
     {
         var fold = Fold.Value;
         var words = new List<string>();
         var word = new StringBuilder();
+        var start = -1;
+        var index = 0;
         foreach (var rune in text.EnumerateRunes())
         {
-            string? folded;
-            if (rune.IsBmp)
+            var at = index;
+            index += rune.Utf16SequenceLength;
+            var c = rune.IsBmp ? fold[rune.Value] : FoldAstral(rune.Value);
+            if (c is not null)
             {
-                folded = fold[rune.Value];
+                word.Append(c);
+                start = start < 0 ? at : start;
             }
-            else
+            else if (start >= 0)
             {
-                folded = IsWordCategory(Rune.GetUnicodeCategory(rune)) ? rune.ToString() : null;
-            }
-
-            if (folded is not null)
-            {
-                word.Append(folded);
-            }
-            else if (word.Length > 0)
-            {
-                words.Add(word.ToString());
+                words.Add(folded ? word.ToString() : text[start..at]);
                 word.Clear();
+                start = -1;
             }
         }
 
-        if (word.Length > 0)
+        if (start >= 0)
         {
-            words.Add(word.ToString());
+            words.Add(folded ? word.ToString() : text[start..]);
         }
 
         return words;
     }
 
-    private static string?[] LearnFolding()
+    private static string? FoldAstral(int codePoint)
+    {
+        var block = codePoint / AstralBlock;
+        var fold = AstralFold.GetOrAdd(block, b => LearnFolding(b * AstralBlock, (b * AstralBlock) + AstralBlock - 1));
+        return fold[codePoint - (block * AstralBlock)];
+    }
+
+    /// <summary>
+    /// How the tokenizer treats the code points <paramref name="first"/> to <paramref name="last"/>,
+    /// indexed from <paramref name="first"/> (NUL and surrogates are not probed: separators).
+    /// </summary>
+    private static string?[] LearnFolding(int first, int last)
     {
         // One document of "q<c>q" probes: a word character gives one term "q<folded>q"; a
         // separator splits the probe into the terms "q" and "q".
-        var probes = new StringBuilder(0x10000 * 4);
-        var chars = new List<char>(0x10000);
-        for (var c = 1; c <= 0xFFFF; c++)
+        var probes = new StringBuilder((last - first + 1) * 5);
+        var chars = new List<int>(last - first + 1);
+        for (var c = first; c <= last; c++)
         {
-            if (c is >= 0xD800 and <= 0xDFFF)
+            if (c is 0 or (>= 0xD800 and <= 0xDFFF))
             {
                 continue;
             }
 
-            chars.Add((char)c);
-            probes.Append('q').Append((char)c).Append("q ");
+            chars.Add(c);
+            probes.Append('q').Append(char.ConvertFromUtf32(c)).Append("q ");
         }
 
         using var connection = new SqliteConnection("Data Source=:memory:");
@@ -139,7 +161,7 @@ internal static class SqliteTailSearch
             }
         }
 
-        var fold = new string?[0x10000];
+        var fold = new string?[last - first + 1];
         var t = 0;
         foreach (var c in chars)
         {
@@ -147,21 +169,16 @@ internal static class SqliteTailSearch
             if (term == "q")
             {
                 t += 2; // "q", "q": a separator
-                fold[c] = null;
+                fold[c - first] = null;
                 continue;
             }
 
-            fold[c] = term[1..^1];
+            fold[c - first] = term[1..^1];
             t++;
         }
 
         return fold;
     }
-
-    private static bool IsWordCategory(UnicodeCategory category) => category is
-        UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter or
-        UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter or UnicodeCategory.DecimalDigitNumber or
-        UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber or UnicodeCategory.PrivateUse;
 
     /// <summary>
     /// A stored body's text, or null when it cannot be decoded: a damaged body is left out (the
