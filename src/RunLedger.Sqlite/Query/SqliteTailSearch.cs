@@ -30,30 +30,71 @@ internal static class SqliteTailSearch
     }
 
     /// <summary>True when the words of <paramref name="phrase"/> appear in a row in the run's search text.</summary>
+    /// <remarks>
+    /// A phrase of several words is checked this way for every run the index names as holding all
+    /// of them, so it is made cheap: both texts are folded into their words joined by single
+    /// spaces (one buffer, no string per word) and the phrase is searched for as a whole, a
+    /// match counting when a space or an end is on both sides.
+    /// </remarks>
     public static bool Matches(string phrase, string? input, string? output, string? error, int maxIndexedChars)
     {
-        var wanted = Words(phrase);
-        if (wanted.Count == 0)
+        var wanted = Folded(phrase);
+        if (wanted.Length == 0)
         {
             return false;
         }
 
-        var words = Words(PayloadText.RunSearchText(input, output, error, maxIndexedChars));
-        for (var start = 0; start + wanted.Count <= words.Count; start++)
+        var text = Folded(PayloadText.RunSearchText(input, output, error, maxIndexedChars));
+        var span = text.AsSpan();
+        var from = 0;
+        while (from <= span.Length - wanted.Length)
         {
-            var all = true;
-            for (var i = 0; i < wanted.Count && all; i++)
+            var at = span[from..].IndexOf(wanted.AsSpan(), StringComparison.Ordinal);
+            if (at < 0)
             {
-                all = string.Equals(words[start + i], wanted[i], StringComparison.Ordinal);
+                return false;
             }
 
-            if (all)
+            at += from;
+            var end = at + wanted.Length;
+            if ((at == 0 || span[at - 1] == ' ') && (end == span.Length || span[end] == ' '))
             {
                 return true;
             }
+
+            from = at + 1;
         }
 
         return false;
+    }
+
+    /// <summary>The words of a text as <c>runs_fts</c> sees them (folded), joined by single spaces.</summary>
+    private static string Folded(string text)
+    {
+        var fold = Fold.Value;
+        var folded = new StringBuilder(text.Length);
+        var inWord = false;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            // A character the tokenizer drops (a combining accent) neither starts nor ends a word.
+            var c = rune.IsBmp ? fold[rune.Value] : FoldAstral(rune.Value);
+            if (c is null)
+            {
+                inWord = false;
+            }
+            else if (c.Length > 0)
+            {
+                if (!inWord && folded.Length > 0)
+                {
+                    folded.Append(' ');
+                }
+
+                folded.Append(c);
+                inWord = true;
+            }
+        }
+
+        return folded.ToString();
     }
 
     /// <summary>
@@ -88,17 +129,21 @@ internal static class SqliteTailSearch
         {
             var at = index;
             index += rune.Utf16SequenceLength;
+            // A character the tokenizer drops (a combining accent) neither starts nor ends a word.
             var c = rune.IsBmp ? fold[rune.Value] : FoldAstral(rune.Value);
-            if (c is not null)
+            if (c is null)
+            {
+                if (start >= 0)
+                {
+                    words.Add(folded ? word.ToString() : text[start..at]);
+                    word.Clear();
+                    start = -1;
+                }
+            }
+            else if (c.Length > 0 || start >= 0)
             {
                 word.Append(c);
                 start = start < 0 ? at : start;
-            }
-            else if (start >= 0)
-            {
-                words.Add(folded ? word.ToString() : text[start..at]);
-                word.Clear();
-                start = -1;
             }
         }
 

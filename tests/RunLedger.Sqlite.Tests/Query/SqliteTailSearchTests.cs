@@ -14,6 +14,7 @@ public sealed class SqliteTailSearchTests
     [
         "refund", "Refund", "REFUNDS", "policy", "crème", "Brûlée", "ÉCOLE", "e\u0301cole", "naïve", "Straße", "São", "Paulo",
         "Ελληνικά", "ελληνικα", "日本語", "テスト", "x42", "2026", "gpt-4o", "don't", "Ça", "va", "ﬁle", "Ünïcödé", "ñandú", "Øre", "æble",
+        "\U00010400\U00010401", "\U00010428\U00010429", "x\U0001F600y", "\U0001D538bc", "\U00020000\U00020001",
     ];
 
     private static readonly string[] Separators = [" ", ", ", "-", ".", "\n", "'", "  ", "/", "_", "\t"];
@@ -69,6 +70,8 @@ public sealed class SqliteTailSearchTests
     [InlineData("creme brulee", "Crème brûlée", true)]
     [InlineData("ecole", "e\u0301cole", true)]
     [InlineData("", "anything", false)]
+    [InlineData("\U00010428", "\U00010400", true)]
+    [InlineData("a b", "a \u0301 b", true)]
     public void Matches_WholeWordsInOrder_CaseAndLatinDiacriticsIgnored(string phrase, string text, bool matches) =>
         SqliteTailSearch.Matches(phrase, null, null, text, 1000).ShouldBe(matches);
 
