@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Data.Sqlite;
@@ -38,26 +39,43 @@ internal static class SqliteTailSearch
     /// </remarks>
     public static bool Matches(string phrase, string? input, string? output, string? error, int maxIndexedChars)
     {
-        var wanted = Folded(phrase);
-        if (wanted.Length == 0)
+        var wanted = new FoldedText(phrase.Length);
+        var text = new FoldedText(0);
+        try
         {
-            return false;
-        }
+            wanted.Append(phrase);
+            if (wanted.Length == 0)
+            {
+                return false;
+            }
 
-        var text = Folded(PayloadText.RunSearchText(input, output, error, maxIndexedChars));
-        var span = text.AsSpan();
-        var from = 0;
-        while (from <= span.Length - wanted.Length)
+            var searchText = PayloadText.RunSearchText(input, output, error, maxIndexedChars);
+            text = new FoldedText(searchText.Length);
+            text.Append(searchText);
+            return ContainsWords(text.Span, wanted.Span);
+        }
+        finally
         {
-            var at = span[from..].IndexOf(wanted.AsSpan(), StringComparison.Ordinal);
+            wanted.Dispose();
+            text.Dispose();
+        }
+    }
+
+    /// <summary>True when <paramref name="phrase"/> occurs in <paramref name="text"/> with a space or an end on both sides.</summary>
+    private static bool ContainsWords(ReadOnlySpan<char> text, ReadOnlySpan<char> phrase)
+    {
+        var from = 0;
+        while (from <= text.Length - phrase.Length)
+        {
+            var at = text[from..].IndexOf(phrase, StringComparison.Ordinal);
             if (at < 0)
             {
                 return false;
             }
 
             at += from;
-            var end = at + wanted.Length;
-            if ((at == 0 || span[at - 1] == ' ') && (end == span.Length || span[end] == ' '))
+            var end = at + phrase.Length;
+            if ((at == 0 || text[at - 1] == ' ') && (end == text.Length || text[end] == ' '))
             {
                 return true;
             }
@@ -68,33 +86,122 @@ internal static class SqliteTailSearch
         return false;
     }
 
-    /// <summary>The words of a text as <c>runs_fts</c> sees them (folded), joined by single spaces.</summary>
-    private static string Folded(string text)
+    /// <summary>A text's words as <c>runs_fts</c> sees them (folded), joined by single spaces, in a pooled buffer.</summary>
+    private struct FoldedText : IDisposable
     {
-        var fold = Fold.Value;
-        var folded = new StringBuilder(text.Length);
-        var inWord = false;
-        foreach (var rune in text.EnumerateRunes())
+        private char[] _buffer;
+        private bool _inWord;
+
+        public FoldedText(int capacity)
         {
-            // A character the tokenizer drops (a combining accent) neither starts nor ends a word.
-            var c = rune.IsBmp ? fold[rune.Value] : FoldAstral(rune.Value);
-            if (c is null)
+            _buffer = capacity == 0 ? [] : ArrayPool<char>.Shared.Rent(capacity + 16);
+        }
+
+        public int Length { get; private set; }
+
+        public readonly ReadOnlySpan<char> Span => _buffer.AsSpan(0, Length);
+
+        public void Append(string text)
+        {
+            var (kinds, chars) = FastFold.Value;
+            var fold = Fold.Value;
+            for (var i = 0; i < text.Length; i++)
             {
-                inWord = false;
-            }
-            else if (c.Length > 0)
-            {
-                if (!inWord && folded.Length > 0)
+                var ch = text[i];
+                if (!char.IsSurrogate(ch))
                 {
-                    folded.Append(' ');
+                    switch (kinds[ch])
+                    {
+                        case 0:
+                            _inWord = false;
+                            break;
+                        case 1:
+                            // The common case: one character in, one out.
+                            if (!_inWord && Length > 0)
+                            {
+                                Put(' ');
+                            }
+
+                            Put(chars[ch]);
+                            _inWord = true;
+                            break;
+                        case 3:
+                            Put(fold[ch]!);
+                            break;
+                    }
+
+                    continue;
                 }
 
-                folded.Append(c);
-                inWord = true;
+                // A pair is one code point above the BMP; a lone surrogate reads as U+FFFD, as when
+                // the text is enumerated by runes.
+                string? folded;
+                if (char.IsHighSurrogate(ch) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                {
+                    folded = FoldAstral(char.ConvertToUtf32(ch, text[i + 1]));
+                    i++;
+                }
+                else
+                {
+                    folded = fold[0xFFFD];
+                }
+
+                if (folded is null)
+                {
+                    _inWord = false;
+                }
+                else
+                {
+                    Put(folded);
+                }
             }
         }
 
-        return folded.ToString();
+        public readonly void Dispose()
+        {
+            if (_buffer.Length > 0)
+            {
+                ArrayPool<char>.Shared.Return(_buffer);
+            }
+        }
+
+        /// <summary>A folded string of a word character: a dropped one ("") neither starts nor ends a word.</summary>
+        private void Put(string folded)
+        {
+            if (folded.Length == 0)
+            {
+                return;
+            }
+
+            if (!_inWord && Length > 0)
+            {
+                Put(' ');
+            }
+
+            foreach (var c in folded)
+            {
+                Put(c);
+            }
+
+            _inWord = true;
+        }
+
+        private void Put(char c)
+        {
+            if (Length == _buffer.Length)
+            {
+                var larger = ArrayPool<char>.Shared.Rent(Math.Max(64, _buffer.Length * 2));
+                _buffer.AsSpan(0, Length).CopyTo(larger);
+                if (_buffer.Length > 0)
+                {
+                    ArrayPool<char>.Shared.Return(_buffer);
+                }
+
+                _buffer = larger;
+            }
+
+            _buffer[Length++] = c;
+        }
     }
 
     /// <summary>
@@ -103,6 +210,29 @@ internal static class SqliteTailSearch
     /// FTS5 table and its fts5vocab), so the folding is exactly SQLite's.
     /// </summary>
     private static readonly Lazy<string?[]> Fold = new(() => LearnFolding(0x0000, 0xFFFF));
+
+    /// <summary>
+    /// Per BMP character, from <see cref="Fold"/>: 0 a separator, 1 folds to the one character in
+    /// <c>Chars</c>, 2 dropped, 3 folds to the string in <see cref="Fold"/>.
+    /// </summary>
+    private static readonly Lazy<(byte[] Kinds, char[] Chars)> FastFold = new(() =>
+    {
+        var fold = Fold.Value;
+        var kinds = new byte[0x10000];
+        var chars = new char[0x10000];
+        for (var c = 0; c < fold.Length; c++)
+        {
+            (kinds[c], chars[c]) = fold[c] switch
+            {
+                null => ((byte)0, '\0'),
+                { Length: 0 } => ((byte)2, '\0'),
+                string { Length: 1 } f => ((byte)1, f[0]),
+                _ => ((byte)3, '\0'),
+            };
+        }
+
+        return (kinds, chars);
+    });
 
     /// <summary>The same for the code points above the BMP, learned per block of <see cref="AstralBlock"/> when first met.</summary>
     private static readonly ConcurrentDictionary<int, string?[]> AstralFold = new();
