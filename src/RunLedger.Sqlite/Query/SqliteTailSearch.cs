@@ -239,20 +239,14 @@ internal static class SqliteTailSearch
 
     private const int AstralBlock = 0x400;
 
-    /// <summary>The words of a text as <c>runs_fts</c> sees them (folded).</summary>
-    public static List<string> Words(string text) => Scan(text, folded: true);
-
     /// <summary>
-    /// The words of a text as they are written in it (not folded): each one, given to the index's
-    /// tokenizer alone, is exactly that one word.
+    /// The words of a text as <c>runs_fts</c> sees them, as they are written in it (not folded):
+    /// each one, given to the index's tokenizer alone, is exactly that one word.
     /// </summary>
-    public static List<string> WrittenWords(string text) => Scan(text, folded: false);
-
-    private static List<string> Scan(string text, bool folded)
+    public static List<string> WrittenWords(string text)
     {
         var fold = Fold.Value;
         var words = new List<string>();
-        var word = new StringBuilder();
         var start = -1;
         var index = 0;
         foreach (var rune in text.EnumerateRunes())
@@ -265,21 +259,19 @@ internal static class SqliteTailSearch
             {
                 if (start >= 0)
                 {
-                    words.Add(folded ? word.ToString() : text[start..at]);
-                    word.Clear();
+                    words.Add(text[start..at]);
                     start = -1;
                 }
             }
-            else if (c.Length > 0 || start >= 0)
+            else if (c.Length > 0 && start < 0)
             {
-                word.Append(c);
-                start = start < 0 ? at : start;
+                start = at;
             }
         }
 
         if (start >= 0)
         {
-            words.Add(folded ? word.ToString() : text[start..]);
+            words.Add(text[start..]);
         }
 
         return words;
