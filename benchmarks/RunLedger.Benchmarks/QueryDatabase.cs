@@ -13,8 +13,7 @@ namespace RunLedger.Benchmarks;
 /// <summary>
 /// A RunLedger SQLite database holding a <see cref="NightlyWorkload"/>, loaded through the real
 /// ingest pipeline once and kept in <c>benchmarks/.cache</c> (git-ignored) under a key made of the
-/// seed, the nights, the run count, a hash of the store's migrations and the layout of its full-text
-/// index file, so later runs reuse it.
+/// seed, the nights, the run count and a hash of the store's migrations, so later runs reuse it.
 /// </summary>
 internal static class QueryDatabase
 {
@@ -24,7 +23,7 @@ internal static class QueryDatabase
     /// <summary>The directory holding the loaded database, and how long loading took (null: reused from the cache).</summary>
     public static async Task<(string Directory, TimeSpan? LoadTime)> EnsureAsync(NightlyWorkload workload, CancellationToken cancellationToken)
     {
-        var key = string.Create(CultureInfo.InvariantCulture, $"query-seed{workload.Seed}-nights{workload.Nights}-runs{workload.Runs}-schema{MigrationsHash()}-fts{SqliteSearchIndex.FileVersion}");
+        var key = string.Create(CultureInfo.InvariantCulture, $"query-seed{workload.Seed}-nights{workload.Nights}-runs{workload.Runs}-schema{MigrationsHash()}");
         var directory = Path.Combine(CacheDirectory(), key);
         if (File.Exists(Path.Combine(directory, "complete")))
         {

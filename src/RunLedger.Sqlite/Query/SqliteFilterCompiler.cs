@@ -26,14 +26,19 @@ namespace RunLedger.Sqlite.Query;
 /// </summary>
 internal static class SqliteFilterCompiler
 {
-    public static SqlFragment CompileRuns(FilterNode node, DateTimeOffset now) => Compile(node, FilterTarget.Runs, now);
+    /// <summary>
+    /// Compiles a run filter. <paramref name="fullTextPositions"/> is the layout of the full-text
+    /// index the readers attach (<see cref="SqliteStoreOptions.FullTextPositions"/>): a phrase of
+    /// several words is an FTS5 phrase query only when the index keeps word positions.
+    /// </summary>
+    public static SqlFragment CompileRuns(FilterNode node, DateTimeOffset now, bool fullTextPositions = true) => Compile(node, FilterTarget.Runs, now, fullTextPositions);
 
     public static SqlFragment CompileEvents(FilterNode node, DateTimeOffset now) => Compile(node, FilterTarget.Events, now);
 
     public static SqlFragment CompileSessions(FilterNode node, DateTimeOffset now) => Compile(node, FilterTarget.Sessions, now);
 
-    public static SqlFragment Compile(FilterNode node, FilterTarget target, DateTimeOffset now) =>
-        new Builder(target, now, target == FilterTarget.Runs ? ModelTermsBesideRareStatus(node) : null).Build(node);
+    public static SqlFragment Compile(FilterNode node, FilterTarget target, DateTimeOffset now, bool fullTextPositions = true) =>
+        new Builder(target, now, target == FilterTarget.Runs ? ModelTermsBesideRareStatus(node) : null, fullTextPositions).Build(node);
 
     /// <summary>
     /// The values of <c>model</c> terms that stand in one AND with a status other than
@@ -122,12 +127,12 @@ internal static class SqliteFilterCompiler
 
     /// <summary>
     /// An FTS5 query for the rows holding every one of <paramref name="words"/> (implicit AND of
-    /// one-word phrases, each quoted, so no FTS5 syntax applies): the index has no positions to
-    /// answer a phrase of more than one word.
+    /// one-word phrases, each quoted, so no FTS5 syntax applies): an index without word positions
+    /// cannot answer a phrase of more than one word.
     /// </summary>
     internal static string ToFtsWords(IReadOnlyList<string> words) => string.Join(' ', words.Select(ToFtsPhrase));
 
-    private sealed class Builder(FilterTarget target, DateTimeOffset now, HashSet<StringValue>? unindexedModels) : FilterSqlBuilder(target, now)
+    private sealed class Builder(FilterTarget target, DateTimeOffset now, HashSet<StringValue>? unindexedModels, bool fullTextPositions) : FilterSqlBuilder(target, now)
     {
         protected override string True => "1";
 
@@ -149,12 +154,12 @@ internal static class SqliteFilterCompiler
         /// Runs above its mark and changed runs are matched by their bodies with the same word rules
         /// (see <see cref="SqliteSearchIndex"/>).
         /// <para>
-        /// The index keeps no word positions (<c>detail=none</c>), so it knows which runs hold a
-        /// word, not where: one word it answers alone; for more, it gives the runs holding all of
-        /// them and each of those is checked for the words in a row by its bodies, like the tail.
-        /// The check is a correlated expression, which SQLite codes after a row's plain conditions,
-        /// and it is the last operand of its AND, so only runs the index and every other condition
-        /// let through are read.
+        /// With word positions (the default layout) the index answers the whole phrase. Without
+        /// them (<c>detail=none</c>) it knows which runs hold a word, not where: one word it
+        /// answers alone; for more, it gives the runs holding all of them and each of those is
+        /// checked for the words in a row by its bodies, like the tail. The check is a correlated
+        /// expression, which SQLite codes after a row's plain conditions, and it is the last operand
+        /// of its AND, so only runs the index and every other condition let through are read.
         /// </para>
         /// <para>Text without a word matches nothing (as the phrase "" does in FTS5).</para>
         /// </summary>
@@ -169,10 +174,11 @@ internal static class SqliteFilterCompiler
             var bodies = $"{SqliteTailSearch.FunctionName}({Add(text)}, " +
                 "(SELECT encoding FROM payloads WHERE id = r.input_payload), (SELECT data FROM payloads WHERE id = r.input_payload), " +
                 "(SELECT encoding FROM payloads WHERE id = r.output_payload), (SELECT data FROM payloads WHERE id = r.output_payload), r.error_message)";
-            var indexed = $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {Add(words.Count == 1 ? ToFtsPhrase(text) : ToFtsWords(words))} AND {SqliteSearchIndex.ValidSql}) AND " +
+            var byIndex = fullTextPositions || words.Count == 1;
+            var indexed = $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {Add(byIndex ? ToFtsPhrase(text) : ToFtsWords(words))} AND {SqliteSearchIndex.ValidSql}) AND " +
                 "r.seq NOT IN (SELECT seq FROM fts_pending))";
             var tail = $"(r.seq > {SqliteSearchIndex.MarkSql} OR r.seq IN (SELECT seq FROM fts_pending))";
-            return words.Count == 1
+            return byIndex
                 ? $"({indexed} OR ({tail} AND {bodies}))"
                 : $"(({indexed} OR {tail}) AND {bodies})";
         }

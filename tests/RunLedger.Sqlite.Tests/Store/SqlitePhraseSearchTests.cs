@@ -8,11 +8,25 @@ using static RunLedger.Sqlite.Tests.Store.SqliteFtsIndexingTests;
 namespace RunLedger.Sqlite.Tests.Store;
 
 /// <summary>
-/// The full-text index keeps no word positions (FTS5 <c>detail=none</c>): it knows which runs hold
-/// a word, not where. A phrase of several words must still match only runs where its words stand
-/// in a row, whether the runs are in the index, not yet indexed, or some of each.
+/// A phrase of several words matches only runs where its words stand in a row, whether the runs
+/// are in the index, not yet indexed, or some of each; in both layouts of the full-text index
+/// (<see cref="SqliteStoreOptions.FullTextPositions"/>): with word positions the index answers the
+/// phrase, without them (FTS5 <c>detail=none</c>) it names the runs holding every word and their
+/// bodies are checked.
 /// </summary>
-public sealed class SqlitePhraseSearchTests
+#pragma warning disable SA1402, MA0048 // the two layouts' classes are one line each, beside the tests they run
+public sealed class SqlitePhraseSearchWithPositionsTests : SqlitePhraseSearchTests
+{
+    protected override bool Positions => true;
+}
+
+public sealed class SqlitePhraseSearchWithoutPositionsTests : SqlitePhraseSearchTests
+{
+    protected override bool Positions => false;
+}
+#pragma warning restore SA1402, MA0048
+
+public abstract class SqlitePhraseSearchTests
 {
     private const string Adjacent = "adjacent";
     private const string Apart = "apart";
@@ -20,6 +34,11 @@ public sealed class SqlitePhraseSearchTests
     private const string Hyphenated = "hyphenated";
     private const string Dotted = "dotted";
     private const string DottedApart = "dotted-apart";
+
+    /// <summary>The layout under test: <see cref="SqliteStoreOptions.FullTextPositions"/>.</summary>
+    protected abstract bool Positions { get; }
+
+    private Task<StoreFixture> OpenAsync() => StoreFixture.OpenAsync(options: new SqliteStoreOptions { FullTextPositions = Positions });
 
     /// <summary>Each search and the runs (by name) it must find, newest first.</summary>
     public static TheoryData<string, string> Searches => new()
@@ -49,7 +68,7 @@ public sealed class SqlitePhraseSearchTests
     [MemberData(nameof(Searches))]
     public async Task Phrase_InIndexedRuns_MatchesOnlyWordsInARow(string filter, string expected)
     {
-        await using var f = await StoreFixture.OpenAsync();
+        await using var f = await OpenAsync();
         var (project, names) = await WriteRunsAsync(f);
         await WaitUntilIndexedAsync(f);
         (await f.Store.CountUnindexedRunsAsync(default)).ShouldBe(0);
@@ -61,7 +80,7 @@ public sealed class SqlitePhraseSearchTests
     [MemberData(nameof(Searches))]
     public async Task Phrase_InRunsNotYetIndexed_MatchesOnlyWordsInARow(string filter, string expected)
     {
-        await using var f = await StoreFixture.OpenAsync();
+        await using var f = await OpenAsync();
         await ((SqliteWriter)f.Store.Writer).StopIndexerAsync();
         var (project, names) = await WriteRunsAsync(f);
         (await f.Store.CountUnindexedRunsAsync(default)).ShouldBe(names.Count);
@@ -70,21 +89,27 @@ public sealed class SqlitePhraseSearchTests
     }
 
     [Fact]
-    public async Task Index_StoresNoPositions_AndOnlyNamesRunsHoldingEveryWord()
+    public async Task Index_HasTheConfiguredLayout()
     {
-        await using var f = await StoreFixture.OpenAsync();
+        await using var f = await OpenAsync();
         await WriteRunsAsync(f);
         await WaitUntilIndexedAsync(f);
 
-        f.Scalar("SELECT count(*) FROM fts.sqlite_master WHERE name = 'runs_fts' AND sql LIKE '%detail=none%'").ShouldBe(1);
+        f.Scalar("PRAGMA fts.user_version").ShouldBe(Positions ? SqliteSearchIndex.PositionsLayout : SqliteSearchIndex.NoPositionsLayout);
+        f.Scalar("SELECT count(*) FROM fts.sqlite_master WHERE name = 'runs_fts' AND sql LIKE '%detail=none%'").ShouldBe(Positions ? 0 : 1);
         // The index's candidates for "refund policy": every run holding both words, in a row or not.
         f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH '\"refund\" \"policy\"'").ShouldBe(3);
+        if (Positions)
+        {
+            // With positions the index alone answers the phrase.
+            f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH '\"refund policy\"'").ShouldBe(1);
+        }
     }
 
     [Fact]
     public async Task Phrase_PagedAcrossIndexedAndUnindexedRuns_ReturnsEachMatchOnceInOrder()
     {
-        await using var f = await StoreFixture.OpenAsync();
+        await using var f = await OpenAsync();
         var project = (await f.Store.Admin.GetOrCreateProjectAsync("p", default)).Id;
         var expected = new List<Guid>();
 
@@ -130,14 +155,14 @@ public sealed class SqlitePhraseSearchTests
         pages.ShouldBe(4); // 14 matches in pages of 4
     }
 
-    private static async Task<string> NamesAsync(StoreFixture f, long project, Dictionary<Guid, string> names, string filter)
+    internal static async Task<string> NamesAsync(StoreFixture f, long project, Dictionary<Guid, string> names, string filter)
     {
         var page = await f.Store.Reader.QueryRunsAsync(project, new RunQuery(FilterParser.Parse(filter, FilterTarget.Runs), 100, null), default);
         return string.Join(',', page.Items.Select(r => names[r.Id]));
     }
 
     /// <summary>Runs one minute apart (listed newest first by search) whose texts hold the same words in and out of a row.</summary>
-    private static async Task<(long Project, Dictionary<Guid, string> Names)> WriteRunsAsync(StoreFixture f)
+    internal static async Task<(long Project, Dictionary<Guid, string> Names)> WriteRunsAsync(StoreFixture f)
     {
         var project = (await f.Store.Admin.GetOrCreateProjectAsync("p", default)).Id;
         (string Name, RunStatus Status, string Input, string? Output)[] runs =

@@ -259,62 +259,14 @@ public sealed class SqliteSearchIndexFileTests
         f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'migrated'").ShouldBe(1);
     }
 
-    [Fact]
-    public async Task IndexFile_OfTheLayoutWithPositions_IsNeverTrustedAndIsRebuiltWithoutThem()
-    {
-        await using var f = await StoreFixture.OpenAsync();
-        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
-        var adjacent = await WriteAsync(f, project.Id, "the refund policy");
-        var apart = await WriteAsync(f, project.Id, "policy on a refund");
-        await WaitUntilIndexedAsync(f);
-        await f.Store.DisposeAsync();
-
-        // The index file as the previous version wrote it (layout 1: word positions kept), owned by
-        // this ledger and covering both runs, but with a text the first run no longer has.
-        DeleteIndex(f);
-        using (var connection = new SqliteConnection($"Data Source={f.IndexPath};Pooling=False"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText =
-                "ATTACH DATABASE @ledger AS ledger; " +
-                "CREATE TABLE fts_progress (id INTEGER PRIMARY KEY CHECK (id = 1), token BLOB, indexed_seq INTEGER NOT NULL, indexed_run BLOB); " +
-                "INSERT INTO fts_progress SELECT 1, (SELECT token FROM ledger.fts_owner), seq, id FROM ledger.runs ORDER BY seq DESC LIMIT 1; " +
-                "CREATE VIRTUAL TABLE runs_fts USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'); " +
-                "INSERT INTO runs_fts (rowid, body) SELECT seq, CASE WHEN seq = 1 THEN 'stale words' ELSE 'policy on a refund' END FROM ledger.runs; " +
-                "PRAGMA user_version = 1;";
-            command.Parameters.AddWithValue("@ledger", f.DatabasePath);
-            command.ExecuteNonQuery();
-        }
-
-        // Read-only: nothing rebuilds, and no entry of the old file is used.
-        await f.ReopenAsync(new SqliteStoreOptions { IndexInBackground = false });
-        (await SearchAsync(f, project.Id, "\"stale\"")).ShouldBeEmpty();
-        (await SearchAsync(f, project.Id, "\"refund policy\"")).ShouldBe([adjacent]);
-        (await SearchAsync(f, project.Id, "refund")).ShouldBe([apart, adjacent], ignoreOrder: true);
-
-        // The server starts: the old file is emptied at once, search reads bodies until the rebuild is done.
-        await f.ReopenAsync();
-        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'stale'").ShouldBe(0);
-        (await SearchAsync(f, project.Id, "\"stale\"")).ShouldBeEmpty();
-        (await SearchAsync(f, project.Id, "\"refund policy\"")).ShouldBe([adjacent]);
-        await WaitUntilIndexedAsync(f);
-        f.Scalar("PRAGMA fts.user_version").ShouldBe(SqliteSearchIndex.FileVersion);
-        f.Scalar("SELECT count(*) FROM fts.sqlite_master WHERE name = 'runs_fts' AND sql LIKE '%detail=none%'").ShouldBe(1);
-        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'refund'").ShouldBe(2);
-        (await SearchAsync(f, project.Id, "\"stale\"")).ShouldBeEmpty();
-        (await SearchAsync(f, project.Id, "\"refund policy\"")).ShouldBe([adjacent]);
-        (await SearchAsync(f, project.Id, "refund")).ShouldBe([apart, adjacent], ignoreOrder: true);
-    }
-
-    private static async Task<Guid> WriteAsync(StoreFixture f, long projectId, string input)
+    internal static async Task<Guid> WriteAsync(StoreFixture f, long projectId, string input)
     {
         var id = Guid.CreateVersion7();
         await f.WriteAsync(projectId, [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString(input) }]);
         return id;
     }
 
-    private static void DeleteIndex(StoreFixture f)
+    internal static void DeleteIndex(StoreFixture f)
     {
         SqliteConnection.ClearAllPools();
         foreach (var suffix in new[] { "", "-wal", "-shm" })
