@@ -64,7 +64,7 @@ internal sealed class InProcessLedger : IAsyncDisposable
 
     /// <summary>
     /// Waits until the SQLite full-text index covers every run (it is built in the background: a
-    /// cached ledger whose index file is missing or of an older format is rebuilt on open) and
+    /// cached ledger whose index file is missing or of another layout is rebuilt on open) and
     /// returns how long that took; zero when it already did, or on PostgreSQL.
     /// </summary>
     public async Task<TimeSpan> WaitUntilIndexedAsync(CancellationToken cancellationToken)
