@@ -62,6 +62,27 @@ internal sealed class InProcessLedger : IAsyncDisposable
         return ledger;
     }
 
+    /// <summary>
+    /// Waits until the SQLite full-text index covers every run (it is built in the background: a
+    /// cached ledger whose index file is missing or of another layout is rebuilt on open) and
+    /// returns how long that took; zero when it already did, or on PostgreSQL.
+    /// </summary>
+    public async Task<TimeSpan> WaitUntilIndexedAsync(CancellationToken cancellationToken)
+    {
+        if (_store is not IFullTextIndexStatus index)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (await index.CountUnindexedRunsAsync(cancellationToken).ConfigureAwait(false) > 0)
+        {
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+
+        return clock.Elapsed;
+    }
+
     /// <summary>Validates and submits one request the way the HTTP endpoint does; returns the items written.</summary>
     public async Task<int> SubmitAsync(IngestRequest request, CancellationToken cancellationToken)
     {

@@ -9,7 +9,7 @@ namespace RunLedger.Benchmarks;
 
 /// <summary>
 /// Query latency (p50/p95) on a ledger of 1M runs (100k with --quick) spread over 35 nights:
-/// list pages, stats windows, full-text search, run and session detail, the newest events; and
+/// list pages, stats windows, full-text search (a word and phrases), run and session detail, the newest events; and
 /// "runs for repository X" against a scan of one JSON file per run.
 /// </summary>
 internal sealed class QueryScenario : IScenario
@@ -20,6 +20,7 @@ internal sealed class QueryScenario : IScenario
     private const int JsonBaselineRuns = 100_000;
     private const string Repository = "acme/api";
     private const string IndexedKeys = "repository";
+    private const string TeamPlanQuery = "full-text phrase, words apart only (\"team plan\")";
 
     public string Name => "query";
 
@@ -40,8 +41,16 @@ internal sealed class QueryScenario : IScenario
         // (built here on first open of a cached ledger, in a second or a few).
         var options = new SqliteStoreOptions { IndexedMetadataKeys = IndexedKeys };
         var ledger = await InProcessLedger.OpenAsync(directory, new PayloadOptions(), cancellationToken, options).ConfigureAwait(false);
+        TimeSpan catchUp;
         await using (ledger.ConfigureAwait(false))
         {
+            // Search is measured on a complete index, not while it is (re)built in the background.
+            catchUp = await ledger.WaitUntilIndexedAsync(cancellationToken).ConfigureAwait(false);
+            if (catchUp > TimeSpan.FromSeconds(1))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  the full-text index caught up {catchUp.TotalSeconds:0.0} s after opening"));
+            }
+
             // The dashboard queries' target is 2 ms p95 at 1M runs and 10 ms at 10M.
             var dashboardTargetMs = runCount >= 10_000_000 ? 10 : 2;
             var queries = new LedgerQueries(ledger.Reader, ledger.ProjectId, dashboardTargetMs, cancellationToken);
@@ -52,6 +61,13 @@ internal sealed class QueryScenario : IScenario
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-45} p50 {result.P50Ms,8:0.000} ms  p95 {result.P95Ms,8:0.000} ms  cpu {result.CpuMs,8:0.000} ms  ({result.Calls} calls) {result.Detail}"));
                 results.Add((result, target, target is null ? "" : string.Create(CultureInfo.InvariantCulture, $"p95 < {target} ms")));
             }
+
+            // The worst case of a phrase for the index without word positions (FullTextPositions=false):
+            // both words are in 30 % of the runs (the shared system prompts), next to each other in
+            // none, so there every run that has both is read to say no. Measured with the default.
+            var apart = await LatencyProbe.MeasureAsync(TeamPlanQuery, queries.NeverAdjacentPhrase(), minCalls: 5, maxCalls: 30).ConfigureAwait(false);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {apart.Query,-45} p50 {apart.P50Ms,8:0.000} ms  p95 {apart.P95Ms,8:0.000} ms  cpu {apart.CpuMs,8:0.000} ms  ({apart.Calls} calls) {apart.Detail}"));
+            results.Add((apart, null, ""));
 
             var repository = await LatencyProbe.MeasureAsync("runs for repository X (RunLedger)", queries.RunsForRepository(Repository)).ConfigureAwait(false);
             ledgerRepositoryMs = repository.P50Ms;
@@ -69,11 +85,11 @@ internal sealed class QueryScenario : IScenario
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {scan.Query,-45} p50 {scan.P50Ms,8:0.0} ms over {jsonRuns:N0} files"));
         results.Add((scan, null, ""));
 
-        return BuildReport(arguments, runCount, jsonRuns, loadTime, directory, results, ledgerRepositoryMs, scan.P50Ms);
+        return BuildReport(arguments, runCount, jsonRuns, loadTime, catchUp, directory, results, ledgerRepositoryMs, scan.P50Ms);
     }
 
     private static ScenarioReport BuildReport(
-        BenchmarkArguments arguments, int runCount, int jsonRuns, TimeSpan? loadTime, string directory,
+        BenchmarkArguments arguments, int runCount, int jsonRuns, TimeSpan? loadTime, TimeSpan catchUp, string directory,
         List<(LatencyResult Result, double? TargetMs, string Target)> results, double ledgerRepositoryMs, double scanMs)
     {
         var report = new ScenarioReport
@@ -117,6 +133,12 @@ internal sealed class QueryScenario : IScenario
             report.Metrics["load_seconds"] = Math.Round(load.TotalSeconds, 1);
         }
 
+        if (catchUp > TimeSpan.FromSeconds(1))
+        {
+            report.Metrics["index_catch_up_seconds"] = Math.Round(catchUp.TotalSeconds, 1);
+            report.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"The full-text index file was built in the background after opening (missing, or of another layout): it covered every run {catchUp.TotalSeconds:0} s later ({runCount / catchUp.TotalSeconds:N0} runs/s), and the queries were measured after that."));
+        }
+
         var dbBytes = new DirectoryInfo(directory).EnumerateFiles("runledger.db*").Sum(f => f.Length);
         report.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"{Fmt.Int(runCount)} runs (with their sessions and events) from the seeded workload generator over {Nights} nights (night n seeded 42 + n), written through the in-process ingest pipeline in requests of 1000 by 4 submitters; database {Fmt.Int(dbBytes / (1024 * 1024))} MiB."));
         report.Notes.Add(loadTime is { } t2
@@ -158,11 +180,14 @@ internal sealed class QueryScenario : IScenario
             yield return ("stats by model over 30 days", _ => Stats(["model"], now.AddDays(-30), now), 50);
             yield return ("p95 per name over 7 days", _ => Stats(["name"], now.AddDays(-7), now), null);
             yield return ("full-text search (\"webhook\")", _ => Page("\"webhook\"", null), null);
+            yield return ("full-text phrase (\"rate limit\")", _ => Page("\"rate limit\"", null), null);
             yield return ("run detail with children", i => Detail(_rootRuns[i % _rootRuns.Count]), null);
             yield return ("last 100 events", _ => LastEvents(), dashboardTargetMs);
             yield return ("session summary (counts and newest 50 top-level runs)", i => Session(_sessions[i % _sessions.Count]), dashboardTargetMs);
             yield return ("first page of a session filter (session:ID)", i => Page("session:" + _sessions[i % _sessions.Count], null), dashboardTargetMs);
         }
+
+        public Func<int, Task<string?>> NeverAdjacentPhrase() => _ => Page("\"team plan\"", null);
 
         public Func<int, Task<string?>> RunsForRepository(string repository) =>
             _ => Page(string.Create(CultureInfo.InvariantCulture, $"metadata.repository:\"{repository}\""), null);

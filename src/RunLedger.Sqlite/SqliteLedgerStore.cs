@@ -74,6 +74,9 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
 
     internal SqliteStoreOptions Options => _options;
 
+    /// <summary>True when the full-text index readers attach keeps word positions (phrases are FTS5 phrase queries).</summary>
+    internal bool FullTextPositions => _searchIndex.Layout == SqliteSearchIndex.PositionsLayout;
+
     internal PayloadOptions PayloadOptions { get; }
 
     /// <summary>The ledger's compression dictionaries: bodies of encoding 2 are read with them.</summary>

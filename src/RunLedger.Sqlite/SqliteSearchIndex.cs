@@ -39,8 +39,22 @@ namespace RunLedger.Sqlite;
 /// </summary>
 internal sealed class SqliteSearchIndex : IAsyncDisposable
 {
-    /// <summary>The layout of the index file (<c>PRAGMA user_version</c>); another one is rebuilt.</summary>
-    private const int FileVersion = 1;
+    /// <summary>
+    /// Layout 1 of the index file (<c>PRAGMA user_version</c>): <c>runs_fts</c> keeps word
+    /// positions, so a phrase of several words is one FTS5 phrase query. The default
+    /// (<see cref="SqliteStoreOptions.FullTextPositions"/>), and what every earlier version wrote.
+    /// </summary>
+    internal const int PositionsLayout = 1;
+
+    /// <summary>
+    /// Layout 2: <c>runs_fts</c> keeps no word positions (<c>detail=none</c>, about a quarter of the
+    /// size): the index names the runs holding every word of a phrase and each is checked against
+    /// its bodies. A file of the layout not configured is emptied at start-up and rebuilt.
+    /// </summary>
+    internal const int NoPositionsLayout = 2;
+
+    /// <summary>The layout of the index file the options ask for.</summary>
+    internal static int LayoutFor(SqliteStoreOptions options) => options.FullTextPositions ? PositionsLayout : NoPositionsLayout;
 
     /// <summary>Page cache of the index connection, in KiB (8 MiB).</summary>
     private const int IndexCacheKib = 8 * 1024;
@@ -94,6 +108,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         _dictionaries = dictionaries;
         _removePending = removePending;
         IndexPath = PathFor(ledgerPath);
+        Layout = LayoutFor(options);
     }
 
     /// <summary>The index file of the ledger at <paramref name="ledgerPath"/>: the ledger's path + <c>.fts</c>.</summary>
@@ -132,9 +147,12 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         if (!owner)
         {
             // A tool that only reads (a backup, a migration source) never creates or changes the
-            // file: it reads the server's index when there is one, else its readers get an empty
-            // index of their own that search never trusts (so it reads the bodies).
-            _useFile = File.Exists(IndexPath) && await HasCurrentLayoutAsync(cancellationToken).ConfigureAwait(false);
+            // file: it reads the server's index, in the layout the server wrote, when there is
+            // one; else its readers get an empty index of their own that search never trusts (so
+            // it reads the bodies).
+            var found = File.Exists(IndexPath) ? await ReadLayoutAsync(cancellationToken).ConfigureAwait(false) : 0;
+            _useFile = found is PositionsLayout or NoPositionsLayout;
+            Layout = _useFile ? (int)found : LayoutFor(_options);
             return;
         }
 
@@ -164,7 +182,15 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// <summary>True while readers attach the index file; false: an empty in-memory index (never trusted).</summary>
     private bool _useFile;
 
-    private async Task<bool> HasCurrentLayoutAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The layout of <c>runs_fts</c> in the index readers attach, fixed when the store opens: the
+    /// configured one, except for a tool that only reads, which follows the file it finds. Run
+    /// filters are compiled for it (<c>SqliteFilterCompiler</c>).
+    /// </summary>
+    public int Layout { get; private set; }
+
+    /// <summary>The layout number of the index file (<c>PRAGMA user_version</c>), 0 when it cannot be read.</summary>
+    private async Task<long> ReadLayoutAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -172,12 +198,12 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             await using (connection.ConfigureAwait(false))
             {
                 await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-                return Scalar(connection, null, "PRAGMA user_version;") == FileVersion;
+                return Scalar(connection, null, "PRAGMA user_version;");
             }
         }
         catch (SqliteException)
         {
-            return false;
+            return 0;
         }
     }
 
@@ -190,7 +216,15 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         Execute(_index,
             $"PRAGMA busy_timeout={_options.BusyTimeoutMs}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; " +
             $"PRAGMA wal_autocheckpoint={_options.WalAutoCheckpointPages}; PRAGMA cache_size=-{IndexCacheKib};");
-        EnsureSchema(_index);
+        var layout = LayoutFor(_options);
+        var replaced = EnsureSchema(_index, layout);
+        if (replaced != 0)
+        {
+            Logger.LogWarning(
+                "The full-text index {Path} has layout {Old}, not the configured {New} (1: with word positions, 2: without; RunLedger:Sqlite:FullTextPositions); it is rebuilt in the background and search reads run bodies until then.",
+                IndexPath, replaced, layout);
+        }
+
         _ledger = new SqliteConnection(ConnectionString(_ledgerPath));
         await _ledger.OpenAsync(cancellationToken).ConfigureAwait(false);
         Execute(_ledger, $"PRAGMA busy_timeout={_options.BusyTimeoutMs};");
@@ -205,25 +239,45 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         DefaultTimeout = Math.Max(1, _options.BusyTimeoutMs / 1000),
     }.ToString();
 
-    /// <summary>Creates the index tables in a new file; a file of another layout is emptied first.</summary>
-    private static void EnsureSchema(SqliteConnection index)
+    /// <summary>
+    /// Creates the index tables of <paramref name="layout"/> in a new file; a file of another
+    /// layout is emptied first (and compacted, so the space of the old index goes back to the disk).
+    /// Runs at start-up before any reader attaches the file, so readers always find
+    /// <c>runs_fts</c> in the configured layout (a phrase query on a table without positions is an
+    /// FTS5 error). Returns the layout that was replaced, 0 when there was none.
+    /// </summary>
+    private static long EnsureSchema(SqliteConnection index, int layout)
     {
-        using var transaction = index.BeginTransaction(deferred: false);
-        var version = Scalar(index, transaction, "PRAGMA user_version;");
-        if (version != FileVersion)
+        long version;
+        using (var transaction = index.BeginTransaction(deferred: false))
         {
+            version = Scalar(index, transaction, "PRAGMA user_version;");
+            if (version == layout)
+            {
+                return 0;
+            }
+
+            // Its fts_progress goes too: the new, empty index is given to the ledger by VerifyOwner.
             Execute(index, transaction, "DROP TABLE IF EXISTS runs_fts; DROP TABLE IF EXISTS fts_progress;");
-            Execute(index, transaction, SchemaSql("main") + $"PRAGMA user_version = {FileVersion};");
+            Execute(index, transaction, SchemaSql("main", layout) + $"PRAGMA user_version = {layout};");
+            transaction.Commit();
         }
 
-        transaction.Commit();
+        if (version != 0)
+        {
+            Execute(index, "VACUUM;");
+        }
+
+        return version;
     }
 
-    /// <summary>The index's tables in schema <paramref name="schema"/>, owned by no ledger (token NULL) and empty.</summary>
-    private static string SchemaSql(string schema) =>
+    /// <summary>The index's tables of <paramref name="layout"/> in schema <paramref name="schema"/>, owned by no ledger (token NULL) and empty.</summary>
+    private static string SchemaSql(string schema, int layout) =>
         $"CREATE TABLE {schema}.fts_progress (id INTEGER PRIMARY KEY CHECK (id = 1), token BLOB, indexed_seq INTEGER NOT NULL, indexed_run BLOB); " +
         $"INSERT INTO {schema}.fts_progress (id, token, indexed_seq, indexed_run) VALUES (1, NULL, 0, NULL); " +
-        $"CREATE VIRTUAL TABLE {schema}.runs_fts USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'); " +
+        // Without word positions (detail=none) the index says which runs hold a word and the bodies
+        // say where (SqliteFilterCompiler checks a phrase of several words against them).
+        $"CREATE VIRTUAL TABLE {schema}.runs_fts USING fts5(body, content='', contentless_delete=1, {(layout == NoPositionsLayout ? "detail=none, " : "")}tokenize='unicode61 remove_diacritics 2'); " +
         // FTS5 merges segments once 8 (default 4) of the same level exist: with the indexer writing
         // large chunks this cut indexing CPU by 20-35 % and left the index no larger.
         $"INSERT INTO {schema}.runs_fts (runs_fts, rank) VALUES ('automerge', 8); ";
@@ -722,7 +776,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         attach.ExecuteNonQuery();
         if (!_useFile)
         {
-            Execute(connection, SchemaSql("fts"));
+            Execute(connection, SchemaSql("fts", Layout));
         }
 
         _attached.AddOrUpdate(handle, this);

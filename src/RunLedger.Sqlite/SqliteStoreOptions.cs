@@ -34,6 +34,16 @@ public sealed class SqliteStoreOptions
     public int MaxIndexedChars { get; set; } = 64 * 1024;
 
     /// <summary>
+    /// True (default): the full-text index keeps word positions, so a phrase of several words is
+    /// answered by the index alone. False: it keeps none (FTS5 <c>detail=none</c>): the index file
+    /// is about a quarter of the size, but a phrase of several words reads the bodies of every run
+    /// holding all its words (slow when the words are common and rarely adjacent). Changing it
+    /// empties the index file at start-up and rebuilds it in the background; search reads run
+    /// bodies until then, so its results stay exact.
+    /// </summary>
+    public bool FullTextPositions { get; set; } = true;
+
+    /// <summary>
     /// Metadata keys of runs that get an index of their own, comma-separated (for example
     /// <c>repository,persona</c>), so <c>metadata.KEY:value</c> filters read only the matching runs.
     /// Each index costs a little on every write and about 40-50 bytes per run. Not set (null): the

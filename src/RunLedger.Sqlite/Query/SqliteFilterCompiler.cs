@@ -15,7 +15,8 @@ namespace RunLedger.Sqlite.Query;
 /// Wildcards compile to case-sensitive GLOB with <c>[</c>, <c>]</c> and <c>?</c> escaped as
 /// bracket sets; a pattern that is a prefix followed by one trailing <c>*</c> also gets a
 /// <c>col &gt;= prefix AND col &lt; next</c> range so an index on the column can be used.
-/// Free text on runs is an FTS5 phrase; on events and sessions a case-insensitive substring.
+/// Free text on runs is a phrase of whole words, found through the FTS5 index (see
+/// <c>RunText</c>); on events and sessions a case-insensitive substring.
 /// </para>
 /// <para>
 /// Runs and events refer to their session by key (<c>session_keys</c>): a session term looks the
@@ -25,14 +26,19 @@ namespace RunLedger.Sqlite.Query;
 /// </summary>
 internal static class SqliteFilterCompiler
 {
-    public static SqlFragment CompileRuns(FilterNode node, DateTimeOffset now) => Compile(node, FilterTarget.Runs, now);
+    /// <summary>
+    /// Compiles a run filter. <paramref name="fullTextPositions"/> is the layout of the full-text
+    /// index the readers attach (<see cref="SqliteStoreOptions.FullTextPositions"/>): a phrase of
+    /// several words is an FTS5 phrase query only when the index keeps word positions.
+    /// </summary>
+    public static SqlFragment CompileRuns(FilterNode node, DateTimeOffset now, bool fullTextPositions = true) => Compile(node, FilterTarget.Runs, now, fullTextPositions);
 
     public static SqlFragment CompileEvents(FilterNode node, DateTimeOffset now) => Compile(node, FilterTarget.Events, now);
 
     public static SqlFragment CompileSessions(FilterNode node, DateTimeOffset now) => Compile(node, FilterTarget.Sessions, now);
 
-    public static SqlFragment Compile(FilterNode node, FilterTarget target, DateTimeOffset now) =>
-        new Builder(target, now, target == FilterTarget.Runs ? ModelTermsBesideRareStatus(node) : null).Build(node);
+    public static SqlFragment Compile(FilterNode node, FilterTarget target, DateTimeOffset now, bool fullTextPositions = true) =>
+        new Builder(target, now, target == FilterTarget.Runs ? ModelTermsBesideRareStatus(node) : null, fullTextPositions).Build(node);
 
     /// <summary>
     /// The values of <c>model</c> terms that stand in one AND with a status other than
@@ -119,7 +125,14 @@ internal static class SqliteFilterCompiler
     /// <summary>Wraps free text as one FTS5 phrase: inner double quotes doubled, so no FTS5 syntax applies.</summary>
     internal static string ToFtsPhrase(string text) => "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
-    private sealed class Builder(FilterTarget target, DateTimeOffset now, HashSet<StringValue>? unindexedModels) : FilterSqlBuilder(target, now)
+    /// <summary>
+    /// An FTS5 query for the rows holding every one of <paramref name="words"/> (implicit AND of
+    /// one-word phrases, each quoted, so no FTS5 syntax applies): an index without word positions
+    /// cannot answer a phrase of more than one word.
+    /// </summary>
+    internal static string ToFtsWords(IReadOnlyList<string> words) => string.Join(' ', words.Select(ToFtsPhrase));
+
+    private sealed class Builder(FilterTarget target, DateTimeOffset now, HashSet<StringValue>? unindexedModels, bool fullTextPositions) : FilterSqlBuilder(target, now)
     {
         protected override string True => "1";
 
@@ -127,23 +140,47 @@ internal static class SqliteFilterCompiler
 
         protected override string Not(string sql) => $"({sql}) IS NOT 1";
 
-        protected override string Text(string text)
+        protected override string Text(string text) => Target switch
         {
-            var p = Add(Target == FilterTarget.Runs ? ToFtsPhrase(text) : text);
-            return Target switch
+            FilterTarget.Runs => RunText(text),
+            FilterTarget.Events => $"instr(lower({SqliteEventData.Of("e")}), lower({Add(text)})) > 0",
+            _ => $"instr(lower(s.name), lower({Add(text)})) > 0",
+        };
+
+        /// <summary>
+        /// Free text on runs: its words (as the index's tokenizer makes them) in a row. The index (a
+        /// file of its own, attached as fts) answers for the runs it covers, unless their text
+        /// changed since (fts_pending) or it is not this ledger's index (then its mark counts as 0).
+        /// Runs above its mark and changed runs are matched by their bodies with the same word rules
+        /// (see <see cref="SqliteSearchIndex"/>).
+        /// <para>
+        /// With word positions (the default layout) the index answers the whole phrase. Without
+        /// them (<c>detail=none</c>) it knows which runs hold a word, not where: one word it
+        /// answers alone; for more, it gives the runs holding all of them and each of those is
+        /// checked for the words in a row by its bodies, like the tail. The check is a correlated
+        /// expression, which SQLite codes after a row's plain conditions, and it is the last operand
+        /// of its AND, so only runs the index and every other condition let through are read.
+        /// </para>
+        /// <para>Text without a word matches nothing (as the phrase "" does in FTS5).</para>
+        /// </summary>
+        private string RunText(string text)
+        {
+            var words = SqliteTailSearch.WrittenWords(text);
+            if (words.Count == 0)
             {
-                // The index (a file of its own, attached as fts) answers for the runs it covers,
-                // unless their text changed since (fts_pending) or it is not this ledger's index
-                // (then its mark counts as 0). Runs above its mark and changed runs are matched by
-                // their bodies with the same word rules (see SqliteSearchIndex).
-                FilterTarget.Runs => $"((r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {p} AND {SqliteSearchIndex.ValidSql}) AND " +
-                    "r.seq NOT IN (SELECT seq FROM fts_pending)) OR " +
-                    $"((r.seq > {SqliteSearchIndex.MarkSql} OR r.seq IN (SELECT seq FROM fts_pending)) AND {SqliteTailSearch.FunctionName}({Add(text)}, " +
-                    "(SELECT encoding FROM payloads WHERE id = r.input_payload), (SELECT data FROM payloads WHERE id = r.input_payload), " +
-                    "(SELECT encoding FROM payloads WHERE id = r.output_payload), (SELECT data FROM payloads WHERE id = r.output_payload), r.error_message)))",
-                FilterTarget.Events => $"instr(lower({SqliteEventData.Of("e")}), lower({p})) > 0",
-                _ => $"instr(lower(s.name), lower({p})) > 0",
-            };
+                return False;
+            }
+
+            var bodies = $"{SqliteTailSearch.FunctionName}({Add(text)}, " +
+                "(SELECT encoding FROM payloads WHERE id = r.input_payload), (SELECT data FROM payloads WHERE id = r.input_payload), " +
+                "(SELECT encoding FROM payloads WHERE id = r.output_payload), (SELECT data FROM payloads WHERE id = r.output_payload), r.error_message)";
+            var byIndex = fullTextPositions || words.Count == 1;
+            var indexed = $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {Add(byIndex ? ToFtsPhrase(text) : ToFtsWords(words))} AND {SqliteSearchIndex.ValidSql}) AND " +
+                "r.seq NOT IN (SELECT seq FROM fts_pending))";
+            var tail = $"(r.seq > {SqliteSearchIndex.MarkSql} OR r.seq IN (SELECT seq FROM fts_pending))";
+            return byIndex
+                ? $"({indexed} OR ({tail} AND {bodies}))"
+                : $"(({indexed} OR {tail}) AND {bodies})";
         }
 
         protected override string Tag(StringValue value)

@@ -1,4 +1,5 @@
-using System.Globalization;
+using System.Buffers;
+using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using RunLedger.Core.Payloads;
@@ -11,8 +12,9 @@ namespace RunLedger.Sqlite.Query;
 /// <c>fts_pending</c>; see <see cref="SqliteSearchIndex"/>). A SQL function rebuilds a
 /// run's search text from its stored bodies exactly as the indexer would and matches the words as
 /// one phrase with the rules of the <c>unicode61 remove_diacritics 2</c> tokenizer of
-/// <c>runs_fts</c> (learned from SQLite itself): letters, digits and private-use characters make
-/// words, case and Latin diacritics are ignored, whole words only.
+/// <c>runs_fts</c> (learned from SQLite itself, character by character): letters, digits and
+/// private-use characters make words, case and Latin diacritics are ignored, whole words only.
+/// The same word rules split a search phrase into the words the index is asked for.
 /// </summary>
 internal static class SqliteTailSearch
 {
@@ -29,30 +31,177 @@ internal static class SqliteTailSearch
     }
 
     /// <summary>True when the words of <paramref name="phrase"/> appear in a row in the run's search text.</summary>
+    /// <remarks>
+    /// A phrase of several words is checked this way for every run the index names as holding all
+    /// of them, so it is made cheap: both texts are folded into their words joined by single
+    /// spaces (one buffer, no string per word) and the phrase is searched for as a whole, a
+    /// match counting when a space or an end is on both sides.
+    /// </remarks>
     public static bool Matches(string phrase, string? input, string? output, string? error, int maxIndexedChars)
     {
-        var wanted = Words(phrase);
-        if (wanted.Count == 0)
+        var wanted = new FoldedText(phrase.Length);
+        var text = new FoldedText(0);
+        try
         {
-            return false;
-        }
-
-        var words = Words(PayloadText.RunSearchText(input, output, error, maxIndexedChars));
-        for (var start = 0; start + wanted.Count <= words.Count; start++)
-        {
-            var all = true;
-            for (var i = 0; i < wanted.Count && all; i++)
+            wanted.Append(phrase);
+            if (wanted.Length == 0)
             {
-                all = string.Equals(words[start + i], wanted[i], StringComparison.Ordinal);
+                return false;
             }
 
-            if (all)
+            var searchText = PayloadText.RunSearchText(input, output, error, maxIndexedChars);
+            text = new FoldedText(searchText.Length);
+            text.Append(searchText);
+            return ContainsWords(text.Span, wanted.Span);
+        }
+        finally
+        {
+            wanted.Dispose();
+            text.Dispose();
+        }
+    }
+
+    /// <summary>True when <paramref name="phrase"/> occurs in <paramref name="text"/> with a space or an end on both sides.</summary>
+    private static bool ContainsWords(ReadOnlySpan<char> text, ReadOnlySpan<char> phrase)
+    {
+        var from = 0;
+        while (from <= text.Length - phrase.Length)
+        {
+            var at = text[from..].IndexOf(phrase, StringComparison.Ordinal);
+            if (at < 0)
+            {
+                return false;
+            }
+
+            at += from;
+            var end = at + phrase.Length;
+            if ((at == 0 || text[at - 1] == ' ') && (end == text.Length || text[end] == ' '))
             {
                 return true;
             }
+
+            from = at + 1;
         }
 
         return false;
+    }
+
+    /// <summary>A text's words as <c>runs_fts</c> sees them (folded), joined by single spaces, in a pooled buffer.</summary>
+    private struct FoldedText : IDisposable
+    {
+        private char[] _buffer;
+        private bool _inWord;
+
+        public FoldedText(int capacity)
+        {
+            _buffer = capacity == 0 ? [] : ArrayPool<char>.Shared.Rent(capacity + 16);
+        }
+
+        public int Length { get; private set; }
+
+        public readonly ReadOnlySpan<char> Span => _buffer.AsSpan(0, Length);
+
+        public void Append(string text)
+        {
+            var (kinds, chars) = FastFold.Value;
+            var fold = Fold.Value;
+            for (var i = 0; i < text.Length; i++)
+            {
+                var ch = text[i];
+                if (!char.IsSurrogate(ch))
+                {
+                    switch (kinds[ch])
+                    {
+                        case 0:
+                            _inWord = false;
+                            break;
+                        case 1:
+                            // The common case: one character in, one out.
+                            if (!_inWord && Length > 0)
+                            {
+                                Put(' ');
+                            }
+
+                            Put(chars[ch]);
+                            _inWord = true;
+                            break;
+                        case 3:
+                            Put(fold[ch]!);
+                            break;
+                    }
+
+                    continue;
+                }
+
+                // A pair is one code point above the BMP; a lone surrogate reads as U+FFFD, as when
+                // the text is enumerated by runes.
+                string? folded;
+                if (char.IsHighSurrogate(ch) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                {
+                    folded = FoldAstral(char.ConvertToUtf32(ch, text[i + 1]));
+                    i++;
+                }
+                else
+                {
+                    folded = fold[0xFFFD];
+                }
+
+                if (folded is null)
+                {
+                    _inWord = false;
+                }
+                else
+                {
+                    Put(folded);
+                }
+            }
+        }
+
+        public readonly void Dispose()
+        {
+            if (_buffer.Length > 0)
+            {
+                ArrayPool<char>.Shared.Return(_buffer);
+            }
+        }
+
+        /// <summary>A folded string of a word character: a dropped one ("") neither starts nor ends a word.</summary>
+        private void Put(string folded)
+        {
+            if (folded.Length == 0)
+            {
+                return;
+            }
+
+            if (!_inWord && Length > 0)
+            {
+                Put(' ');
+            }
+
+            foreach (var c in folded)
+            {
+                Put(c);
+            }
+
+            _inWord = true;
+        }
+
+        private void Put(char c)
+        {
+            if (Length == _buffer.Length)
+            {
+                var larger = ArrayPool<char>.Shared.Rent(Math.Max(64, _buffer.Length * 2));
+                _buffer.AsSpan(0, Length).CopyTo(larger);
+                if (_buffer.Length > 0)
+                {
+                    ArrayPool<char>.Shared.Return(_buffer);
+                }
+
+                _buffer = larger;
+            }
+
+            _buffer[Length++] = c;
+        }
     }
 
     /// <summary>
@@ -60,60 +209,100 @@ internal static class SqliteTailSearch
     /// drops, else the folded character. Learned once from SQLite's own tokenizer (an in-memory
     /// FTS5 table and its fts5vocab), so the folding is exactly SQLite's.
     /// </summary>
-    private static readonly Lazy<string?[]> Fold = new(LearnFolding);
+    private static readonly Lazy<string?[]> Fold = new(() => LearnFolding(0x0000, 0xFFFF));
 
-    /// <summary>The words of a text as <c>runs_fts</c> sees them.</summary>
-    public static List<string> Words(string text)
+    /// <summary>
+    /// Per BMP character, from <see cref="Fold"/>: 0 a separator, 1 folds to the one character in
+    /// <c>Chars</c>, 2 dropped, 3 folds to the string in <see cref="Fold"/>.
+    /// </summary>
+    private static readonly Lazy<(byte[] Kinds, char[] Chars)> FastFold = new(() =>
+    {
+        var fold = Fold.Value;
+        var kinds = new byte[0x10000];
+        var chars = new char[0x10000];
+        for (var c = 0; c < fold.Length; c++)
+        {
+            (kinds[c], chars[c]) = fold[c] switch
+            {
+                null => ((byte)0, '\0'),
+                { Length: 0 } => ((byte)2, '\0'),
+                string { Length: 1 } f => ((byte)1, f[0]),
+                _ => ((byte)3, '\0'),
+            };
+        }
+
+        return (kinds, chars);
+    });
+
+    /// <summary>The same for the code points above the BMP, learned per block of <see cref="AstralBlock"/> when first met.</summary>
+    private static readonly ConcurrentDictionary<int, string?[]> AstralFold = new();
+
+    private const int AstralBlock = 0x400;
+
+    /// <summary>
+    /// The words of a text as <c>runs_fts</c> sees them, as they are written in it (not folded):
+    /// each one, given to the index's tokenizer alone, is exactly that one word.
+    /// </summary>
+    public static List<string> WrittenWords(string text)
     {
         var fold = Fold.Value;
         var words = new List<string>();
-        var word = new StringBuilder();
+        var start = -1;
+        var index = 0;
         foreach (var rune in text.EnumerateRunes())
         {
-            string? folded;
-            if (rune.IsBmp)
+            var at = index;
+            index += rune.Utf16SequenceLength;
+            // A character the tokenizer drops (a combining accent) neither starts nor ends a word.
+            var c = rune.IsBmp ? fold[rune.Value] : FoldAstral(rune.Value);
+            if (c is null)
             {
-                folded = fold[rune.Value];
+                if (start >= 0)
+                {
+                    words.Add(text[start..at]);
+                    start = -1;
+                }
             }
-            else
+            else if (c.Length > 0 && start < 0)
             {
-                folded = IsWordCategory(Rune.GetUnicodeCategory(rune)) ? rune.ToString() : null;
-            }
-
-            if (folded is not null)
-            {
-                word.Append(folded);
-            }
-            else if (word.Length > 0)
-            {
-                words.Add(word.ToString());
-                word.Clear();
+                start = at;
             }
         }
 
-        if (word.Length > 0)
+        if (start >= 0)
         {
-            words.Add(word.ToString());
+            words.Add(text[start..]);
         }
 
         return words;
     }
 
-    private static string?[] LearnFolding()
+    private static string? FoldAstral(int codePoint)
+    {
+        var block = codePoint / AstralBlock;
+        var fold = AstralFold.GetOrAdd(block, b => LearnFolding(b * AstralBlock, (b * AstralBlock) + AstralBlock - 1));
+        return fold[codePoint - (block * AstralBlock)];
+    }
+
+    /// <summary>
+    /// How the tokenizer treats the code points <paramref name="first"/> to <paramref name="last"/>,
+    /// indexed from <paramref name="first"/> (NUL and surrogates are not probed: separators).
+    /// </summary>
+    private static string?[] LearnFolding(int first, int last)
     {
         // One document of "q<c>q" probes: a word character gives one term "q<folded>q"; a
         // separator splits the probe into the terms "q" and "q".
-        var probes = new StringBuilder(0x10000 * 4);
-        var chars = new List<char>(0x10000);
-        for (var c = 1; c <= 0xFFFF; c++)
+        var probes = new StringBuilder((last - first + 1) * 5);
+        var chars = new List<int>(last - first + 1);
+        for (var c = first; c <= last; c++)
         {
-            if (c is >= 0xD800 and <= 0xDFFF)
+            if (c is 0 or (>= 0xD800 and <= 0xDFFF))
             {
                 continue;
             }
 
-            chars.Add((char)c);
-            probes.Append('q').Append((char)c).Append("q ");
+            chars.Add(c);
+            probes.Append('q').Append(char.ConvertFromUtf32(c)).Append("q ");
         }
 
         using var connection = new SqliteConnection("Data Source=:memory:");
@@ -139,7 +328,7 @@ internal static class SqliteTailSearch
             }
         }
 
-        var fold = new string?[0x10000];
+        var fold = new string?[last - first + 1];
         var t = 0;
         foreach (var c in chars)
         {
@@ -147,21 +336,16 @@ internal static class SqliteTailSearch
             if (term == "q")
             {
                 t += 2; // "q", "q": a separator
-                fold[c] = null;
+                fold[c - first] = null;
                 continue;
             }
 
-            fold[c] = term[1..^1];
+            fold[c - first] = term[1..^1];
             t++;
         }
 
         return fold;
     }
-
-    private static bool IsWordCategory(UnicodeCategory category) => category is
-        UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter or
-        UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter or UnicodeCategory.DecimalDigitNumber or
-        UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber or UnicodeCategory.PrivateUse;
 
     /// <summary>
     /// A stored body's text, or null when it cannot be decoded: a damaged body is left out (the

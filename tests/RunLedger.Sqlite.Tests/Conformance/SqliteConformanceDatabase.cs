@@ -9,19 +9,26 @@ namespace RunLedger.Sqlite.Tests.Conformance;
 internal sealed class SqliteConformanceDatabase : IConformanceDatabase
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "runledger-conformance", Guid.NewGuid().ToString("N"));
+    private readonly SqliteStoreOptions _options;
+
+    private SqliteConformanceDatabase(SqliteStoreOptions options)
+    {
+        _options = options;
+    }
 
     public string DatabasePath => Path.Combine(_directory, "runledger.db");
 
-    public static Task<IConformanceDatabase> CreateAsync()
+    /// <summary>A new database whose stores open with <paramref name="options"/> (default: the defaults).</summary>
+    public static Task<IConformanceDatabase> CreateAsync(SqliteStoreOptions? options = null)
     {
-        var database = new SqliteConformanceDatabase();
+        var database = new SqliteConformanceDatabase(options ?? new SqliteStoreOptions());
         Directory.CreateDirectory(database._directory);
         return Task.FromResult<IConformanceDatabase>(database);
     }
 
     public async Task<ILedgerStore> OpenStoreAsync(PayloadOptions payloads, TimeProvider time, CancellationToken cancellationToken)
     {
-        var store = new SqliteLedgerStore(DatabasePath, new SqliteStoreOptions(), payloads, time);
+        var store = new SqliteLedgerStore(DatabasePath, _options, payloads, time);
         try
         {
             await store.InitializeAsync(cancellationToken);

@@ -27,6 +27,13 @@ public sealed class SqliteFilterConformance : FilterConformance
     protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) => SqliteConformanceDatabase.CreateAsync();
 }
 
+/// <summary>The same with the full-text index without word positions (phrases checked against the bodies).</summary>
+public sealed class SqliteFilterWithoutPositionsConformance : FilterConformance
+{
+    protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) =>
+        SqliteConformanceDatabase.CreateAsync(new SqliteStoreOptions { FullTextPositions = false });
+}
+
 public sealed class SqlitePaginationConformance : PaginationConformance
 {
     protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) => SqliteConformanceDatabase.CreateAsync();

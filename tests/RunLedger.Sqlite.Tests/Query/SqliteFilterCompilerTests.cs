@@ -49,6 +49,26 @@ public sealed class SqliteFilterCompilerTests
         fragment.Sql.ShouldContain("json_extract(r.metadata, '$.\"n\"') > @q");
     }
 
+    [Theory]
+    [InlineData(true, "\"refund policy\"", "\"refund policy\"")]
+    [InlineData(false, "\"refund policy\"", "\"refund\" \"policy\"")]
+    [InlineData(true, "\"gpt-4o\"", "\"gpt-4o\"")]
+    [InlineData(false, "\"gpt-4o\"", "\"gpt\" \"4o\"")]
+    [InlineData(true, "refund", "\"refund\"")]
+    [InlineData(false, "refund", "\"refund\"")]
+    public void CompileRuns_Phrase_AsksTheIndexWhatItsLayoutCanAnswer(bool positions, string filter, string match)
+    {
+        var fragment = SqliteFilterCompiler.CompileRuns(FilterParser.Parse(filter, FilterTarget.Runs)!, Now, positions);
+
+        // With positions a phrase is one FTS5 phrase; without, the index is asked for the runs
+        // holding every word (a phrase query would be an FTS5 error) and the bodies decide.
+        fragment.Parameters.Select(p => p.Value).ShouldContain(match);
+        var checksBodies = !positions && match.Contains(' ', StringComparison.Ordinal);
+        // Checked by the bodies: (index OR tail) AND bodies; else index OR (tail AND bodies).
+        fragment.Sql.StartsWith("(((r.seq IN", StringComparison.Ordinal).ShouldBe(checksBodies);
+        fragment.Sql.TrimStart('(').StartsWith("r.seq IN (SELECT rowid FROM fts.runs_fts", StringComparison.Ordinal).ShouldBeTrue();
+    }
+
     [Fact]
     public void CompileRuns_PrefixPattern_AddsIndexRange()
     {

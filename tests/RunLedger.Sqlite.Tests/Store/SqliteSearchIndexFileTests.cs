@@ -259,14 +259,14 @@ public sealed class SqliteSearchIndexFileTests
         f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'migrated'").ShouldBe(1);
     }
 
-    private static async Task<Guid> WriteAsync(StoreFixture f, long projectId, string input)
+    internal static async Task<Guid> WriteAsync(StoreFixture f, long projectId, string input)
     {
         var id = Guid.CreateVersion7();
         await f.WriteAsync(projectId, [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = RawJson.FromString(input) }]);
         return id;
     }
 
-    private static void DeleteIndex(StoreFixture f)
+    internal static void DeleteIndex(StoreFixture f)
     {
         SqliteConnection.ClearAllPools();
         foreach (var suffix in new[] { "", "-wal", "-shm" })
