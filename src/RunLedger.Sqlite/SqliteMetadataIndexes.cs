@@ -42,11 +42,13 @@ internal static partial class SqliteMetadataIndexes
     /// <summary>
     /// Makes the file's metadata indexes exactly those of <paramref name="keys"/>: creates the
     /// missing ones (reading every run once), makes again the ones of an older shape (schema 10
-    /// and before ended them at the run id) and drops the ones no longer asked for.
+    /// and before ended them at the run id) and drops the ones no longer asked for. Returns how many
+    /// indexes it made or dropped.
     /// </summary>
-    public static async Task ReconcileAsync(SqliteConnection connection, IReadOnlyList<string> keys, ILogger? logger, CancellationToken cancellationToken)
+    public static async Task<int> ReconcileAsync(SqliteConnection connection, IReadOnlyList<string> keys, ILogger? logger, CancellationToken cancellationToken)
     {
         var wanted = keys.Distinct(StringComparer.Ordinal).ToDictionary(IndexName, k => k, StringComparer.Ordinal);
+        var changes = 0;
         var existing = new Dictionary<string, string?>(StringComparer.Ordinal);
         await using (var list = connection.CreateCommand())
         {
@@ -62,6 +64,7 @@ internal static partial class SqliteMetadataIndexes
         foreach (var name in existing.Keys.Where(n => !wanted.ContainsKey(n) && IsGeneratedName(n)))
         {
             await ExecuteAsync(connection, $"DROP INDEX \"{name}\";", cancellationToken).ConfigureAwait(false);
+            changes++;
             logger?.LogWarning("Dropped the index {Index}: its metadata key is not in RunLedger:Sqlite:IndexedMetadataKeys.", name);
         }
 
@@ -86,6 +89,7 @@ internal static partial class SqliteMetadataIndexes
             try
             {
                 await ExecuteAsync(connection, definition + ";", cancellationToken).ConfigureAwait(false);
+                changes++;
             }
             catch (SqliteException ex)
             {
@@ -94,6 +98,8 @@ internal static partial class SqliteMetadataIndexes
                 logger?.LogError(ex, "Could not index metadata key '{Key}': {Reason} Filters on it still work, without the index.", key, ex.Message);
             }
         }
+
+        return changes;
     }
 
     /// <summary>The keys of an option value: comma-separated, trimmed, empty ones dropped.</summary>

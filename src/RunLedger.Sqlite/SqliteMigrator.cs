@@ -15,12 +15,14 @@ internal static class SqliteMigrator
 
     public static IReadOnlyList<(int Version, string Resource)> Migrations { get; } = EmbeddedMigrations.Discover(typeof(SqliteMigrator).Assembly, ResourcePrefix);
 
-    public static Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken) =>
+    /// <summary>Applies every migration the file lacks; returns how many it applied.</summary>
+    public static Task<int> MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken) =>
         MigrateAsync(connection, int.MaxValue, cancellationToken);
 
-    /// <summary>Applies the migrations up to version <paramref name="upTo"/> (tests build ledgers of an older schema with it).</summary>
-    internal static async Task MigrateAsync(SqliteConnection connection, int upTo, CancellationToken cancellationToken)
+    /// <summary>Applies the migrations up to version <paramref name="upTo"/> (tests build ledgers of an older schema with it); returns how many it applied.</summary>
+    internal static async Task<int> MigrateAsync(SqliteConnection connection, int upTo, CancellationToken cancellationToken)
     {
+        var count = 0;
         await SqliteLedgerStore.ExecuteAsync(
             connection,
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);",
@@ -68,7 +70,10 @@ internal static class SqliteMigrator
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            count++;
         }
+
+        return count;
     }
 
     /// <summary>The part of a migration that SQL cannot do, in its transaction after its file.</summary>

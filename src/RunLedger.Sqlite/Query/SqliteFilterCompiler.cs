@@ -171,11 +171,15 @@ internal static class SqliteFilterCompiler
                 return False;
             }
 
-            var bodies = $"{SqliteTailSearch.FunctionName}({Add(text)}, " +
+            // Both the index and the body check get the words alone, joined by spaces (the
+            // tokenizer makes exactly these words of them again): a NUL would end FTS5's query
+            // string and the text SQLite hands to a function.
+            var phrase = string.Join(' ', words);
+            var bodies = $"{SqliteTailSearch.FunctionName}({Add(phrase)}, " +
                 "(SELECT encoding FROM payloads WHERE id = r.input_payload), (SELECT data FROM payloads WHERE id = r.input_payload), " +
                 "(SELECT encoding FROM payloads WHERE id = r.output_payload), (SELECT data FROM payloads WHERE id = r.output_payload), r.error_message)";
             var byIndex = fullTextPositions || words.Count == 1;
-            var indexed = $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {Add(byIndex ? ToFtsPhrase(text) : ToFtsWords(words))} AND {SqliteSearchIndex.ValidSql}) AND " +
+            var indexed = $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {Add(byIndex ? ToFtsPhrase(phrase) : ToFtsWords(words))} AND {SqliteSearchIndex.ValidSql}) AND " +
                 "r.seq NOT IN (SELECT seq FROM fts_pending))";
             var tail = $"(r.seq > {SqliteSearchIndex.MarkSql} OR r.seq IN (SELECT seq FROM fts_pending))";
             return byIndex

@@ -99,6 +99,35 @@ public sealed class SqliteIndexShapeTests
     }
 
     [Fact]
+    public async Task Upgrade_LeavesNoWalOfTheRebuiltIndexesBehind()
+    {
+        // The upgrade writes every index again in one transaction; SQLite keeps a WAL file at its
+        // largest size while connections are open, so the store checkpoints it away once.
+        var directory = Path.Combine(Path.GetTempPath(), "runledger-store-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, "runledger.db");
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await SqliteMigrator.MigrateAsync(connection, 10, default);
+            await using var command = connection.CreateCommand();
+            command.CommandText =
+                "INSERT INTO projects (id, name, created_at) VALUES (1, 'p', 0);" +
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000) " +
+                "INSERT INTO runs (project_id, id, kind, name, status, started_at, source, created_at, updated_at) " +
+                "SELECT 1, randomblob(16), 'llm', 'step' || (i % 50), 'succeeded', 1790000000000000 + i * 1000, 'api', 0, 0 FROM n;" +
+                "PRAGMA wal_checkpoint(TRUNCATE);";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using var f = await StoreFixture.OpenAsync(directory: directory);
+        f.Scalar("SELECT max(version) FROM schema_version").ShouldBe(SqliteMigrator.Migrations.Max(m => m.Version));
+        var wal = new FileInfo(path + "-wal");
+        (wal.Exists ? wal.Length : 0).ShouldBeLessThan(512 * 1024, "the rebuilt indexes of 30,000 runs are several MiB");
+        f.Scalar("SELECT count(*) FROM runs").ShouldBe(30000);
+    }
+
+    [Fact]
     public async Task MetadataIndexOfTheOlderShape_IsMadeAgainWithoutTheRunId()
     {
         var options = new SqliteStoreOptions { IndexedMetadataKeys = "repository" };

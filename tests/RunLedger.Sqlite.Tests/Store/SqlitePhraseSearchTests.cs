@@ -61,6 +61,9 @@ public abstract class SqlitePhraseSearchTests
         { "NOT \"gpt-4o\" kind:llm", $"{DottedApart},{Dotted},{Reversed},{Apart}" },
         { "\"refund policy\" OR \"gpt-4o\"", $"{Hyphenated},{Adjacent}" },
         { "\"...\"", "" },
+        // A NUL ends FTS5's query string: the index is asked for the words alone.
+        { "\"refund\u0000policy\"", Adjacent },
+        { "\"refund\u0000\"", $"{Reversed},{Apart},{Adjacent}" },
         { "-\"...\"", $"{DottedApart},{Dotted},{Hyphenated},{Reversed},{Apart},{Adjacent}" },
     };
 
