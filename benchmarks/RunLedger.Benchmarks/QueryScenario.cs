@@ -58,7 +58,7 @@ internal sealed class QueryScenario : IScenario
             foreach (var (name, query, target) in queries.All())
             {
                 var result = await LatencyProbe.MeasureAsync(name, query).ConfigureAwait(false);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-45} p50 {result.P50Ms,8:0.000} ms  p95 {result.P95Ms,8:0.000} ms  cpu {result.CpuMs,8:0.000} ms  ({result.Calls} calls) {result.Detail}"));
+                Print(result);
                 results.Add((result, target, target is null ? "" : string.Create(CultureInfo.InvariantCulture, $"p95 < {target} ms")));
             }
 
@@ -66,7 +66,7 @@ internal sealed class QueryScenario : IScenario
             // both words are in 30 % of the runs (the shared system prompts), next to each other in
             // none, so there every run that has both is read to say no. Measured with the default.
             var apart = await LatencyProbe.MeasureAsync(TeamPlanQuery, queries.NeverAdjacentPhrase(), minCalls: 5, maxCalls: 30).ConfigureAwait(false);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {apart.Query,-45} p50 {apart.P50Ms,8:0.000} ms  p95 {apart.P95Ms,8:0.000} ms  cpu {apart.CpuMs,8:0.000} ms  ({apart.Calls} calls) {apart.Detail}"));
+            Print(apart);
             results.Add((apart, null, ""));
 
             var repository = await LatencyProbe.MeasureAsync("runs for repository X (RunLedger)", queries.RunsForRepository(Repository)).ConfigureAwait(false);
@@ -87,6 +87,10 @@ internal sealed class QueryScenario : IScenario
 
         return BuildReport(arguments, runCount, jsonRuns, loadTime, catchUp, directory, results, ledgerRepositoryMs, scan.P50Ms);
     }
+
+    /// <summary>One query's console line: latency, CPU per call, calls and what it answered.</summary>
+    private static void Print(LatencyResult result) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {result.Query,-45} p50 {result.P50Ms,8:0.000} ms  p95 {result.P95Ms,8:0.000} ms  cpu {result.CpuMs,8:0.000} ms  ({result.Calls} calls) {result.Detail}"));
 
     private static ScenarioReport BuildReport(
         BenchmarkArguments arguments, int runCount, int jsonRuns, TimeSpan? loadTime, TimeSpan catchUp, string directory,

@@ -71,7 +71,6 @@ internal sealed class StorageScenario : IScenario
         report.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"{Fmt.Int(data.Runs.Count)} runs (and their {Fmt.Int(data.Sessions.Count)} sessions) from the seeded workload generator (seed 42), ingested through the in-process pipeline in batches of 1000; no events are sent, the ledger records its own run.completed/failed/timeout event for each finished run."));
         report.Notes.Add("Bytes on disk = the ledger file and its full-text index file (<ledger>.fts), each database + WAL after PRAGMA wal_checkpoint(TRUNCATE); includes indexes, rollups and the full-text index. No VACUUM.");
         report.Notes.Add("No word positions = dedupe on with RunLedger:Sqlite:FullTextPositions = false: the full-text index keeps no word positions (FTS5 detail=none), so a phrase of several words is checked against the bodies of every run holding all its words (the query benchmark's \"team plan\"). The other rows use the default (positions kept).");
-        report.Notes.Add("The machine was shared with other builds and tests while measuring: the ingest rates are noisy; the bytes are not affected.");
         report.Notes.Add("Raw JSON = each RunPayload serialized with RunLedger.Core.LedgerJson.Options, summed (no whitespace).");
         return report;
     }
