@@ -359,8 +359,10 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         }
 
         // A thread of its own: a chunk keeps it busy in SQLite for tens of milliseconds, which on a
-        // thread-pool thread would hold back the request handlers beside the writer.
-        _loop = Task.Factory.StartNew(Loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        // thread-pool thread would hold back the request handlers beside the writer. Whoever awaits
+        // the close continues on the thread pool, not on this thread as it ends (the caller's code
+        // would otherwise run on a thread named as the indexer).
+        _loop = Task.Factory.StartNew(Loop, CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.RunContinuationsAsynchronously, TaskScheduler.Default);
 
         // Runs committed before a crash or stop may be waiting.
         _signal.Writer.TryWrite(true);

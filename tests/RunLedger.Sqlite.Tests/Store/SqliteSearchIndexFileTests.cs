@@ -259,6 +259,24 @@ public sealed class SqliteSearchIndexFileTests
         f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'migrated'").ShouldBe(1);
     }
 
+    [Fact]
+    public async Task Close_ContinuesTheCallerOffTheIndexerThread()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        await WriteAsync(f, project.Id, "closing words");
+
+        // Without a synchronization context to return to, the caller continues wherever the
+        // awaited close completes: it must not be the indexer's own thread as that thread ends.
+        (await CloseAsync(f.Store)).ShouldNotBe("RunLedger full-text indexer");
+
+        static async Task<string?> CloseAsync(IAsyncDisposable store)
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            return Thread.CurrentThread.Name;
+        }
+    }
+
     internal static async Task<Guid> WriteAsync(StoreFixture f, long projectId, string input)
     {
         var id = Guid.CreateVersion7();
