@@ -3,10 +3,11 @@ using System.Globalization;
 namespace RunLedger.Benchmarks;
 
 /// <summary>
-/// The command line: a scenario name, <c>--runs N</c>, <c>--quick</c> and <c>--postgres CONNECTION</c>
+/// The command line: a scenario name, <c>--runs N</c>, <c>--quick</c>, <c>--rounds N</c> (how many
+/// times the ingest scenario measures every contender, interleaved) and <c>--postgres CONNECTION</c>
 /// (an existing PostgreSQL server for the PostgreSQL scenarios instead of a throwaway one).
 /// </summary>
-internal sealed record BenchmarkArguments(string? Scenario, int? Runs, bool Quick, string? Postgres = null)
+internal sealed record BenchmarkArguments(string? Scenario, int? Runs, bool Quick, string? Postgres = null, int? Rounds = null)
 {
     public static BenchmarkArguments Parse(IReadOnlyList<string> args)
     {
@@ -14,6 +15,7 @@ internal sealed record BenchmarkArguments(string? Scenario, int? Runs, bool Quic
         int? runs = null;
         var quick = false;
         string? postgres = null;
+        int? rounds = null;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -29,6 +31,16 @@ internal sealed record BenchmarkArguments(string? Scenario, int? Runs, bool Quic
                 }
 
                 runs = n;
+                i++;
+            }
+            else if (arg == "--rounds")
+            {
+                if (i + 1 >= args.Count || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
+                {
+                    throw new FormatException("--rounds needs a positive whole number.");
+                }
+
+                rounds = n;
                 i++;
             }
             else if (arg == "--postgres")
@@ -55,7 +67,7 @@ internal sealed record BenchmarkArguments(string? Scenario, int? Runs, bool Quic
             }
         }
 
-        return new BenchmarkArguments(scenario, runs, quick, postgres);
+        return new BenchmarkArguments(scenario, runs, quick, postgres, rounds);
     }
 
     /// <summary>The run count: <c>--runs</c> if given, else the quick or full default.</summary>

@@ -23,6 +23,9 @@ internal sealed record IngestResult(string Contender, int BatchSize, int Runs, T
     /// <summary>Garbage collection pause time and collections (gen 0/1/2) during the timed section, when measured.</summary>
     public string? Gc { get; init; }
 
+    /// <summary>The round of an interleaved measurement (1, 2, ...), or 0 when measured once.</summary>
+    public int Round { get; init; }
+
     /// <summary>CPU time of the database server during the timed section, when measured (PostgreSQL).</summary>
     public TimeSpan? ServerCpu { get; init; }
 

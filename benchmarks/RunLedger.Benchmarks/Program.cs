@@ -53,7 +53,7 @@ internal static class Program
 
     private static void PrintUsage(IReadOnlyList<IScenario> scenarios)
     {
-        Console.Error.WriteLine("usage: RunLedger.Benchmarks <scenario> [--runs N] [--quick] [--postgres CONNECTION]");
+        Console.Error.WriteLine("usage: RunLedger.Benchmarks <scenario> [--runs N] [--quick] [--rounds N] [--postgres CONNECTION]");
         Console.Error.WriteLine("scenarios:");
         foreach (var scenario in scenarios)
         {
