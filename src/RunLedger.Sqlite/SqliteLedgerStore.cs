@@ -74,8 +74,8 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
 
     internal SqliteStoreOptions Options => _options;
 
-    /// <summary>True when the full-text index readers attach keeps word positions (phrases are FTS5 phrase queries).</summary>
-    internal bool FullTextPositions => _searchIndex.Layout == SqliteSearchIndex.PositionsLayout;
+    /// <summary>The layout of the full-text index readers attach (run filters are compiled for it).</summary>
+    internal int FullTextLayout => _searchIndex.Layout;
 
     internal PayloadOptions PayloadOptions { get; }
 

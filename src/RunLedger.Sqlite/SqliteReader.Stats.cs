@@ -132,7 +132,7 @@ internal sealed partial class SqliteReader
         command.Parameters.AddWithValue("@project", projectId);
         command.Parameters.AddWithValue("@from", fromUs);
         command.Parameters.AddWithValue("@to", toUs);
-        AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow(), _store.FullTextPositions));
+        AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow(), _store.FullTextLayout));
         command.CommandText = sql.ToString();
 
         var values = new string?[dimensions.Length];

@@ -32,7 +32,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         await using var command = connection.CreateCommand();
         var sql = new StringBuilder($"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @project");
         command.Parameters.AddWithValue("@project", projectId);
-        AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow(), _store.FullTextPositions));
+        AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow(), _store.FullTextLayout));
         if (query.Cursor is not null)
         {
             var (time, id) = Cursors.DecodeRun(query.Cursor);

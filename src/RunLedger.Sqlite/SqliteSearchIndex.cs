@@ -53,8 +53,19 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// </summary>
     internal const int NoPositionsLayout = 2;
 
+    /// <summary>
+    /// Layout 3: word positions, and long lines that many runs share indexed once (<c>blocks_fts</c>,
+    /// see <see cref="SqliteSharedText"/>): what a new index with positions gets. A file of layout
+    /// 1 is kept as it is (it answers the same searches; it is only larger), so an upgrade does not
+    /// rebuild the index; it gets layout 3 when it is rebuilt for another reason.
+    /// </summary>
+    internal const int SharedTextLayout = 3;
+
     /// <summary>The layout of the index file the options ask for.</summary>
-    internal static int LayoutFor(SqliteStoreOptions options) => options.FullTextPositions ? PositionsLayout : NoPositionsLayout;
+    internal static int LayoutFor(SqliteStoreOptions options) => options.FullTextPositions ? SharedTextLayout : NoPositionsLayout;
+
+    /// <summary>Whether a file of layout <paramref name="found"/> serves a store configured for <paramref name="wanted"/> as it is.</summary>
+    private static bool Serves(long found, int wanted) => found == wanted || (wanted == SharedTextLayout && found == PositionsLayout);
 
     /// <summary>Page cache of the index connection, in KiB (8 MiB).</summary>
     private const int IndexCacheKib = 8 * 1024;
@@ -83,6 +94,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     private readonly Func<IReadOnlyList<(long Seq, long Gen)>, Task> _removePending;
     private readonly Lock _textsLock = new();
     private readonly Dictionary<long, PendingText> _texts = [];
+    private readonly SqliteSharedText _shared = new();
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
     {
         FullMode = BoundedChannelFullMode.DropWrite,
@@ -151,7 +163,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             // one; else its readers get an empty index of their own that search never trusts (so
             // it reads the bodies).
             var found = File.Exists(IndexPath) ? await ReadLayoutAsync(cancellationToken).ConfigureAwait(false) : 0;
-            _useFile = found is PositionsLayout or NoPositionsLayout;
+            _useFile = found is PositionsLayout or NoPositionsLayout or SharedTextLayout;
             Layout = _useFile ? (int)found : LayoutFor(_options);
             return;
         }
@@ -217,11 +229,12 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             $"PRAGMA busy_timeout={_options.BusyTimeoutMs}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; " +
             $"PRAGMA wal_autocheckpoint={_options.WalAutoCheckpointPages}; PRAGMA cache_size=-{IndexCacheKib};");
         var layout = LayoutFor(_options);
-        var replaced = EnsureSchema(_index, layout);
+        var (replaced, actual) = EnsureSchema(_index, layout);
+        Layout = actual;
         if (replaced != 0)
         {
             Logger.LogWarning(
-                "The full-text index {Path} has layout {Old}, not the configured {New} (1: with word positions, 2: without; RunLedger:Sqlite:FullTextPositions); it is rebuilt in the background and search reads run bodies until then.",
+                "The full-text index {Path} has layout {Old}, not the configured {New} (1 or 3: with word positions, 2: without; RunLedger:Sqlite:FullTextPositions); it is rebuilt in the background and search reads run bodies until then.",
                 IndexPath, replaced, layout);
         }
 
@@ -244,21 +257,22 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// layout is emptied first (and compacted, so the space of the old index goes back to the disk).
     /// Runs at start-up before any reader attaches the file, so readers always find
     /// <c>runs_fts</c> in the configured layout (a phrase query on a table without positions is an
-    /// FTS5 error). Returns the layout that was replaced, 0 when there was none.
+    /// FTS5 error). Returns the layout that was replaced (0 when there was none) and the layout
+    /// the file has now.
     /// </summary>
-    private static long EnsureSchema(SqliteConnection index, int layout)
+    private static (long Replaced, int Layout) EnsureSchema(SqliteConnection index, int layout)
     {
         long version;
         using (var transaction = index.BeginTransaction(deferred: false))
         {
             version = Scalar(index, transaction, "PRAGMA user_version;");
-            if (version == layout)
+            if (Serves(version, layout))
             {
-                return 0;
+                return (0, (int)version);
             }
 
             // Its fts_progress goes too: the new, empty index is given to the ledger by VerifyOwner.
-            Execute(index, transaction, "DROP TABLE IF EXISTS runs_fts; DROP TABLE IF EXISTS fts_progress;");
+            Execute(index, transaction, "DROP TABLE IF EXISTS runs_fts; DROP TABLE IF EXISTS blocks_fts; DROP TABLE IF EXISTS fts_blocks; DROP TABLE IF EXISTS fts_progress;");
             Execute(index, transaction, SchemaSql("main", layout) + $"PRAGMA user_version = {layout};");
             transaction.Commit();
         }
@@ -268,7 +282,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             Execute(index, "VACUUM;");
         }
 
-        return version;
+        return (version, layout);
     }
 
     /// <summary>The index's tables of <paramref name="layout"/> in schema <paramref name="schema"/>, owned by no ledger (token NULL) and empty.</summary>
@@ -277,10 +291,14 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         $"INSERT INTO {schema}.fts_progress (id, token, indexed_seq, indexed_run) VALUES (1, NULL, 0, NULL); " +
         // Without word positions (detail=none) the index says which runs hold a word and the bodies
         // say where (SqliteFilterCompiler checks a phrase of several words against them).
-        $"CREATE VIRTUAL TABLE {schema}.runs_fts USING fts5(body, content='', contentless_delete=1, {(layout == NoPositionsLayout ? "detail=none, " : "")}tokenize='unicode61 remove_diacritics 2'); " +
+        $"CREATE VIRTUAL TABLE {schema}.runs_fts USING fts5(body, {(layout == SharedTextLayout ? "blocks, " : "")}content='', contentless_delete=1, {(layout == NoPositionsLayout ? "detail=none, " : "")}tokenize='unicode61 remove_diacritics 2'); " +
         // FTS5 merges segments once 8 (default 4) of the same level exist: with the indexer writing
         // large chunks this cut indexing CPU by 20-35 % and left the index no larger.
-        $"INSERT INTO {schema}.runs_fts (runs_fts, rank) VALUES ('automerge', 8); ";
+        $"INSERT INTO {schema}.runs_fts (runs_fts, rank) VALUES ('automerge', 8); " +
+        (layout != SharedTextLayout ? "" :
+            // Shared lines (SqliteSharedText): each once, by the hash of its UTF-8 bytes (first 16 of SHA-256).
+            $"CREATE TABLE {schema}.fts_blocks (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE); " +
+            $"CREATE VIRTUAL TABLE {schema}.blocks_fts USING fts5(body, content='', tokenize='unicode61 remove_diacritics 2'); ");
 
     /// <summary>
     /// At start-up, before this process writes: an index whose mark names a run the ledger does not
@@ -341,9 +359,15 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     }
 
     /// <summary>Empties the index and gives it to the ledger with <paramref name="token"/>; the indexer then rebuilds it.</summary>
-    private static void Reset(SqliteConnection index, SqliteTransaction transaction, byte[] token)
+    private void Reset(SqliteConnection index, SqliteTransaction transaction, byte[] token)
     {
         Execute(index, transaction, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all');");
+        if (Layout == SharedTextLayout)
+        {
+            Execute(index, transaction, "INSERT INTO blocks_fts (blocks_fts) VALUES ('delete-all'); DELETE FROM fts_blocks;");
+            _shared.Reset();
+        }
+
         using var command = index.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = "UPDATE fts_progress SET token = @token, indexed_seq = 0, indexed_run = NULL WHERE id = 1;";
@@ -505,6 +529,12 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         {
             newRuns = IndexOneChunk(index, ledger, hasPending, pending);
         }
+        catch
+        {
+            // The chunk rolled back, with any block it made: forget what was learned in it.
+            _shared.Reset();
+            throw;
+        }
         finally
         {
             if (hasPending)
@@ -541,20 +571,14 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
                 mark = 0;
             }
 
-            using var insert = new RawStatement(index, "INSERT INTO runs_fts (rowid, body) VALUES (?1, ?2);");
+            using var insert = new RowWriter(this, index);
             using var bodies = new BodyReader(ledger, read);
             var rows = ReadRuns(ledger, read, "SELECT seq, id, input_payload, output_payload, error_message FROM runs WHERE seq > @mark ORDER BY seq LIMIT @n;", mark, ChunkRuns);
             foreach (var row in rows)
             {
                 if (TakeText(row.Seq, out var text) && text.Id == row.Id)
                 {
-                    if (text.Text.Length > 0)
-                    {
-                        insert.Bind(1, row.Seq);
-                        insert.BindUtf8(2, text.Text);
-                        insert.ExecuteNonQuery();
-                    }
-
+                    insert.Write(row.Seq, text.Text);
                     continue;
                 }
 
@@ -638,18 +662,81 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         return rows;
     }
 
-    private void InsertFromBodies(RawStatement insert, BodyReader bodies, IndexRow row)
+    private void InsertFromBodies(RowWriter insert, BodyReader bodies, IndexRow row)
     {
         var text = PayloadText.RunSearchText(
             LoadTextOrSkip(bodies, row.Seq, row.Input),
             LoadTextOrSkip(bodies, row.Seq, row.Output),
             row.Error,
             _options.MaxIndexedChars);
-        if (text.Length > 0)
+        insert.Write(row.Seq, text);
+    }
+
+    /// <summary>Adds runs' texts to <c>runs_fts</c> in the index's layout, inside the chunk's transaction.</summary>
+    private sealed class RowWriter : IDisposable
+    {
+        private readonly SqliteSearchIndex _owner;
+        private readonly RawStatement _insert;
+        private readonly SqliteSharedText.Statements? _blocks;
+
+        public RowWriter(SqliteSearchIndex owner, SqliteConnection index)
         {
-            insert.Bind(1, row.Seq);
-            insert.Bind(2, text);
-            insert.ExecuteNonQuery();
+            _owner = owner;
+            if (owner.Layout == SharedTextLayout)
+            {
+                _insert = new RawStatement(index, "INSERT INTO runs_fts (rowid, body, blocks) VALUES (?1, ?2, ?3);");
+                _blocks = new SqliteSharedText.Statements(index);
+            }
+            else
+            {
+                _insert = new RawStatement(index, "INSERT INTO runs_fts (rowid, body) VALUES (?1, ?2);");
+            }
+        }
+
+        public void Write(long seq, string text)
+        {
+            if (text.Length == 0)
+            {
+                return;
+            }
+
+            if (_blocks is null)
+            {
+                _insert.Bind(1, seq);
+                _insert.Bind(2, text);
+                _insert.ExecuteNonQuery();
+                return;
+            }
+
+            Write(seq, System.Text.Encoding.UTF8.GetBytes(text));
+        }
+
+        public void Write(long seq, ReadOnlySpan<byte> utf8)
+        {
+            if (utf8.Length == 0)
+            {
+                return;
+            }
+
+            _insert.Bind(1, seq);
+            if (_blocks is null)
+            {
+                _insert.BindUtf8(2, utf8);
+            }
+            else
+            {
+                var (own, blocks) = _owner._shared.Split(_blocks, utf8);
+                _insert.BindUtf8(2, own.Span);
+                _insert.Bind(3, blocks.Length == 0 ? null : blocks);
+            }
+
+            _insert.ExecuteNonQuery();
+        }
+
+        public void Dispose()
+        {
+            _insert.Dispose();
+            _blocks?.Dispose();
         }
     }
 

@@ -27,18 +27,19 @@ namespace RunLedger.Sqlite.Query;
 internal static class SqliteFilterCompiler
 {
     /// <summary>
-    /// Compiles a run filter. <paramref name="fullTextPositions"/> is the layout of the full-text
-    /// index the readers attach (<see cref="SqliteStoreOptions.FullTextPositions"/>): a phrase of
-    /// several words is an FTS5 phrase query only when the index keeps word positions.
+    /// Compiles a run filter. <paramref name="fullTextLayout"/> is the layout of the full-text
+    /// index the readers attach (<see cref="SqliteSearchIndex.Layout"/>): a phrase of several words
+    /// is an FTS5 phrase query only when the index keeps word positions, and with shared lines
+    /// (<see cref="SqliteSearchIndex.SharedTextLayout"/>) the blocks are asked too.
     /// </summary>
-    public static SqlFragment CompileRuns(FilterNode node, DateTimeOffset now, bool fullTextPositions = true) => Compile(node, FilterTarget.Runs, now, fullTextPositions);
+    public static SqlFragment CompileRuns(FilterNode node, DateTimeOffset now, int fullTextLayout = SqliteSearchIndex.SharedTextLayout) => Compile(node, FilterTarget.Runs, now, fullTextLayout);
 
     public static SqlFragment CompileEvents(FilterNode node, DateTimeOffset now) => Compile(node, FilterTarget.Events, now);
 
     public static SqlFragment CompileSessions(FilterNode node, DateTimeOffset now) => Compile(node, FilterTarget.Sessions, now);
 
-    public static SqlFragment Compile(FilterNode node, FilterTarget target, DateTimeOffset now, bool fullTextPositions = true) =>
-        new Builder(target, now, target == FilterTarget.Runs ? ModelTermsBesideRareStatus(node) : null, fullTextPositions).Build(node);
+    public static SqlFragment Compile(FilterNode node, FilterTarget target, DateTimeOffset now, int fullTextLayout = SqliteSearchIndex.SharedTextLayout) =>
+        new Builder(target, now, target == FilterTarget.Runs ? ModelTermsBesideRareStatus(node) : null, fullTextLayout).Build(node);
 
     /// <summary>
     /// The values of <c>model</c> terms that stand in one AND with a status other than
@@ -132,7 +133,7 @@ internal static class SqliteFilterCompiler
     /// </summary>
     internal static string ToFtsWords(IReadOnlyList<string> words) => string.Join(' ', words.Select(ToFtsPhrase));
 
-    private sealed class Builder(FilterTarget target, DateTimeOffset now, HashSet<StringValue>? unindexedModels, bool fullTextPositions) : FilterSqlBuilder(target, now)
+    private sealed class Builder(FilterTarget target, DateTimeOffset now, HashSet<StringValue>? unindexedModels, int fullTextLayout) : FilterSqlBuilder(target, now)
     {
         protected override string True => "1";
 
@@ -178,13 +179,53 @@ internal static class SqliteFilterCompiler
             var bodies = $"{SqliteTailSearch.FunctionName}({Add(phrase)}, " +
                 "(SELECT encoding FROM payloads WHERE id = r.input_payload), (SELECT data FROM payloads WHERE id = r.input_payload), " +
                 "(SELECT encoding FROM payloads WHERE id = r.output_payload), (SELECT data FROM payloads WHERE id = r.output_payload), r.error_message)";
-            var byIndex = fullTextPositions || words.Count == 1;
-            var indexed = $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {Add(byIndex ? ToFtsPhrase(phrase) : ToFtsWords(words))} AND {SqliteSearchIndex.ValidSql}) AND " +
-                "r.seq NOT IN (SELECT seq FROM fts_pending))";
             var tail = $"(r.seq > {SqliteSearchIndex.MarkSql} OR r.seq IN (SELECT seq FROM fts_pending))";
+            if (fullTextLayout == SqliteSearchIndex.SharedTextLayout)
+            {
+                return SharedText(words, phrase, bodies, tail);
+            }
+
+            var byIndex = fullTextLayout != SqliteSearchIndex.NoPositionsLayout || words.Count == 1;
+            var indexed = Indexed(Add(byIndex ? ToFtsPhrase(phrase) : ToFtsWords(words)));
             return byIndex
                 ? $"({indexed} OR ({tail} AND {bodies}))"
                 : $"(({indexed} OR {tail}) AND {bodies})";
+        }
+
+        /// <summary>Runs the index covers (and has not been told changed) whose row matches the FTS5 query in <paramref name="match"/>.</summary>
+        private static string Indexed(string match) =>
+            $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {match} AND {SqliteSearchIndex.ValidSql}) AND " +
+            "r.seq NOT IN (SELECT seq FROM fts_pending))";
+
+        /// <summary>
+        /// Free text on an index with shared lines (see <see cref="SqliteSharedText"/>): a run's row
+        /// (column <c>body</c>) holds its text with each shared line cut to its edges, and the
+        /// tokens of its shared lines (column <c>blocks</c>). A phrase matches a run whose row holds
+        /// it, or that holds a shared line that does; a phrase longer than an edge plus one word
+        /// may also cross an edge, so runs whose row holds any run of that many of its words in a
+        /// row are checked against their bodies. The gap word between the edges never reaches the
+        /// index: a search for it reads every run's bodies.
+        /// </summary>
+        private string SharedText(List<string> words, string phrase, string bodies, string tail)
+        {
+            if (words.Contains(SqliteSharedText.Gap, StringComparer.Ordinal))
+            {
+                return bodies;
+            }
+
+            var quoted = Add(ToFtsPhrase(phrase));
+            var match = $"('body : ' || {quoted} || ' OR blocks : (' || " +
+                $"coalesce((SELECT group_concat('b' || rowid, ' OR ') FROM fts.blocks_fts WHERE blocks_fts MATCH {quoted}), 'b0') || ')')";
+            var exact = Indexed(match);
+            var window = SqliteSharedText.EdgeWords + 1;
+            if (words.Count <= window)
+            {
+                return $"({exact} OR ({tail} AND {bodies}))";
+            }
+
+            var windows = string.Join(" OR ", Enumerable.Range(0, words.Count - window + 1).Select(i => ToFtsPhrase(string.Join(' ', words.Skip(i).Take(window)))));
+            var crossing = Indexed(Add("body : (" + windows + ")"));
+            return $"({exact} OR (({crossing} OR {tail}) AND {bodies}))";
         }
 
         protected override string Tag(StringValue value)

@@ -277,6 +277,46 @@ internal static class SqliteTailSearch
         return words;
     }
 
+    /// <summary>
+    /// Where a text's first <paramref name="words"/> words end and its last <paramref name="words"/>
+    /// words begin, as <c>runs_fts</c> sees words (cut there, each part gives the index exactly
+    /// those words); null when the text has fewer than <paramref name="minWords"/> words.
+    /// </summary>
+    public static (int HeadEnd, int TailStart)? EdgeCuts(string text, int words, int minWords)
+    {
+        var fold = Fold.Value;
+        var ends = new List<int>();
+        var starts = new List<int>();
+        var inWord = false;
+        var index = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            var at = index;
+            index += rune.Utf16SequenceLength;
+            var c = rune.IsBmp ? fold[rune.Value] : FoldAstral(rune.Value);
+            if (c is null)
+            {
+                if (inWord)
+                {
+                    ends.Add(at);
+                    inWord = false;
+                }
+            }
+            else if (c.Length > 0 && !inWord)
+            {
+                starts.Add(at);
+                inWord = true;
+            }
+        }
+
+        if (inWord)
+        {
+            ends.Add(text.Length);
+        }
+
+        return starts.Count < Math.Max(minWords, 2 * words) ? null : (ends[words - 1], starts[^words]);
+    }
+
     private static string? FoldAstral(int codePoint)
     {
         var block = codePoint / AstralBlock;

@@ -58,7 +58,7 @@ public sealed class SqliteFilterCompilerTests
     [InlineData(false, "refund", "\"refund\"")]
     public void CompileRuns_Phrase_AsksTheIndexWhatItsLayoutCanAnswer(bool positions, string filter, string match)
     {
-        var fragment = SqliteFilterCompiler.CompileRuns(FilterParser.Parse(filter, FilterTarget.Runs)!, Now, positions);
+        var fragment = SqliteFilterCompiler.CompileRuns(FilterParser.Parse(filter, FilterTarget.Runs)!, Now, positions ? SqliteSearchIndex.PositionsLayout : SqliteSearchIndex.NoPositionsLayout);
 
         // With positions a phrase is one FTS5 phrase of its words (what the tokenizer makes of
         // the text, so "gpt-4o" asks for "gpt 4o"); without, the index is asked for the runs
@@ -68,6 +68,43 @@ public sealed class SqliteFilterCompilerTests
         // Checked by the bodies: (index OR tail) AND bodies; else index OR (tail AND bodies).
         fragment.Sql.StartsWith("(((r.seq IN", StringComparison.Ordinal).ShouldBe(checksBodies);
         fragment.Sql.TrimStart('(').StartsWith("r.seq IN (SELECT rowid FROM fts.runs_fts", StringComparison.Ordinal).ShouldBeTrue();
+    }
+
+    [Theory]
+    [InlineData("refund", false)]
+    [InlineData("\"refund policy\"", false)]
+    [InlineData("\"one two three four five six seven eight nine\"", false)]
+    [InlineData("\"one two three four five six seven eight nine ten eleven\"", true)]
+    public void CompileRuns_SharedLines_AsksRunsAndBlocks_AndChecksLongPhrasesByTheirBodies(string filter, bool windows)
+    {
+        var fragment = SqliteFilterCompiler.CompileRuns(FilterParser.Parse(filter, FilterTarget.Runs)!, Now, SqliteSearchIndex.SharedTextLayout);
+
+        // The phrase is asked of the runs' own text and of the shared lines, whose runs hold their tokens.
+        var phrase = "\"" + filter.Trim('"') + "\"";
+        fragment.Parameters.Select(p => p.Value).ShouldContain(phrase);
+        fragment.Sql.ShouldContain("'body : ' || ");
+        fragment.Sql.ShouldContain("FROM fts.blocks_fts WHERE blocks_fts MATCH");
+
+        // A phrase longer than an edge plus one word: runs holding any 9 of its words in a row
+        // are candidates for the body check (two windows for 10 words, three for 11).
+        var crossing = fragment.Parameters.Select(p => p.Value).OfType<string>().SingleOrDefault(v => v.StartsWith("body : (", StringComparison.Ordinal));
+        if (windows)
+        {
+            crossing.ShouldBe("body : (\"one two three four five six seven eight nine\" OR \"two three four five six seven eight nine ten\" OR \"three four five six seven eight nine ten eleven\")");
+        }
+        else
+        {
+            crossing.ShouldBeNull();
+        }
+    }
+
+    [Fact]
+    public void CompileRuns_SharedLines_TheGapWordIsCheckedByBodiesOnly()
+    {
+        var fragment = SqliteFilterCompiler.CompileRuns(FilterParser.Parse("\"a \uE000 b\"", FilterTarget.Runs)!, Now, SqliteSearchIndex.SharedTextLayout);
+
+        fragment.Sql.ShouldNotContain("runs_fts");
+        fragment.Sql.ShouldContain(SqliteTailSearch.FunctionName);
     }
 
     [Fact]

@@ -101,7 +101,7 @@ public sealed class SqliteFullTextLayoutTests
         await WaitUntilIndexedAsync(f);
 
         f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'sentinel'").ShouldBe(1);
-        f.Scalar("PRAGMA fts.user_version").ShouldBe(SqliteSearchIndex.PositionsLayout);
+        f.Scalar("PRAGMA fts.user_version").ShouldBe(SqliteSearchIndex.SharedTextLayout);
         await CheckAsync(f, project, names);
     }
 

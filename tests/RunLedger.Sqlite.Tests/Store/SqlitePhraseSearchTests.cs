@@ -98,7 +98,7 @@ public abstract class SqlitePhraseSearchTests
         await WriteRunsAsync(f);
         await WaitUntilIndexedAsync(f);
 
-        f.Scalar("PRAGMA fts.user_version").ShouldBe(Positions ? SqliteSearchIndex.PositionsLayout : SqliteSearchIndex.NoPositionsLayout);
+        f.Scalar("PRAGMA fts.user_version").ShouldBe(Positions ? SqliteSearchIndex.SharedTextLayout : SqliteSearchIndex.NoPositionsLayout);
         f.Scalar("SELECT count(*) FROM fts.sqlite_master WHERE name = 'runs_fts' AND sql LIKE '%detail=none%'").ShouldBe(Positions ? 0 : 1);
         // The index's candidates for "refund policy": every run holding both words, in a row or not.
         f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH '\"refund\" \"policy\"'").ShouldBe(3);

@@ -1,0 +1,187 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using RunLedger.Sqlite.Query;
+
+namespace RunLedger.Sqlite;
+
+/// <summary>
+/// Long lines of search text that many runs share (a system prompt, tool definitions, a few-shot
+/// block) indexed once instead of once per run: the index layout
+/// <see cref="SqliteSearchIndex.SharedTextLayout"/>.
+/// <para>
+/// A line of at least <see cref="MinBlockBytes"/> bytes seen a second time becomes a block: its
+/// text goes once into <c>blocks_fts</c> (rowid = the block's id in <c>fts_blocks</c>), and every
+/// run holding it gets the token <c>b&lt;id&gt;</c> in the <c>blocks</c> column of its
+/// <c>runs_fts</c> row instead of the line's words. The first sighting is indexed in full, as any
+/// line: only lines that do repeat become blocks, so a word names few blocks.
+/// </para>
+/// <para>
+/// In its own row the run keeps the block's first and last <see cref="EdgeWords"/> words with the
+/// gap token <see cref="Gap"/> between them, so search stays exact: a phrase of up to
+/// <see cref="EdgeWords"/> + 1 words that crosses a block's edge is still in the run's row as it
+/// was written, one inside a block is in <c>blocks_fts</c>, and no phrase matches across the gap
+/// (the gap is a word of its own; a search for it is answered from the bodies). A longer phrase
+/// that crosses an edge holds <see cref="EdgeWords"/> + 1 words in a row on the run's row, so the
+/// filter compiler asks the index for those windows and checks the candidates against the bodies.
+/// </para>
+/// <para>
+/// Used only on the indexer's thread and inside its index transactions; its caches hold what is
+/// committed or about to be in the same transaction, so they are dropped when a chunk fails.
+/// </para>
+/// </summary>
+internal sealed class SqliteSharedText
+{
+    /// <summary>Lines shorter than this (in UTF-8 bytes) are always indexed with their run.</summary>
+    internal const int MinBlockBytes = 512;
+
+    /// <summary>Words of a block kept at each edge in the run's own row.</summary>
+    internal const int EdgeWords = 8;
+
+    /// <summary>
+    /// Fewest words a line needs to become a block: the words between its edges are what is saved,
+    /// and there must be some, or a phrase could cross from one edge to the other.
+    /// </summary>
+    private const int MinBlockWords = (2 * EdgeWords) + 8;
+
+    /// <summary>
+    /// The word between a block's edges in a run's row: a private-use character, which the
+    /// tokenizer keeps as a word of its own between spaces, so no phrase matches across it.
+    /// </summary>
+    internal const string Gap = "\uE000";
+
+    private static ReadOnlySpan<byte> GapUtf8 => " \uE000 "u8;
+
+    /// <summary>Hashes of long lines seen once, oldest first; bounded, as most long lines never repeat.</summary>
+    private const int MaxCandidates = 16_384;
+
+    /// <summary>Blocks whose edges are kept in memory; the set is cleared when full.</summary>
+    private const int MaxCachedBlocks = 4_096;
+
+    private readonly HashSet<UInt128> _candidates = [];
+    private readonly Queue<UInt128> _candidateOrder = new();
+    private readonly Dictionary<UInt128, Block> _blocks = [];
+    private readonly ArrayBufferWriter<byte> _own = new(4096);
+    private readonly StringBuilder _tokens = new();
+
+    /// <summary>Forgets what it knows of the index (after a failed chunk or when the index is emptied).</summary>
+    public void Reset()
+    {
+        _candidates.Clear();
+        _candidateOrder.Clear();
+        _blocks.Clear();
+    }
+
+    /// <summary>
+    /// A run's search text as its row holds it: the text with each block line replaced by its
+    /// edges (UTF-8, valid until the next call), and the block tokens (empty when none).
+    /// Creates the blocks of lines seen a second time, in the caller's index transaction.
+    /// </summary>
+    public (ReadOnlyMemory<byte> Own, string Blocks) Split(Statements statements, ReadOnlySpan<byte> text)
+    {
+        _own.ResetWrittenCount();
+        _tokens.Clear();
+        var rest = text;
+        while (true)
+        {
+            var newline = rest.IndexOf((byte)'\n');
+            var line = newline < 0 ? rest : rest[..newline];
+            if (line.Length >= MinBlockBytes && FindOrMakeBlock(statements, line) is { } block)
+            {
+                _own.Write(block.Head);
+                _own.Write(GapUtf8);
+                _own.Write(block.Tail);
+                _tokens.Append(_tokens.Length == 0 ? "b" : " b").Append(block.Id);
+            }
+            else
+            {
+                _own.Write(line);
+            }
+
+            if (newline < 0)
+            {
+                break;
+            }
+
+            _own.Write("\n"u8);
+            rest = rest[(newline + 1)..];
+        }
+
+        return (_own.WrittenMemory, _tokens.ToString());
+    }
+
+    private Block? FindOrMakeBlock(Statements statements, ReadOnlySpan<byte> line)
+    {
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(line, digest);
+        var key = BinaryPrimitives.ReadUInt128LittleEndian(digest);
+        if (_blocks.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
+        var hash = digest[..16].ToArray();
+        statements.Find.Bind(1, hash);
+        var id = statements.Find.ExecuteScalarInt64();
+        if (id is null)
+        {
+            if (_candidates.Add(key))
+            {
+                _candidateOrder.Enqueue(key);
+                if (_candidateOrder.Count > MaxCandidates)
+                {
+                    _candidates.Remove(_candidateOrder.Dequeue());
+                }
+
+                return null;
+            }
+        }
+
+        var text = Encoding.UTF8.GetString(line);
+        if (SqliteTailSearch.EdgeCuts(text, EdgeWords, MinBlockWords) is not { } cuts)
+        {
+            return null;
+        }
+
+        if (id is null)
+        {
+            // Seen before: the line becomes a block, indexed once from now on.
+            statements.Add.Bind(1, hash);
+            id = statements.Add.ExecuteInsert();
+            statements.IndexBlock.Bind(1, id!.Value);
+            statements.IndexBlock.BindUtf8(2, line);
+            statements.IndexBlock.ExecuteNonQuery();
+            _candidates.Remove(key);
+        }
+
+        if (_blocks.Count >= MaxCachedBlocks)
+        {
+            _blocks.Clear();
+        }
+
+        var block = new Block(id.Value, Encoding.UTF8.GetBytes(text[..cuts.HeadEnd]), Encoding.UTF8.GetBytes(text[cuts.TailStart..]));
+        _blocks[key] = block;
+        return block;
+    }
+
+    private sealed record Block(long Id, byte[] Head, byte[] Tail);
+
+    /// <summary>The statements on the index connection, prepared once per index transaction.</summary>
+    internal sealed class Statements(SqliteConnection index) : IDisposable
+    {
+        public RawStatement Find { get; } = new(index, "SELECT id FROM fts_blocks WHERE hash = ?1;");
+
+        public RawStatement Add { get; } = new(index, "INSERT INTO fts_blocks (hash) VALUES (?1);");
+
+        public RawStatement IndexBlock { get; } = new(index, "INSERT INTO blocks_fts (rowid, body) VALUES (?1, ?2);");
+
+        public void Dispose()
+        {
+            Find.Dispose();
+            Add.Dispose();
+            IndexBlock.Dispose();
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Text.Json;
+using RunLedger.Core.Ingest;
+using RunLedger.Core.Model;
+using static RunLedger.Sqlite.Tests.Store.SqliteFtsIndexingTests;
+using static RunLedger.Sqlite.Tests.Store.SqliteSearchIndexFileTests;
+
+namespace RunLedger.Sqlite.Tests.Store;
+
+/// <summary>
+/// A long line many runs share (here a system prompt of 100 words) is indexed once, and search
+/// gives exactly the runs whose text matches, as if every run's text were indexed whole: inside
+/// the shared line, across its edges (short and long phrases), never across the gap the runs'
+/// rows keep between its edges; after a rebuild from the bodies and after a run's text changes.
+/// </summary>
+public sealed class SqliteSharedTextTests
+{
+    /// <summary>p001 ... p100: the shared system prompt's words (two spaces apart: 598 bytes, a line long enough to be shared).</summary>
+    private static readonly string[] Prompt = [.. Enumerable.Range(1, 100).Select(i => "p" + i.ToString("000", CultureInfo.InvariantCulture))];
+
+    private static readonly string PromptText = string.Join("  ", Prompt);
+
+    [Fact]
+    public async Task SharedLine_IsIndexedOnce_AndSearchStaysExact()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = (await f.Store.Admin.GetOrCreateProjectAsync("p", default)).Id;
+        var runs = new List<Guid>();
+        foreach (var user in new[] { "first user asks", "second user asks", "third user asks" })
+        {
+            runs.Add(await WriteChatAsync(f, project, PromptText, user));
+        }
+
+        var other = await WriteChatAsync(f, project, "a short system prompt", "p001 p002 alone");
+        await WaitUntilIndexedAsync(f);
+
+        // The first run met the prompt first and holds it whole; the second made it a block,
+        // which the second and third refer to.
+        f.Scalar("SELECT count(*) FROM fts.fts_blocks").ShouldBe(1);
+        f.Scalar("SELECT count(*) FROM fts.blocks_fts WHERE blocks_fts MATCH 'p050'").ShouldBe(1);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'blocks : b1'").ShouldBe(2);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'body : p050'").ShouldBe(1);
+
+        await CheckAsync(f, project, runs, other);
+
+        // Rebuilt from the stored bodies: the same blocks and answers.
+        await f.Store.DisposeAsync();
+        DeleteIndex(f);
+        await f.ReopenAsync();
+        await WaitUntilIndexedAsync(f);
+        f.Scalar("SELECT count(*) FROM fts.fts_blocks").ShouldBe(1);
+        await CheckAsync(f, project, runs, other);
+
+        // The third run's text changes: it no longer holds the prompt.
+        await f.WriteAsync(project, [new RunWrite { Id = runs[2], Input = new RawJson(Chat("a new short prompt", "third user asks")) }]);
+        (await SearchAsync(f, project, "p050")).ShouldBe([runs[1], runs[0]]);
+        await WaitUntilIndexedAsync(f);
+        (await SearchAsync(f, project, "p050")).ShouldBe([runs[1], runs[0]]);
+        (await SearchAsync(f, project, "\"p100 third user\"")).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task GapWord_WrittenByAUser_IsFoundByTheBodies()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = (await f.Store.Admin.GetOrCreateProjectAsync("p", default)).Id;
+        await WriteChatAsync(f, project, PromptText, "one");
+        await WriteChatAsync(f, project, PromptText, "two");
+        var gap = await WriteChatAsync(f, project, "short", "left \uE000 right");
+        await WaitUntilIndexedAsync(f);
+
+        // The runs' rows hold the gap word between the prompt's edges; only the run that wrote it matches.
+        (await SearchAsync(f, project, "\uE000")).ShouldBe([gap]);
+        (await SearchAsync(f, project, "\"left \uE000 right\"")).ShouldBe([gap]);
+        (await SearchAsync(f, project, "\"p008 \uE000 p093\"")).ShouldBeEmpty();
+    }
+
+    private static async Task CheckAsync(StoreFixture f, long project, List<Guid> runs, Guid other)
+    {
+        Guid[] all = [runs[2], runs[1], runs[0]];
+
+        // Inside the prompt: a word of its middle, a phrase of its middle, its edges.
+        (await SearchAsync(f, project, "p050")).ShouldBe(all);
+        (await SearchAsync(f, project, "\"p049 p050 p051\"")).ShouldBe(all);
+        (await SearchAsync(f, project, "\"p001 p002\"")).ShouldBe([other, .. all]);
+        (await SearchAsync(f, project, "\"p008 p009\"")).ShouldBe(all);
+        (await SearchAsync(f, project, "\"p092 p093 p094\"")).ShouldBe(all);
+
+        // Across the prompt's end into each run's own message: short phrases and a long one.
+        (await SearchAsync(f, project, "\"p099 p100 second user\"")).ShouldBe([runs[1]]);
+        (await SearchAsync(f, project, "\"p100 third\"")).ShouldBe([runs[2]]);
+        (await SearchAsync(f, project, "\"p092 p093 p094 p095 p096 p097 p098 p099 p100 first\"")).ShouldBe([runs[0]]);
+        (await SearchAsync(f, project, "\"p088 p089 p090 p091 p092 p093 p094 p095 p096 p097 p098 p099 p100 third user asks\"")).ShouldBe([runs[2]]);
+        (await SearchAsync(f, project, "\"p088 p089 p090 p091 p092 p093 p094 p095 p096 p097 p098 p099 p100 fourth user asks\"")).ShouldBeEmpty();
+
+        // The whole prompt and the message after it: one phrase of 103 words.
+        (await SearchAsync(f, project, "\"" + string.Join(' ', Prompt) + " second user asks\"")).ShouldBe([runs[1]]);
+
+        // Words that stand apart in the prompt, next to each other only across the rows' gap.
+        (await SearchAsync(f, project, "\"p008 p093\"")).ShouldBeEmpty();
+        (await SearchAsync(f, project, "\"p050 p052\"")).ShouldBeEmpty();
+        (await SearchAsync(f, project, "\"p100 p001\"")).ShouldBeEmpty();
+    }
+
+    private static async Task<Guid> WriteChatAsync(StoreFixture f, long project, string system, string user)
+    {
+        var id = Guid.CreateVersion7();
+        await f.WriteAsync(project, [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = new RawJson(Chat(system, user)), Output = RawJson.FromString("ok") }]);
+        return id;
+    }
+
+    private static string Chat(string system, string user) =>
+        JsonSerializer.Serialize(new[] { new { role = "system", content = system }, new { role = "user", content = user } });
+}
