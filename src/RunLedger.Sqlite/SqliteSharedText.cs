@@ -12,11 +12,13 @@ namespace RunLedger.Sqlite;
 /// block) indexed once instead of once per run: the index layout
 /// <see cref="SqliteSearchIndex.SharedTextLayout"/>.
 /// <para>
-/// A line of at least <see cref="MinBlockBytes"/> bytes seen a second time becomes a block: its
-/// text goes once into <c>blocks_fts</c> (rowid = the block's id in <c>fts_blocks</c>), and every
-/// run holding it gets the token <c>b&lt;id&gt;</c> in the <c>blocks</c> column of its
-/// <c>runs_fts</c> row instead of the line's words. The first sighting is indexed in full, as any
-/// line: only lines that do repeat become blocks, so a word names few blocks.
+/// A line of at least <see cref="MinBlockBytes"/> bytes seen <see cref="MinSightings"/> times
+/// becomes a block: its text goes once into <c>blocks_fts</c> (rowid = the block's id in
+/// <c>fts_blocks</c>), and every run holding it from then on gets the token <c>b&lt;id&gt;</c> in
+/// the <c>blocks</c> column of its <c>runs_fts</c> row instead of the line's words. Earlier
+/// sightings are indexed in full, as any line. Only lines that many runs share become blocks, so
+/// a word names few blocks: a search asks for the runs of every block holding it (one FTS5 term
+/// each), and lines repeated only a few times (a retried call's input) would make that list long.
 /// </para>
 /// <para>
 /// In its own row the run keeps the block's first and last <see cref="EdgeWords"/> words with the
@@ -54,13 +56,20 @@ internal sealed class SqliteSharedText
 
     private static ReadOnlySpan<byte> GapUtf8 => " \uE000 "u8;
 
-    /// <summary>Hashes of long lines seen once, oldest first; bounded, as most long lines never repeat.</summary>
-    private const int MaxCandidates = 16_384;
+    /// <summary>
+    /// Sightings that make a long line a block. On the benchmark workload a threshold of 2 made
+    /// 2,977 blocks of 100,000 runs (most of them a retried call's input, seen twice) and a common
+    /// word named 700 of them: one-word searches went from 6 to 90 ms.
+    /// </summary>
+    internal const int MinSightings = 8;
+
+    /// <summary>Long lines counted but not yet blocks, oldest first; bounded, as most long lines never repeat.</summary>
+    private const int MaxCandidates = 32_768;
 
     /// <summary>Blocks whose edges are kept in memory; the set is cleared when full.</summary>
     private const int MaxCachedBlocks = 4_096;
 
-    private readonly HashSet<UInt128> _candidates = [];
+    private readonly Dictionary<UInt128, int> _candidates = [];
     private readonly Queue<UInt128> _candidateOrder = new();
     private readonly Dictionary<UInt128, Block> _blocks = [];
     private readonly ArrayBufferWriter<byte> _own = new(4096);
@@ -127,14 +136,19 @@ internal sealed class SqliteSharedText
         var id = statements.Find.ExecuteScalarInt64();
         if (id is null)
         {
-            if (_candidates.Add(key))
+            var seen = _candidates.GetValueOrDefault(key) + 1;
+            if (seen == 1)
             {
                 _candidateOrder.Enqueue(key);
                 if (_candidateOrder.Count > MaxCandidates)
                 {
                     _candidates.Remove(_candidateOrder.Dequeue());
                 }
+            }
 
+            _candidates[key] = seen;
+            if (seen < MinSightings)
+            {
                 return null;
             }
         }
@@ -142,12 +156,14 @@ internal sealed class SqliteSharedText
         var text = Encoding.UTF8.GetString(line);
         if (SqliteTailSearch.EdgeCuts(text, EdgeWords, MinBlockWords) is not { } cuts)
         {
+            // Too few words to save any (one long token): never counted up to a block again.
+            _candidates[key] = int.MinValue;
             return null;
         }
 
         if (id is null)
         {
-            // Seen before: the line becomes a block, indexed once from now on.
+            // Seen often enough: the line becomes a block, indexed once from now on.
             statements.Add.Bind(1, hash);
             id = statements.Add.ExecuteInsert();
             statements.IndexBlock.Bind(1, id!.Value);

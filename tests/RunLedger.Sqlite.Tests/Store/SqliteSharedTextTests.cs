@@ -20,13 +20,16 @@ public sealed class SqliteSharedTextTests
 
     private static readonly string PromptText = string.Join("  ", Prompt);
 
+    /// <summary>Ten runs' user messages: the prompt becomes a block at the eighth.</summary>
+    private static readonly string[] Users = [.. Enumerable.Range(1, 10).Select(i => "user " + i.ToString(CultureInfo.InvariantCulture) + " asks")];
+
     [Fact]
     public async Task SharedLine_IsIndexedOnce_AndSearchStaysExact()
     {
         await using var f = await StoreFixture.OpenAsync();
         var project = (await f.Store.Admin.GetOrCreateProjectAsync("p", default)).Id;
         var runs = new List<Guid>();
-        foreach (var user in new[] { "first user asks", "second user asks", "third user asks" })
+        foreach (var user in Users)
         {
             runs.Add(await WriteChatAsync(f, project, PromptText, user));
         }
@@ -34,12 +37,12 @@ public sealed class SqliteSharedTextTests
         var other = await WriteChatAsync(f, project, "a short system prompt", "p001 p002 alone");
         await WaitUntilIndexedAsync(f);
 
-        // The first run met the prompt first and holds it whole; the second made it a block,
-        // which the second and third refer to.
+        // The first runs met the prompt before it was shared enough and hold it whole; the
+        // eighth made it a block, which the last three refer to.
         f.Scalar("SELECT count(*) FROM fts.fts_blocks").ShouldBe(1);
         f.Scalar("SELECT count(*) FROM fts.blocks_fts WHERE blocks_fts MATCH 'p050'").ShouldBe(1);
-        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'blocks : b1'").ShouldBe(2);
-        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'body : p050'").ShouldBe(1);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'blocks : b1'").ShouldBe(Users.Length - SqliteSharedText.MinSightings + 1);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'body : p050'").ShouldBe(SqliteSharedText.MinSightings - 1);
 
         await CheckAsync(f, project, runs, other);
 
@@ -51,12 +54,13 @@ public sealed class SqliteSharedTextTests
         f.Scalar("SELECT count(*) FROM fts.fts_blocks").ShouldBe(1);
         await CheckAsync(f, project, runs, other);
 
-        // The third run's text changes: it no longer holds the prompt.
-        await f.WriteAsync(project, [new RunWrite { Id = runs[2], Input = new RawJson(Chat("a new short prompt", "third user asks")) }]);
-        (await SearchAsync(f, project, "p050")).ShouldBe([runs[1], runs[0]]);
+        // The last run's text changes: it no longer holds the prompt.
+        await f.WriteAsync(project, [new RunWrite { Id = runs[^1], Input = new RawJson(Chat("a new short prompt", Users[^1])) }]);
+        Guid[] rest = [.. Enumerable.Reverse(runs).Skip(1)];
+        (await SearchAsync(f, project, "p050")).ShouldBe(rest);
         await WaitUntilIndexedAsync(f);
-        (await SearchAsync(f, project, "p050")).ShouldBe([runs[1], runs[0]]);
-        (await SearchAsync(f, project, "\"p100 third user\"")).ShouldBeEmpty();
+        (await SearchAsync(f, project, "p050")).ShouldBe(rest);
+        (await SearchAsync(f, project, "\"p100 user 10\"")).ShouldBeEmpty();
     }
 
     [Fact]
@@ -64,10 +68,15 @@ public sealed class SqliteSharedTextTests
     {
         await using var f = await StoreFixture.OpenAsync();
         var project = (await f.Store.Admin.GetOrCreateProjectAsync("p", default)).Id;
-        await WriteChatAsync(f, project, PromptText, "one");
-        await WriteChatAsync(f, project, PromptText, "two");
+        foreach (var user in Users)
+        {
+            await WriteChatAsync(f, project, PromptText, user);
+        }
+
+        f.Scalar("SELECT count(*) FROM fts.fts_blocks").ShouldBe(0);
         var gap = await WriteChatAsync(f, project, "short", "left \uE000 right");
         await WaitUntilIndexedAsync(f);
+        f.Scalar("SELECT count(*) FROM fts.fts_blocks").ShouldBe(1);
 
         // The runs' rows hold the gap word between the prompt's edges; only the run that wrote it matches.
         (await SearchAsync(f, project, "\uE000")).ShouldBe([gap]);
@@ -77,7 +86,7 @@ public sealed class SqliteSharedTextTests
 
     private static async Task CheckAsync(StoreFixture f, long project, List<Guid> runs, Guid other)
     {
-        Guid[] all = [runs[2], runs[1], runs[0]];
+        Guid[] all = [.. Enumerable.Reverse(runs)];
 
         // Inside the prompt: a word of its middle, a phrase of its middle, its edges.
         (await SearchAsync(f, project, "p050")).ShouldBe(all);
@@ -87,14 +96,18 @@ public sealed class SqliteSharedTextTests
         (await SearchAsync(f, project, "\"p092 p093 p094\"")).ShouldBe(all);
 
         // Across the prompt's end into each run's own message: short phrases and a long one.
-        (await SearchAsync(f, project, "\"p099 p100 second user\"")).ShouldBe([runs[1]]);
-        (await SearchAsync(f, project, "\"p100 third\"")).ShouldBe([runs[2]]);
-        (await SearchAsync(f, project, "\"p092 p093 p094 p095 p096 p097 p098 p099 p100 first\"")).ShouldBe([runs[0]]);
-        (await SearchAsync(f, project, "\"p088 p089 p090 p091 p092 p093 p094 p095 p096 p097 p098 p099 p100 third user asks\"")).ShouldBe([runs[2]]);
-        (await SearchAsync(f, project, "\"p088 p089 p090 p091 p092 p093 p094 p095 p096 p097 p098 p099 p100 fourth user asks\"")).ShouldBeEmpty();
+        // (Run i's message is "user i asks"; runs 1-7 hold the prompt whole, 8-10 through the block.)
+        foreach (var i in new[] { 1, 9 })
+        {
+            (await SearchAsync(f, project, $"\"p099 p100 user {i}\"")).ShouldBe([runs[i - 1]]);
+            (await SearchAsync(f, project, $"\"p092 p093 p094 p095 p096 p097 p098 p099 p100 user {i}\"")).ShouldBe([runs[i - 1]]);
+            (await SearchAsync(f, project, $"\"p088 p089 p090 p091 p092 p093 p094 p095 p096 p097 p098 p099 p100 user {i} asks\"")).ShouldBe([runs[i - 1]]);
 
-        // The whole prompt and the message after it: one phrase of 103 words.
-        (await SearchAsync(f, project, "\"" + string.Join(' ', Prompt) + " second user asks\"")).ShouldBe([runs[1]]);
+            // The whole prompt and the message after it: one phrase of 103 words.
+            (await SearchAsync(f, project, "\"" + string.Join(' ', Prompt) + $" user {i} asks\"")).ShouldBe([runs[i - 1]]);
+        }
+
+        (await SearchAsync(f, project, "\"p088 p089 p090 p091 p092 p093 p094 p095 p096 p097 p098 p099 p100 user 11 asks\"")).ShouldBeEmpty();
 
         // Words that stand apart in the prompt, next to each other only across the rows' gap.
         (await SearchAsync(f, project, "\"p008 p093\"")).ShouldBeEmpty();
