@@ -74,7 +74,12 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
 
     internal SqliteStoreOptions Options => _options;
 
-    /// <summary>True when the full-text index readers attach keeps word positions (phrases are FTS5 phrase queries).</summary>
+    /// <summary>
+    /// True when searches are compiled for a full-text index with word positions (phrases are FTS5
+    /// phrase queries): the layout of the index file when the store opened. Another process may
+    /// rebuild the file in the other layout since; searches then check it and read bodies instead
+    /// (<see cref="SqliteSearchIndex.MarkSql"/>).
+    /// </summary>
     internal bool FullTextPositions => _searchIndex.Layout == SqliteSearchIndex.PositionsLayout;
 
     internal PayloadOptions PayloadOptions { get; }
@@ -147,7 +152,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
         var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            return await SqliteSearchIndex.CountUnindexedAsync(connection, cancellationToken).ConfigureAwait(false);
+            return await SqliteSearchIndex.CountUnindexedAsync(connection, FullTextPositions, cancellationToken).ConfigureAwait(false);
         }
     }
 

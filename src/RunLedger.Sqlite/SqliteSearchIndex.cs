@@ -726,28 +726,61 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs not in the full-text index yet, or changed since (search reads them from their
-    /// bodies): normally the last commit or two; a lag that keeps growing means indexing fails.
-    /// On a reader connection (the index attached as <c>fts</c>).
+    /// Runs not in the full-text index yet, or changed since, or all of them while the attached
+    /// file's layout cannot answer searches compiled for <paramref name="positions"/> (search reads
+    /// them from their bodies): normally the last commit or two; a lag that keeps growing means
+    /// indexing fails. On a reader connection (the index attached as <c>fts</c>).
     /// </summary>
-    public static async Task<long> CountUnindexedAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    public static async Task<long> CountUnindexedAsync(SqliteConnection connection, bool positions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT count(*) FROM runs WHERE seq > {MarkSql} OR seq IN (SELECT seq FROM fts_pending);";
+        command.CommandText = $"SELECT count(*) FROM runs WHERE seq > {MarkSql(positions)} OR seq IN (SELECT seq FROM fts_pending);";
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <summary>
-    /// SQL for a reader connection: the mark of the attached index, or 0 when the index does not
-    /// belong to the ledger as it is now (cleared, restored): then no entry of it is trusted.
+    /// SQL for a reader connection: true when the attached file's <c>runs_fts</c> keeps word
+    /// positions, read from its declaration in the file's schema (a table without them is declared
+    /// with <c>detail=none</c>; with them, with FTS5's default, so no <c>detail</c> option). Not
+    /// from the file's <c>user_version</c>: the table-valued <c>fts.pragma_user_version</c> reads
+    /// the main database's. One look at a few rows of the file's first page, once per statement.
     /// </summary>
-    public const string MarkSql =
-        "(SELECT CASE WHEN x.token = o.token THEN x.indexed_seq ELSE 0 END FROM fts.fts_progress x, fts_owner o WHERE x.id = 1 AND o.id = 1)";
+    private const string FileKeepsPositionsSql = "(SELECT sql NOT LIKE '%detail=%' FROM fts.sqlite_master WHERE name = 'runs_fts')";
 
-    /// <summary>SQL for a reader connection: true when the attached index belongs to the ledger as it is now.</summary>
-    public const string ValidSql =
-        "(SELECT x.token = o.token FROM fts.fts_progress x, fts_owner o WHERE x.id = 1 AND o.id = 1)";
+    /// <summary>
+    /// When the attached index may be trusted, over <c>x</c> (its <c>fts_progress</c>) and
+    /// <c>o</c> (the ledger's <c>fts_owner</c>): it belongs to the ledger as it is now, and, for
+    /// searches compiled for word positions, its layout keeps them. Another process configured
+    /// without positions rebuilds the file without them at its start while this one runs; a
+    /// search compiled without positions asks only for words, which either layout answers.
+    /// </summary>
+    private static string TrustedSql(bool positions) => positions ? $"x.token = o.token AND {FileKeepsPositionsSql}" : "x.token = o.token";
+
+    private static readonly string MarkWithPositions = Mark(positions: true);
+    private static readonly string MarkWithoutPositions = Mark(positions: false);
+    private static readonly string ValidWithPositions = Valid(positions: true);
+    private static readonly string ValidWithoutPositions = Valid(positions: false);
+
+    /// <summary>
+    /// SQL for a reader connection: the mark of the attached index, or 0 when it is not trusted
+    /// (see <see cref="TrustedSql"/>): it does not belong to the ledger as it is now (cleared,
+    /// restored), or it lacks the word positions searches compiled for <paramref name="positions"/>
+    /// need. Then no entry of it is used and every run is matched by its bodies.
+    /// </summary>
+    public static string MarkSql(bool positions) => positions ? MarkWithPositions : MarkWithoutPositions;
+
+    /// <summary>
+    /// SQL for a reader connection: true when the attached index is trusted by searches compiled
+    /// for <paramref name="positions"/> (see <see cref="MarkSql"/>).
+    /// </summary>
+    public static string ValidSql(bool positions) => positions ? ValidWithPositions : ValidWithoutPositions;
+
+    private static string Mark(bool positions) =>
+        $"(SELECT CASE WHEN {TrustedSql(positions)} THEN x.indexed_seq ELSE 0 END FROM fts.fts_progress x, fts_owner o WHERE x.id = 1 AND o.id = 1)";
+
+    private static string Valid(bool positions) =>
+        $"(SELECT {TrustedSql(positions)} FROM fts.fts_progress x, fts_owner o WHERE x.id = 1 AND o.id = 1)";
 
     /// <summary>
     /// Attaches the index file as <c>fts</c> to a reader connection (pooled connections keep it).

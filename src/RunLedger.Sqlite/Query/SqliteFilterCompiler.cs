@@ -29,7 +29,8 @@ internal static class SqliteFilterCompiler
     /// <summary>
     /// Compiles a run filter. <paramref name="fullTextPositions"/> is the layout of the full-text
     /// index the readers attach (<see cref="SqliteStoreOptions.FullTextPositions"/>): a phrase of
-    /// several words is an FTS5 phrase query only when the index keeps word positions.
+    /// several words is an FTS5 phrase query only when the index keeps word positions. A statement
+    /// checks that the file still has that layout and reads bodies when it does not.
     /// </summary>
     public static SqlFragment CompileRuns(FilterNode node, DateTimeOffset now, bool fullTextPositions = true) => Compile(node, FilterTarget.Runs, now, fullTextPositions);
 
@@ -150,7 +151,8 @@ internal static class SqliteFilterCompiler
         /// <summary>
         /// Free text on runs: its words (as the index's tokenizer makes them) in a row. The index (a
         /// file of its own, attached as fts) answers for the runs it covers, unless their text
-        /// changed since (fts_pending) or it is not this ledger's index (then its mark counts as 0).
+        /// changed since (fts_pending) or it is not this ledger's index, or it lacks the word
+        /// positions this search was compiled for (then its mark counts as 0 and FTS5 is not asked).
         /// Runs above its mark and changed runs are matched by their bodies with the same word rules
         /// (see <see cref="SqliteSearchIndex"/>).
         /// <para>
@@ -179,9 +181,14 @@ internal static class SqliteFilterCompiler
                 "(SELECT encoding FROM payloads WHERE id = r.input_payload), (SELECT data FROM payloads WHERE id = r.input_payload), " +
                 "(SELECT encoding FROM payloads WHERE id = r.output_payload), (SELECT data FROM payloads WHERE id = r.output_payload), r.error_message)";
             var byIndex = fullTextPositions || words.Count == 1;
-            var indexed = $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {Add(byIndex ? ToFtsPhrase(phrase) : ToFtsWords(words))} AND {SqliteSearchIndex.ValidSql}) AND " +
-                "r.seq NOT IN (SELECT seq FROM fts_pending))";
-            var tail = $"(r.seq > {SqliteSearchIndex.MarkSql} OR r.seq IN (SELECT seq FROM fts_pending))";
+
+            // FTS5 is handed the query only when the index is trusted (ValidSql), else the empty
+            // phrase, which matches nothing: the file may have been rebuilt without positions by a
+            // process configured so, and a phrase query on it is an FTS5 error even when a false
+            // condition stands beside it in the WHERE (its mark then counts as 0: the tail is every run).
+            var query = $"CASE WHEN {SqliteSearchIndex.ValidSql(fullTextPositions)} THEN {Add(byIndex ? ToFtsPhrase(phrase) : ToFtsWords(words))} ELSE '\"\"' END";
+            var indexed = $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {query}) AND r.seq NOT IN (SELECT seq FROM fts_pending))";
+            var tail = $"(r.seq > {SqliteSearchIndex.MarkSql(fullTextPositions)} OR r.seq IN (SELECT seq FROM fts_pending))";
             return byIndex
                 ? $"({indexed} OR ({tail} AND {bodies}))"
                 : $"(({indexed} OR {tail}) AND {bodies})";
