@@ -74,7 +74,11 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
 
     internal SqliteStoreOptions Options => _options;
 
-    /// <summary>The layout of the full-text index readers attach (run filters are compiled for it).</summary>
+    /// <summary>
+    /// The layout searches are compiled for: the layout of the full-text index file when the store
+    /// opened. Another process may rebuild the file in another layout since; searches then check it
+    /// and read bodies instead (<see cref="SqliteSearchIndex.MarkSql"/>).
+    /// </summary>
     internal int FullTextLayout => _searchIndex.Layout;
 
     internal PayloadOptions PayloadOptions { get; }
@@ -147,7 +151,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
         var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            return await SqliteSearchIndex.CountUnindexedAsync(connection, cancellationToken).ConfigureAwait(false);
+            return await SqliteSearchIndex.CountUnindexedAsync(connection, FullTextLayout, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -268,6 +268,9 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             version = Scalar(index, transaction, "PRAGMA user_version;");
             if (Serves(version, layout))
             {
+                // A file of an earlier version lacks the (empty) block tables.
+                Execute(index, transaction, BlockTablesSql("main"));
+                transaction.Commit();
                 return (0, (int)version);
             }
 
@@ -295,10 +298,17 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         // FTS5 merges segments once 8 (default 4) of the same level exist: with the indexer writing
         // large chunks this cut indexing CPU by 20-35 % and left the index no larger.
         $"INSERT INTO {schema}.runs_fts (runs_fts, rank) VALUES ('automerge', 8); " +
-        (layout != SharedTextLayout ? "" :
-            // Shared lines (SqliteSharedText): each once, by the hash of its UTF-8 bytes (first 16 of SHA-256).
-            $"CREATE TABLE {schema}.fts_blocks (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE); " +
-            $"CREATE VIRTUAL TABLE {schema}.blocks_fts USING fts5(body, content='', tokenize='unicode61 remove_diacritics 2'); ");
+        BlockTablesSql(schema);
+
+    /// <summary>
+    /// Shared lines (<see cref="SqliteSharedText"/>): each once, by the hash of its UTF-8 bytes (the
+    /// first 16 of SHA-256). In every layout, empty but in layout 3: a search compiled for layout 3
+    /// names <c>blocks_fts</c>, and must compile (and then read bodies) when another process has
+    /// rebuilt the file in another layout.
+    /// </summary>
+    private static string BlockTablesSql(string schema) =>
+        $"CREATE TABLE IF NOT EXISTS {schema}.fts_blocks (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE); " +
+        $"CREATE VIRTUAL TABLE IF NOT EXISTS {schema}.blocks_fts USING fts5(body, content='', tokenize='unicode61 remove_diacritics 2'); ";
 
     /// <summary>
     /// At start-up, before this process writes: an index whose mark names a run the ledger does not
@@ -813,28 +823,66 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs not in the full-text index yet, or changed since (search reads them from their
-    /// bodies): normally the last commit or two; a lag that keeps growing means indexing fails.
-    /// On a reader connection (the index attached as <c>fts</c>).
+    /// Runs not in the full-text index yet, or changed since, or all of them while the attached
+    /// file's layout is not <paramref name="layout"/>, the one searches are compiled for (search
+    /// reads them from their bodies): normally the last commit or two; a lag that keeps growing
+    /// means indexing fails. On a reader connection (the index attached as <c>fts</c>).
     /// </summary>
-    public static async Task<long> CountUnindexedAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    public static async Task<long> CountUnindexedAsync(SqliteConnection connection, int layout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT count(*) FROM runs WHERE seq > {MarkSql} OR seq IN (SELECT seq FROM fts_pending);";
+        command.CommandText = $"SELECT count(*) FROM runs WHERE seq > {MarkSql(layout)} OR seq IN (SELECT seq FROM fts_pending);";
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <summary>
-    /// SQL for a reader connection: the mark of the attached index, or 0 when the index does not
-    /// belong to the ledger as it is now (cleared, restored): then no entry of it is trusted.
+    /// SQL for a reader connection: true when the attached file's <c>runs_fts</c> has
+    /// <paramref name="layout"/>, read from its declaration in the file's schema: without positions
+    /// it is declared with <c>detail=none</c>, with shared lines with a <c>blocks</c> column, and
+    /// layout 1 with neither. Not from the file's <c>user_version</c>: the table-valued
+    /// <c>fts.pragma_user_version</c> reads the main database's. One look at a few rows of the
+    /// file's first page, once per statement.
     /// </summary>
-    public const string MarkSql =
-        "(SELECT CASE WHEN x.token = o.token THEN x.indexed_seq ELSE 0 END FROM fts.fts_progress x, fts_owner o WHERE x.id = 1 AND o.id = 1)";
+    private static string FileHasLayoutSql(int layout) => layout switch
+    {
+        NoPositionsLayout => "(SELECT sql LIKE '%detail=none%' FROM fts.sqlite_master WHERE name = 'runs_fts')",
+        SharedTextLayout => "(SELECT sql LIKE '%(body, blocks,%' FROM fts.sqlite_master WHERE name = 'runs_fts')",
+        _ => "(SELECT sql NOT LIKE '%detail=%' AND sql NOT LIKE '%(body, blocks,%' FROM fts.sqlite_master WHERE name = 'runs_fts')",
+    };
 
-    /// <summary>SQL for a reader connection: true when the attached index belongs to the ledger as it is now.</summary>
-    public const string ValidSql =
-        "(SELECT x.token = o.token FROM fts.fts_progress x, fts_owner o WHERE x.id = 1 AND o.id = 1)";
+    /// <summary>
+    /// When the attached index may be trusted, over <c>x</c> (its <c>fts_progress</c>) and
+    /// <c>o</c> (the ledger's <c>fts_owner</c>): it belongs to the ledger as it is now, and it has
+    /// the layout searches were compiled for. Another process configured otherwise rebuilds the
+    /// file in its own layout at its start while this one runs, and no layout answers another's
+    /// searches exactly (a phrase query is an error without positions; shared lines are not in the
+    /// runs' rows).
+    /// </summary>
+    private static string TrustedSql(int layout) => $"x.token = o.token AND {FileHasLayoutSql(layout)}";
+
+    private static readonly string[] Marks = [.. Enumerable.Range(0, SharedTextLayout + 1).Select(Mark)];
+    private static readonly string[] Valids = [.. Enumerable.Range(0, SharedTextLayout + 1).Select(Valid)];
+
+    /// <summary>
+    /// SQL for a reader connection: the mark of the attached index, or 0 when it is not trusted
+    /// (see <see cref="TrustedSql"/>): it does not belong to the ledger as it is now (cleared,
+    /// restored), or it does not have the layout searches were compiled for. Then no entry of it is
+    /// used and every run is matched by its bodies.
+    /// </summary>
+    public static string MarkSql(int layout) => Marks[layout];
+
+    /// <summary>
+    /// SQL for a reader connection: true when the attached index is trusted by searches compiled
+    /// for <paramref name="layout"/> (see <see cref="MarkSql"/>).
+    /// </summary>
+    public static string ValidSql(int layout) => Valids[layout];
+
+    private static string Mark(int layout) =>
+        $"(SELECT CASE WHEN {TrustedSql(layout)} THEN x.indexed_seq ELSE 0 END FROM fts.fts_progress x, fts_owner o WHERE x.id = 1 AND o.id = 1)";
+
+    private static string Valid(int layout) =>
+        $"(SELECT {TrustedSql(layout)} FROM fts.fts_progress x, fts_owner o WHERE x.id = 1 AND o.id = 1)";
 
     /// <summary>
     /// Attaches the index file as <c>fts</c> to a reader connection (pooled connections keep it).

@@ -30,7 +30,8 @@ internal static class SqliteFilterCompiler
     /// Compiles a run filter. <paramref name="fullTextLayout"/> is the layout of the full-text
     /// index the readers attach (<see cref="SqliteSearchIndex.Layout"/>): a phrase of several words
     /// is an FTS5 phrase query only when the index keeps word positions, and with shared lines
-    /// (<see cref="SqliteSearchIndex.SharedTextLayout"/>) the blocks are asked too.
+    /// (<see cref="SqliteSearchIndex.SharedTextLayout"/>) the blocks are asked too. A statement
+    /// checks that the file still has that layout and reads bodies when it does not.
     /// </summary>
     public static SqlFragment CompileRuns(FilterNode node, DateTimeOffset now, int fullTextLayout = SqliteSearchIndex.SharedTextLayout) => Compile(node, FilterTarget.Runs, now, fullTextLayout);
 
@@ -151,7 +152,8 @@ internal static class SqliteFilterCompiler
         /// <summary>
         /// Free text on runs: its words (as the index's tokenizer makes them) in a row. The index (a
         /// file of its own, attached as fts) answers for the runs it covers, unless their text
-        /// changed since (fts_pending) or it is not this ledger's index (then its mark counts as 0).
+        /// changed since (fts_pending) or it is not this ledger's index, or it lacks the word
+        /// positions this search was compiled for (then its mark counts as 0 and FTS5 is not asked).
         /// Runs above its mark and changed runs are matched by their bodies with the same word rules
         /// (see <see cref="SqliteSearchIndex"/>).
         /// <para>
@@ -179,7 +181,7 @@ internal static class SqliteFilterCompiler
             var bodies = $"{SqliteTailSearch.FunctionName}({Add(phrase)}, " +
                 "(SELECT encoding FROM payloads WHERE id = r.input_payload), (SELECT data FROM payloads WHERE id = r.input_payload), " +
                 "(SELECT encoding FROM payloads WHERE id = r.output_payload), (SELECT data FROM payloads WHERE id = r.output_payload), r.error_message)";
-            var tail = $"(r.seq > {SqliteSearchIndex.MarkSql} OR r.seq IN (SELECT seq FROM fts_pending))";
+            var tail = $"(r.seq > {SqliteSearchIndex.MarkSql(fullTextLayout)} OR r.seq IN (SELECT seq FROM fts_pending))";
             if (fullTextLayout == SqliteSearchIndex.SharedTextLayout)
             {
                 return SharedText(words, phrase, bodies, tail);
@@ -192,9 +194,17 @@ internal static class SqliteFilterCompiler
                 : $"(({indexed} OR {tail}) AND {bodies})";
         }
 
-        /// <summary>Runs the index covers (and has not been told changed) whose row matches the FTS5 query in <paramref name="match"/>.</summary>
-        private static string Indexed(string match) =>
-            $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {match} AND {SqliteSearchIndex.ValidSql}) AND " +
+        /// <summary>
+        /// Runs the index covers (and has not been told changed) whose row matches the FTS5 query in
+        /// <paramref name="match"/>. FTS5 is handed the query only when the index is trusted
+        /// (<see cref="SqliteSearchIndex.ValidSql"/>), else the empty phrase, which matches nothing:
+        /// the file may have been rebuilt in another layout by a process configured so, and a query
+        /// it cannot answer (a phrase without positions, a column it lacks) is an FTS5 error even
+        /// when a false condition stands beside it in the WHERE; its mark then counts as 0, so the
+        /// tail is every run.
+        /// </summary>
+        private string Indexed(string match) =>
+            $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH CASE WHEN {SqliteSearchIndex.ValidSql(fullTextLayout)} THEN {match} ELSE '\"\"' END) AND " +
             "r.seq NOT IN (SELECT seq FROM fts_pending))";
 
         /// <summary>

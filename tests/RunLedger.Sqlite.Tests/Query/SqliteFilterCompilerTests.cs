@@ -201,6 +201,47 @@ public sealed class SqliteFilterCompilerTests
         plan.Skip(1).ShouldAllBe(line => line == "USE TEMP B-TREE FOR LAST TERM OF ORDER BY" || line == "USE TEMP B-TREE FOR RIGHT PART OF ORDER BY");
     }
 
+    [Theory]
+    [InlineData(SqliteSearchIndex.SharedTextLayout, "\"refund policy\"")]
+    [InlineData(SqliteSearchIndex.SharedTextLayout, "refund status:failed")]
+    [InlineData(SqliteSearchIndex.PositionsLayout, "\"refund policy\"")]
+    [InlineData(SqliteSearchIndex.NoPositionsLayout, "\"refund policy\"")]
+    [InlineData(SqliteSearchIndex.NoPositionsLayout, "refund")]
+    public async Task Phrase_Plan_ReadsNoTableInFull_AndChecksTheIndexLayoutOncePerStatement(int layout, string filter)
+    {
+        await using var f = await Store.StoreFixture.OpenAsync(options: new SqliteStoreOptions { FullTextPositions = layout != SqliteSearchIndex.NoPositionsLayout });
+        var fragment = SqliteFilterCompiler.CompileRuns(FilterParser.Parse(filter, FilterTarget.Runs)!, Now, layout);
+        await using var connection = await f.Store.OpenReaderAsync(default);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"EXPLAIN QUERY PLAN SELECT r.seq FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = 1 AND ({fragment.Sql}) ORDER BY r.started_at DESC, r.id DESC LIMIT 51;";
+        foreach (var (name, value) in fragment.Parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var plan = new Dictionary<long, (long Parent, string Detail)>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan[reader.GetInt64(0)] = (reader.GetInt64(1), reader.GetString(3));
+            }
+        }
+
+        // Runs in time order through an index; the index file is asked once (a list subquery),
+        // never run by run (with shared lines, its blocks too); nothing else is read in full but
+        // the few rows of the index file's schema, where a search checks that the file still has
+        // the layout it was compiled for (another process may have rebuilt it in another), once
+        // per statement, not per run.
+        var details = plan.Values.Select(p => p.Detail).ToList();
+        details[0].ShouldStartWith("SEARCH r USING INDEX ix_runs_");
+        details.Where(d => d.StartsWith("SCAN ", StringComparison.Ordinal))
+            .ShouldAllBe(d => d.StartsWith("SCAN fts.runs_fts VIRTUAL TABLE", StringComparison.Ordinal) || d.StartsWith("SCAN fts.blocks_fts VIRTUAL TABLE", StringComparison.Ordinal) || d == "SCAN fts.sqlite_master");
+        var schemaScans = plan.Values.Where(p => p.Detail == "SCAN fts.sqlite_master").ToList();
+        schemaScans.Count.ShouldBe(2);
+        schemaScans.ShouldAllBe(p => plan[p.Parent].Detail.StartsWith("SCALAR SUBQUERY", StringComparison.Ordinal));
+    }
+
     private static long Micros(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 
     private static SqlFragment Compile(string filter, FilterTarget target)

@@ -156,6 +156,61 @@ public sealed class SqliteFullTextLayoutTests
         await CheckAsync(f, project, names);
     }
 
+    /// <summary>
+    /// Two server processes on one ledger configured with different values: the second empties the
+    /// index file at its start and rebuilds it in its own layout while the first keeps running with
+    /// searches compiled for the other one. The first's searches stay exact and never hand FTS5 a
+    /// query the file's layout cannot answer: a process trusts no file of another layout than the
+    /// one its searches were compiled for (it reads bodies); a phrase query is an error without
+    /// positions, and an index with shared lines does not hold them in the runs' rows.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task SecondProcess_WithTheOtherLayout_RebuildsTheFile_AndTheFirstStillSearchesExactly(bool firstPositions)
+    {
+        (string Filter, string Expected)[] checks =
+        [
+            .. Checks,
+            ("\"refund receipt\"", ""), // both words in one run, not in a row
+            ("\"4o gpt\"", ""),
+            ("\"refund policy today\"", "adjacent"),
+        ];
+        var first = new SqliteStoreOptions { FullTextPositions = firstPositions };
+        var other = new SqliteStoreOptions { FullTextPositions = !firstPositions };
+        await using var f = await StoreFixture.OpenAsync(options: first);
+        var (project, names) = await SqlitePhraseSearchTests.WriteRunsAsync(f);
+        await WaitUntilIndexedAsync(f);
+        await CheckAsync(f.Store, project, names, checks);
+
+        await using var second = new SqliteLedgerStore(f.DatabasePath, other, new PayloadOptions(), TimeProvider.System);
+        await second.InitializeAsync(default);
+        f.Scalar("PRAGMA fts.user_version").ShouldBe(SqliteSearchIndex.LayoutFor(other));
+        f.Scalar("SELECT count(*) FROM fts.sqlite_master WHERE name = 'runs_fts' AND sql LIKE '%detail=none%'").ShouldBe(firstPositions ? 1 : 0);
+
+        // Right after the second start (the new file empty or partly rebuilt) and once it is rebuilt.
+        await CheckAsync(f.Store, project, names, checks);
+        await CheckAsync(second, project, names, checks);
+        await WaitUntilIndexedAsync(f);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'refund'").ShouldBe(3);
+        await CheckAsync(f.Store, project, names, checks);
+        await CheckAsync(second, project, names, checks);
+
+        // The first process reports what its searches read from bodies: every run (it cannot use a
+        // file of another layout) until it restarts.
+        (await f.Store.CountUnindexedRunsAsync(default)).ShouldBe(names.Count);
+        (await second.CountUnindexedRunsAsync(default)).ShouldBe(0);
+    }
+
+    private static async Task CheckAsync(SqliteLedgerStore store, long project, Dictionary<Guid, string> names, (string Filter, string Expected)[] checks)
+    {
+        foreach (var (filter, expected) in checks)
+        {
+            var page = await store.Reader.QueryRunsAsync(project, new RunQuery(FilterParser.Parse(filter, FilterTarget.Runs), 100, null), default);
+            string.Join(',', page.Items.Select(r => names[r.Id])).ShouldBe(expected, filter);
+        }
+    }
+
     private static async Task CheckAsync(StoreFixture f, long project, Dictionary<Guid, string> names)
     {
         foreach (var (filter, expected) in Checks)

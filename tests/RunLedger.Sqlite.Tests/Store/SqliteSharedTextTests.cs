@@ -117,8 +117,10 @@ public sealed class SqliteSharedTextTests
 
     private static async Task<Guid> WriteChatAsync(StoreFixture f, long project, string system, string user)
     {
+        // A second apart, so newest first is the reverse of the order written.
         var id = Guid.CreateVersion7();
-        await f.WriteAsync(project, [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = StoreFixture.Day, Input = new RawJson(Chat(system, user)), Output = RawJson.FromString("ok") }]);
+        var startedAt = StoreFixture.Day.AddSeconds(f.Scalar("SELECT count(*) FROM runs"));
+        await f.WriteAsync(project, [new RunWrite { Id = id, Kind = RunKind.Llm, StartedAt = startedAt, Input = new RawJson(Chat(system, user)), Output = RawJson.FromString("ok") }]);
         return id;
     }
 
