@@ -570,6 +570,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         using (var transaction = index.BeginTransaction(deferred: false))
         {
             var (token, mark, _) = ReadProgress(index, transaction);
+            _shared.ForgetBlocks();
 
             // One snapshot of the ledger for the whole chunk, taken after the index is locked.
             using var read = ledger.BeginTransaction(deferred: true);

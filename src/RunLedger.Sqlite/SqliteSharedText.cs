@@ -84,6 +84,14 @@ internal sealed class SqliteSharedText
     }
 
     /// <summary>
+    /// Forgets the blocks it knows, at the start of each index transaction: another process on the
+    /// same ledger may have emptied the index (after a clear or restore) between two of this one's
+    /// transactions, and a block id kept from before could then name another line. Looking the few
+    /// shared lines up again costs one read each per chunk.
+    /// </summary>
+    public void ForgetBlocks() => _blocks.Clear();
+
+    /// <summary>
     /// A run's search text as its row holds it: the text with each block line replaced by its
     /// edges (UTF-8, valid until the next call), and the block tokens (empty when none).
     /// Creates the blocks of lines seen a second time, in the caller's index transaction.
