@@ -209,23 +209,25 @@ internal static class SqliteFilterCompiler
 
         /// <summary>
         /// Free text on an index with shared lines (see <see cref="SqliteSharedText"/>): a run's row
-        /// (column <c>body</c>) holds its text with each shared line cut to its edges, and the
+        /// holds its text with each shared line cut to its edges (column <c>body</c>), and the
         /// tokens of its shared lines (column <c>blocks</c>). A phrase matches a run whose row holds
         /// it, or that holds a shared line that does; a phrase longer than an edge plus one word
         /// may also cross an edge, so runs whose row holds any run of that many of its words in a
-        /// row are checked against their bodies. The gap word between the edges never reaches the
-        /// index: a search for it reads every run's bodies.
+        /// row are checked against their bodies. The gap between the edges and the block tokens
+        /// begin with a private-use character: a word holding it never reaches the index (a search
+        /// for it reads every run's bodies), so no user word meets them there and no column filter
+        /// is needed.
         /// </summary>
         private string SharedText(List<string> words, string phrase, string bodies, string tail)
         {
-            if (words.Contains(SqliteSharedText.Gap, StringComparer.Ordinal))
+            if (words.Any(w => w.Contains(SqliteSharedText.Gap, StringComparison.Ordinal)))
             {
                 return bodies;
             }
 
             var quoted = Add(ToFtsPhrase(phrase));
-            var match = $"('body : ' || {quoted} || ' OR blocks : (' || " +
-                $"coalesce((SELECT group_concat('b' || rowid, ' OR ') FROM fts.blocks_fts WHERE blocks_fts MATCH {quoted}), 'b0') || ')')";
+            var token = Add("\"" + SqliteSharedText.BlockToken);
+            var match = $"({quoted} || coalesce((SELECT group_concat(' OR ' || {token} || rowid || '\"', '') FROM fts.blocks_fts WHERE blocks_fts MATCH {quoted}), ''))";
             var exact = Indexed(match);
             var window = SqliteSharedText.EdgeWords + 1;
             if (words.Count <= window)
@@ -234,7 +236,7 @@ internal static class SqliteFilterCompiler
             }
 
             var windows = string.Join(" OR ", Enumerable.Range(0, words.Count - window + 1).Select(i => ToFtsPhrase(string.Join(' ', words.Skip(i).Take(window)))));
-            var crossing = Indexed(Add("body : (" + windows + ")"));
+            var crossing = Indexed(Add(windows));
             return $"({exact} OR (({crossing} OR {tail}) AND {bodies}))";
         }
 
