@@ -95,6 +95,9 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     private readonly Lock _textsLock = new();
     private readonly Dictionary<long, PendingText> _texts = [];
     private readonly SqliteSharedText _shared = new();
+
+    /// <summary>Whether the warning that another process changed the file's layout was logged (once per process).</summary>
+    private bool _layoutChangedLogged;
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
     {
         FullMode = BoundedChannelFullMode.DropWrite,
@@ -275,7 +278,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             }
 
             // Its fts_progress goes too: the new, empty index is given to the ledger by VerifyOwner.
-            Execute(index, transaction, "DROP TABLE IF EXISTS runs_fts; DROP TABLE IF EXISTS blocks_fts; DROP TABLE IF EXISTS fts_blocks; DROP TABLE IF EXISTS fts_progress;");
+            Execute(index, transaction, "DROP TABLE IF EXISTS runs_fts; DROP TABLE IF EXISTS blocks_fts; DROP TABLE IF EXISTS fts_blocks; DROP TABLE IF EXISTS fts_run_blocks; DROP TABLE IF EXISTS fts_progress;");
             Execute(index, transaction, SchemaSql("main", layout) + $"PRAGMA user_version = {layout};");
             transaction.Commit();
         }
@@ -294,7 +297,9 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         $"INSERT INTO {schema}.fts_progress (id, token, indexed_seq, indexed_run) VALUES (1, NULL, 0, NULL); " +
         // Without word positions (detail=none) the index says which runs hold a word and the bodies
         // say where (SqliteFilterCompiler checks a phrase of several words against them).
-        $"CREATE VIRTUAL TABLE {schema}.runs_fts USING fts5(body, {(layout == SharedTextLayout ? "blocks, " : "")}content='', contentless_delete=1, {(layout == NoPositionsLayout ? "detail=none, " : "")}tokenize='unicode61 remove_diacritics 2'); " +
+                // Layout 3 names its one column "text" rather than "body": searches tell the layouts apart
+        // by the table's declaration (FileHasLayoutSql).
+        $"CREATE VIRTUAL TABLE {schema}.runs_fts USING fts5({(layout == SharedTextLayout ? "text" : "body")}, content='', contentless_delete=1, {(layout == NoPositionsLayout ? "detail=none, " : "")}tokenize='unicode61 remove_diacritics 2'); " +
         // FTS5 merges segments once 8 (default 4) of the same level exist: with the indexer writing
         // large chunks this cut indexing CPU by 20-35 % and left the index no larger.
         $"INSERT INTO {schema}.runs_fts (runs_fts, rank) VALUES ('automerge', 8); " +
@@ -308,7 +313,11 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// </summary>
     private static string BlockTablesSql(string schema) =>
         $"CREATE TABLE IF NOT EXISTS {schema}.fts_blocks (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE); " +
-        $"CREATE VIRTUAL TABLE IF NOT EXISTS {schema}.blocks_fts USING fts5(body, content='', tokenize='unicode61 remove_diacritics 2'); ";
+        $"CREATE VIRTUAL TABLE IF NOT EXISTS {schema}.blocks_fts USING fts5(body, content='', tokenize='unicode61 remove_diacritics 2'); " +
+        // Which runs hold which block: read by block for a search (a range per block, in
+        // proportion to the runs found), by seq when a run's text changes.
+        $"CREATE TABLE IF NOT EXISTS {schema}.fts_run_blocks (block INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (block, seq)) WITHOUT ROWID; " +
+        $"CREATE INDEX IF NOT EXISTS {schema}.ix_fts_run_blocks_seq ON fts_run_blocks (seq); ";
 
     /// <summary>
     /// At start-up, before this process writes: an index whose mark names a run the ledger does not
@@ -374,7 +383,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         Execute(index, transaction, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all');");
         if (Layout == SharedTextLayout)
         {
-            Execute(index, transaction, "INSERT INTO blocks_fts (blocks_fts) VALUES ('delete-all'); DELETE FROM fts_blocks;");
+            Execute(index, transaction, "INSERT INTO blocks_fts (blocks_fts) VALUES ('delete-all'); DELETE FROM fts_blocks; DELETE FROM fts_run_blocks;");
             _shared.Reset();
         }
 
@@ -571,6 +580,18 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         {
             var (token, mark, _) = ReadProgress(index, transaction);
             _shared.ForgetBlocks();
+            if (Scalar(index, transaction, "PRAGMA user_version;") != Layout)
+            {
+                // Another process rebuilt the file in its own layout since this one opened it
+                // (searches here then read bodies): this process's rows would not fit it.
+                if (!_layoutChangedLogged)
+                {
+                    _layoutChangedLogged = true;
+                    Logger.LogWarning("The full-text index {Path} was rebuilt in another layout by another process; this process stops indexing and its searches read run bodies until it is restarted (RunLedger:Sqlite:FullTextPositions must be the same in every process).", IndexPath);
+                }
+
+                return 0;
+            }
 
             // One snapshot of the ledger for the whole chunk, taken after the index is locked.
             using var read = ledger.BeginTransaction(deferred: true);
@@ -615,10 +636,13 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             if (changed.Count > 0)
             {
                 using var delete = new RawStatement(index, "DELETE FROM runs_fts WHERE rowid = ?1;");
+                using var unhold = new RawStatement(index, "DELETE FROM fts_run_blocks WHERE seq = ?1;");
                 foreach (var row in changed)
                 {
                     delete.Bind(1, row.Seq);
                     delete.ExecuteNonQuery();
+                    unhold.Bind(1, row.Seq);
+                    unhold.ExecuteNonQuery();
                     if (row.IdBytes is not null)
                     {
                         InsertFromBodies(insert, bodies, row);
@@ -689,13 +713,15 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         private readonly SqliteSearchIndex _owner;
         private readonly RawStatement _insert;
         private readonly SqliteSharedText.Statements? _blocks;
+        private readonly RawStatement? _holds;
 
         public RowWriter(SqliteSearchIndex owner, SqliteConnection index)
         {
             _owner = owner;
             if (owner.Layout == SharedTextLayout)
             {
-                _insert = new RawStatement(index, "INSERT INTO runs_fts (rowid, body, blocks) VALUES (?1, ?2, ?3);");
+                _insert = new RawStatement(index, "INSERT INTO runs_fts (rowid, text) VALUES (?1, ?2);");
+                _holds = new RawStatement(index, "INSERT OR IGNORE INTO fts_run_blocks (block, seq) VALUES (?1, ?2);");
                 _blocks = new SqliteSharedText.Statements(index);
             }
             else
@@ -738,7 +764,12 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             {
                 var (own, blocks) = _owner._shared.Split(_blocks, utf8);
                 _insert.BindUtf8(2, own.Span);
-                _insert.Bind(3, blocks.Length == 0 ? null : blocks);
+                foreach (var block in blocks)
+                {
+                    _holds!.Bind(1, block);
+                    _holds.Bind(2, seq);
+                    _holds.ExecuteNonQuery();
+                }
             }
 
             _insert.ExecuteNonQuery();
@@ -748,6 +779,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         {
             _insert.Dispose();
             _blocks?.Dispose();
+            _holds?.Dispose();
         }
     }
 
@@ -840,7 +872,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// <summary>
     /// SQL for a reader connection: true when the attached file's <c>runs_fts</c> has
     /// <paramref name="layout"/>, read from its declaration in the file's schema: without positions
-    /// it is declared with <c>detail=none</c>, with shared lines with a <c>blocks</c> column, and
+    /// it is declared with <c>detail=none</c>, with shared lines with the column <c>text</c>, and
     /// layout 1 with neither. Not from the file's <c>user_version</c>: the table-valued
     /// <c>fts.pragma_user_version</c> reads the main database's. One look at a few rows of the
     /// file's first page, once per statement.
@@ -848,8 +880,8 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     private static string FileHasLayoutSql(int layout) => layout switch
     {
         NoPositionsLayout => "(SELECT sql LIKE '%detail=none%' FROM fts.sqlite_master WHERE name = 'runs_fts')",
-        SharedTextLayout => "(SELECT sql LIKE '%(body, blocks,%' FROM fts.sqlite_master WHERE name = 'runs_fts')",
-        _ => "(SELECT sql NOT LIKE '%detail=%' AND sql NOT LIKE '%(body, blocks,%' FROM fts.sqlite_master WHERE name = 'runs_fts')",
+        SharedTextLayout => "(SELECT sql LIKE '%fts5(text,%' FROM fts.sqlite_master WHERE name = 'runs_fts')",
+        _ => "(SELECT sql NOT LIKE '%detail=%' AND sql NOT LIKE '%fts5(text,%' FROM fts.sqlite_master WHERE name = 'runs_fts')",
     };
 
     /// <summary>

@@ -14,9 +14,8 @@ namespace RunLedger.Sqlite;
 /// <para>
 /// A line of at least <see cref="MinBlockBytes"/> bytes seen <see cref="MinSightings"/> times
 /// becomes a block: its text goes once into <c>blocks_fts</c> (rowid = the block's id in
-/// <c>fts_blocks</c>), and every run holding it from then on gets the token
-/// <see cref="BlockToken"/> + id in the <c>blocks</c> column of its <c>runs_fts</c> row instead of
-/// the line's words. Earlier
+/// <c>fts_blocks</c>), and every run holding it from then on is listed with it in
+/// <c>fts_run_blocks</c> instead of having the line's words in its <c>runs_fts</c> row. Earlier
 /// sightings are indexed in full, as any line. Only lines that many runs share become blocks, so
 /// a word names few blocks: a search asks for the runs of every block holding it (one FTS5 term
 /// each), and lines repeated only a few times (a retried call's input) would make that list long.
@@ -26,10 +25,8 @@ namespace RunLedger.Sqlite;
 /// gap token <see cref="Gap"/> between them, so search stays exact: a phrase of up to
 /// <see cref="EdgeWords"/> + 1 words that crosses a block's edge is still in the run's row as it
 /// was written, one inside a block is in <c>blocks_fts</c>, and no phrase matches across the gap
-/// (the gap is a word of its own). The gap and the block tokens begin with a private-use
-/// character, and a search for a word holding it is answered from the bodies, so a user's words
-/// never meet them in the index and searches need no column filter (FTS5 reads every position
-/// list to apply one: a common word's search at a million runs took a third longer with it). A longer phrase
+/// (the gap is a word of its own, a private-use character: a search for a word holding it is
+/// answered from the bodies). A longer phrase
 /// that crosses an edge holds <see cref="EdgeWords"/> + 1 words in a row on the run's row, so the
 /// filter compiler asks the index for those windows and checks the candidates against the bodies.
 /// </para>
@@ -60,9 +57,6 @@ internal sealed class SqliteSharedText
 
     private static ReadOnlySpan<byte> GapUtf8 => " \uE000 "u8;
 
-    /// <summary>The start of a block's token in a run's <c>blocks</c> column (the token is this and the block's id).</summary>
-    internal const string BlockToken = "\uE000b";
-
     /// <summary>
     /// Sightings that make a long line a block. On the benchmark workload a threshold of 2 made
     /// 2,977 blocks of 100,000 runs (most of them a retried call's input, seen twice) and a common
@@ -80,7 +74,7 @@ internal sealed class SqliteSharedText
     private readonly Queue<UInt128> _candidateOrder = new();
     private readonly Dictionary<UInt128, Block> _blocks = [];
     private readonly ArrayBufferWriter<byte> _own = new(4096);
-    private readonly StringBuilder _tokens = new();
+    private readonly List<long> _held = [];
 
     /// <summary>Forgets what it knows of the index (after a failed chunk or when the index is emptied).</summary>
     public void Reset()
@@ -100,13 +94,14 @@ internal sealed class SqliteSharedText
 
     /// <summary>
     /// A run's search text as its row holds it: the text with each block line replaced by its
-    /// edges (UTF-8, valid until the next call), and the block tokens (empty when none).
-    /// Creates the blocks of lines seen a second time, in the caller's index transaction.
+    /// edges (UTF-8, valid until the next call), and the ids of the blocks it holds (the same
+    /// list each call, empty when none). Creates the blocks of lines seen often enough, in the
+    /// caller's index transaction.
     /// </summary>
-    public (ReadOnlyMemory<byte> Own, string Blocks) Split(Statements statements, ReadOnlySpan<byte> text)
+    public (ReadOnlyMemory<byte> Own, IReadOnlyList<long> Blocks) Split(Statements statements, ReadOnlySpan<byte> text)
     {
         _own.ResetWrittenCount();
-        _tokens.Clear();
+        _held.Clear();
         var rest = text;
         while (true)
         {
@@ -117,7 +112,7 @@ internal sealed class SqliteSharedText
                 _own.Write(block.Head);
                 _own.Write(GapUtf8);
                 _own.Write(block.Tail);
-                _tokens.Append(_tokens.Length == 0 ? BlockToken : " " + BlockToken).Append(block.Id);
+                _held.Add(block.Id);
             }
             else
             {
@@ -133,7 +128,7 @@ internal sealed class SqliteSharedText
             rest = rest[(newline + 1)..];
         }
 
-        return (_own.WrittenMemory, _tokens.ToString());
+        return (_own.WrittenMemory, _held);
     }
 
     private Block? FindOrMakeBlock(Statements statements, ReadOnlySpan<byte> line)

@@ -209,35 +209,46 @@ internal static class SqliteFilterCompiler
 
         /// <summary>
         /// Free text on an index with shared lines (see <see cref="SqliteSharedText"/>): a run's row
-        /// holds its text with each shared line cut to its edges (column <c>body</c>), and the
-        /// tokens of its shared lines (column <c>blocks</c>). A phrase matches a run whose row holds
-        /// it, or that holds a shared line that does; a phrase longer than an edge plus one word
-        /// may also cross an edge, so runs whose row holds any run of that many of its words in a
-        /// row are checked against their bodies. The gap between the edges and the block tokens
-        /// begin with a private-use character: a word holding it never reaches the index (a search
-        /// for it reads every run's bodies), so no user word meets them there and no column filter
-        /// is needed.
+        /// holds its text with each shared line cut to its edges, and <c>fts_run_blocks</c> lists
+        /// the shared lines (blocks) it holds. A phrase matches a run whose row holds it or that
+        /// holds a block that does. A phrase longer than an edge plus one word may also cross an
+        /// edge into a block's middle; then its first and its last words of that length are each in
+        /// the run's row or in a block it holds (the first block whose middle it enters either
+        /// starts after the phrase's start, so those words are the block's head and what stands
+        /// before it, in the row, or holds them), so such runs are checked against their bodies.
+        /// A phrase holding the gap character never reaches the index: a search for it reads
+        /// every run's bodies.
         /// </summary>
         private string SharedText(List<string> words, string phrase, string bodies, string tail)
         {
-            if (words.Any(w => w.Contains(SqliteSharedText.Gap, StringComparison.Ordinal)))
+            if (phrase.Contains(SqliteSharedText.Gap, StringComparison.Ordinal))
             {
                 return bodies;
             }
 
-            var quoted = Add(ToFtsPhrase(phrase));
-            var token = Add("\"" + SqliteSharedText.BlockToken);
-            var match = $"({quoted} || coalesce((SELECT group_concat(' OR ' || {token} || rowid || '\"', '') FROM fts.blocks_fts WHERE blocks_fts MATCH {quoted}), ''))";
-            var exact = Indexed(match);
+            var exact = Holding(Add(ToFtsPhrase(phrase)));
             var window = SqliteSharedText.EdgeWords + 1;
             if (words.Count <= window)
             {
                 return $"({exact} OR ({tail} AND {bodies}))";
             }
 
-            var windows = string.Join(" OR ", Enumerable.Range(0, words.Count - window + 1).Select(i => ToFtsPhrase(string.Join(' ', words.Skip(i).Take(window)))));
-            var crossing = Indexed(Add(windows));
-            return $"({exact} OR (({crossing} OR {tail}) AND {bodies}))";
+            var first = Holding(Add(ToFtsPhrase(string.Join(' ', words.Take(window)))));
+            var last = Holding(Add(ToFtsPhrase(string.Join(' ', words.TakeLast(window)))));
+            return $"({exact} OR ((({first} AND {last}) OR {tail}) AND {bodies}))";
+        }
+
+        /// <summary>
+        /// Runs the index covers (and has not been told changed) whose own row holds the phrase
+        /// <paramref name="quoted"/>, or that hold a block that does: the index is asked for the
+        /// words once and the blocks once, each a list read in proportion to what it finds.
+        /// </summary>
+        private string Holding(string quoted)
+        {
+            var match = $"CASE WHEN {SqliteSearchIndex.ValidSql(fullTextLayout)} THEN {quoted} ELSE '\"\"' END";
+            return $"((r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {match}) OR " +
+                $"r.seq IN (SELECT seq FROM fts.fts_run_blocks WHERE block IN (SELECT rowid FROM fts.blocks_fts WHERE blocks_fts MATCH {match}))) AND " +
+                "r.seq NOT IN (SELECT seq FROM fts_pending))";
         }
 
         protected override string Tag(StringValue value)

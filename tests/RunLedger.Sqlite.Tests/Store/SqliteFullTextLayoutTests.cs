@@ -95,7 +95,7 @@ public sealed class SqliteFullTextLayoutTests
         await f.Store.DisposeAsync();
 
         // A mark only this file has: a rebuild would drop it.
-        Execute(f, "INSERT INTO fts.runs_fts (rowid, body) VALUES (1000000, 'sentinel');");
+        Execute(f, "INSERT INTO fts.runs_fts (rowid, text) VALUES (1000000, 'sentinel');");
         await f.ReopenAsync();
         await f.ReopenAsync(new SqliteStoreOptions { FullTextPositions = true });
         await WaitUntilIndexedAsync(f);

@@ -41,8 +41,8 @@ public sealed class SqliteSharedTextTests
         // eighth made it a block, which the last three refer to.
         f.Scalar("SELECT count(*) FROM fts.fts_blocks").ShouldBe(1);
         f.Scalar("SELECT count(*) FROM fts.blocks_fts WHERE blocks_fts MATCH 'p050'").ShouldBe(1);
-        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH '\"\uE000b1\"'").ShouldBe(Users.Length - SqliteSharedText.MinSightings + 1);
-        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'body : p050'").ShouldBe(SqliteSharedText.MinSightings - 1);
+        f.Scalar("SELECT count(*) FROM fts.fts_run_blocks WHERE block = 1").ShouldBe(Users.Length - SqliteSharedText.MinSightings + 1);
+        f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'p050'").ShouldBe(SqliteSharedText.MinSightings - 1);
 
         await CheckAsync(f, project, runs, other);
 
@@ -83,9 +83,9 @@ public sealed class SqliteSharedTextTests
         (await SearchAsync(f, project, "\"left \uE000 right\"")).ShouldBe([gap]);
         (await SearchAsync(f, project, "\"p008 \uE000 p093\"")).ShouldBeEmpty();
 
-        // Nor does a search for a block's token find the runs holding the block.
-        (await SearchAsync(f, project, "\uE000b1")).ShouldBeEmpty();
-        (await SearchAsync(f, project, "\"\uE000b1\"")).ShouldBeEmpty();
+        // The tokenizer drops a combining accent, so these are the gap word too.
+        (await SearchAsync(f, project, "\uE000\u0301")).ShouldBe([gap]);
+        (await SearchAsync(f, project, "\"p008 \uE000\u0301 p093\"")).ShouldBeEmpty();
     }
 
     private static async Task CheckAsync(StoreFixture f, long project, List<Guid> runs, Guid other)
