@@ -195,11 +195,21 @@ public static class PayloadCodec
     private static bool TryCompress(byte[] text, int quality, out byte[] compressed)
     {
         var window = Math.Clamp(BitOperations.Log2((uint)text.Length - 1) + 1, MinWindowBits, MaxWindowBits);
-        var buffer = new byte[BrotliEncoder.GetMaxCompressedLength(text.Length)];
-        if (BrotliEncoder.TryCompress(text, buffer, out var written, quality, window) && written < text.Length)
+
+        // Compressed into a pooled buffer of the worst-case size (larger than the body) and
+        // copied out at its own length: every body on the write path comes through here.
+        var buffer = ArrayPool<byte>.Shared.Rent(BrotliEncoder.GetMaxCompressedLength(text.Length));
+        try
         {
-            compressed = buffer[..written];
-            return true;
+            if (BrotliEncoder.TryCompress(text, buffer, out var written, quality, window) && written < text.Length)
+            {
+                compressed = buffer.AsSpan(0, written).ToArray();
+                return true;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         compressed = [];
