@@ -173,8 +173,21 @@ public static class PayloadText
     /// </summary>
     private static void Collect(TextBuffer text, ReadOnlySpan<byte> utf8, int start, int maxChars)
     {
-        var chat = utf8.IndexOf("role"u8) >= 0 || utf8.IndexOf("\\u"u8) >= 0 ? FindChatMessages(utf8) : null;
-        var frames = new Stack<Frame>();
+        var scratch = Scratch.Take();
+        try
+        {
+            Collect(text, utf8, start, maxChars, scratch);
+        }
+        finally
+        {
+            Scratch.Give(scratch);
+        }
+    }
+
+    private static void Collect(TextBuffer text, ReadOnlySpan<byte> utf8, int start, int maxChars, Scratch scratch)
+    {
+        var chat = utf8.IndexOf("role"u8) >= 0 || utf8.IndexOf("\\u"u8) >= 0 ? FindChatMessages(utf8, scratch) : null;
+        var frames = scratch.Frames;
         var reader = new Utf8JsonReader(utf8, ReaderOptions);
         var objectOrdinal = -1;
         var afterProperty = false;
@@ -263,11 +276,11 @@ public static class PayloadText
     /// object is a chat message (its last <c>role</c> is a string and it has a <c>content</c>),
     /// otherwise -1.
     /// </summary>
-    private static List<long> FindChatMessages(ReadOnlySpan<byte> utf8)
+    private static List<long> FindChatMessages(ReadOnlySpan<byte> utf8, Scratch scratch)
     {
-        var result = new List<long>();
-        var open = new Stack<(int Ordinal, bool IsObject)>();
-        var roles = new Dictionary<int, bool>();
+        var result = scratch.Chat;
+        var open = scratch.Open;
+        var roles = scratch.Roles;
         var reader = new Utf8JsonReader(utf8, ReaderOptions);
         var pending = 0; // 1: the next value is a role, 2: a content
         while (reader.Read())
@@ -372,6 +385,52 @@ public static class PayloadText
     }
 
     private readonly record struct Frame(bool Emit, bool InContent, long ChatContentStart);
+
+    /// <summary>
+    /// The collections one extraction works with, kept per thread and reused: the write path
+    /// extracts the text of every body it stores, and new stacks, lists and a dictionary for each
+    /// body were a few hundred bytes of garbage per run. Taken out of the thread's slot while in
+    /// use and put back empty; one grown by an unusually large or deep body is not kept.
+    /// </summary>
+    private sealed class Scratch
+    {
+        /// <summary>Past this many entries a collection is left to the GC instead of being kept for the next body.</summary>
+        private const int MaxKeptEntries = 4_096;
+
+        [ThreadStatic]
+        private static Scratch? t_cached;
+
+        public Stack<Frame> Frames { get; } = new();
+
+        public List<long> Chat { get; } = [];
+
+        public Stack<(int Ordinal, bool IsObject)> Open { get; } = new();
+
+        public Dictionary<int, bool> Roles { get; } = [];
+
+        private int Size => Math.Max(Math.Max(Frames.Capacity, Chat.Capacity), Math.Max(Open.Capacity, Roles.Capacity));
+
+        public static Scratch Take()
+        {
+            var scratch = t_cached ?? new Scratch();
+            t_cached = null;
+            return scratch;
+        }
+
+        public static void Give(Scratch scratch)
+        {
+            if (scratch.Size > MaxKeptEntries)
+            {
+                return;
+            }
+
+            scratch.Frames.Clear();
+            scratch.Chat.Clear();
+            scratch.Open.Clear();
+            scratch.Roles.Clear();
+            t_cached = scratch;
+        }
+    }
 
     /// <summary>A growable character buffer on the shared array pool.</summary>
     private sealed class TextBuffer : IDisposable
