@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -29,10 +30,10 @@ internal sealed partial class SqliteWriter
         {
             var run = batch.Runs[i];
             var error = run.Error?.Message;
-            var inputUtf8 = run.Input is { } sentInput ? Utf8Array(sentInput) : null;
-            var outputUtf8 = run.Output is { } sentOutput ? Utf8Array(sentOutput) : null;
-            var input = inputUtf8 is null ? null : Encode(inputUtf8, dictionary);
-            var output = outputUtf8 is null ? null : Encode(outputUtf8, dictionary);
+            using var inputUtf8 = BodyUtf8.Of(run.Input);
+            using var outputUtf8 = BodyUtf8.Of(run.Output);
+            var input = inputUtf8.IsBody ? Encode(inputUtf8, dictionary) : null;
+            var output = outputUtf8.IsBody ? Encode(outputUtf8, dictionary) : null;
 
             // The search text is read from the same UTF-8 bytes that are hashed and stored.
             var text = PayloadText.RunSearchTextAsUtf8(StoredUtf8(inputUtf8, input), StoredUtf8(outputUtf8, output), error, _storeOptions.MaxIndexedChars);
@@ -59,6 +60,19 @@ internal sealed partial class SqliteWriter
         return PayloadCodec.Encode(utf8, SHA256.HashData(utf8), _payloadOptions, dictionary);
     }
 
+    /// <summary><see cref="Encode(byte[], PayloadDictionary?)"/> of a prepared body: its own array when it has one, else copied only if stored as is.</summary>
+    private EncodedPayload Encode(in BodyUtf8 body, PayloadDictionary? dictionary)
+    {
+        if (body.Array is { } array)
+        {
+            return Encode(array, dictionary);
+        }
+
+        var utf8 = body.Memory.Span;
+        _trainer.Offer(utf8);
+        return PayloadCodec.Encode(utf8, SHA256.HashData(utf8), _payloadOptions, dictionary);
+    }
+
     /// <summary>The body's UTF-8 bytes: the request's own array when it came from JSON, so nothing is copied.</summary>
     private static byte[] Utf8Array(RawJson json)
     {
@@ -68,9 +82,76 @@ internal sealed partial class SqliteWriter
             : utf8.ToArray();
     }
 
-    /// <summary>What is indexed of a body: the stored head of a truncated one, otherwise the body as sent.</summary>
-    private byte[]? StoredUtf8(byte[]? sent, EncodedPayload? encoded) =>
-        encoded is { Truncated: true } ? PayloadCodec.Utf8Of(encoded.Encoding, encoded.Data, _dictionaries).ToArray() : sent;
+    /// <summary>
+    /// What is indexed of a body: the stored head of a truncated one, otherwise the body as sent;
+    /// null (not an empty memory, which would be a body) when the run sends none.
+    /// </summary>
+    private ReadOnlyMemory<byte>? StoredUtf8(in BodyUtf8 sent, EncodedPayload? encoded)
+    {
+        if (!sent.IsBody)
+        {
+            return default(ReadOnlyMemory<byte>?);
+        }
+
+        return encoded is { Truncated: true } ? PayloadCodec.Utf8Of(encoded.Encoding, encoded.Data, _dictionaries).ToArray() : sent.Memory;
+    }
+
+    /// <summary>
+    /// A body's UTF-8 bytes while its run is prepared: the request's own array when the body came
+    /// from JSON, otherwise (a body made from text, as in-process callers send them) the text
+    /// encoded into a buffer from the shared pool, returned once the run is prepared. The bytes
+    /// are hashed, compressed and read for search text there and then, so an array of the whole
+    /// body per body, dropped a moment later, is not needed; the stored body copies them only
+    /// when it keeps them as they are.
+    /// </summary>
+    private readonly struct BodyUtf8 : IDisposable
+    {
+        private readonly byte[]? _rented;
+
+        private BodyUtf8(ReadOnlyMemory<byte> memory, byte[]? array, byte[]? rented)
+        {
+            Memory = memory;
+            Array = array;
+            _rented = rented;
+            IsBody = true;
+        }
+
+        /// <summary>False when the run sends no such body.</summary>
+        public bool IsBody { get; }
+
+        public ReadOnlyMemory<byte> Memory { get; }
+
+        /// <summary>The bytes as an array of their own that a stored body may keep, or null when they are in a pooled buffer.</summary>
+        public byte[]? Array { get; }
+
+        public static BodyUtf8 Of(RawJson? json)
+        {
+            if (json is null)
+            {
+                return default;
+            }
+
+            if (json.TryGetUtf8(out var held))
+            {
+                return MemoryMarshal.TryGetArray(held, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+                    ? new BodyUtf8(held, segment.Array, null)
+                    : new BodyUtf8(held, null, null);
+            }
+
+            var text = json.Text;
+            var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetByteCount(text));
+            var length = Encoding.UTF8.GetBytes(text, rented);
+            return new BodyUtf8(rented.AsMemory(0, length), null, rented);
+        }
+
+        public void Dispose()
+        {
+            if (_rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_rented);
+            }
+        }
+    }
 
     private void WriteRun(BatchContext context, RunWrite write, PreparedBodies? prepared)
     {

@@ -49,7 +49,7 @@ public static class PayloadText
     /// </summary>
     public static string RunSearchTextUtf8(byte[]? input, byte[]? output, string? errorMessage, int maxChars)
     {
-        using var text = RunText(input, output, errorMessage, maxChars);
+        using var text = RunText(Body(input), Body(output), errorMessage, maxChars);
         return text.ToString();
     }
 
@@ -59,23 +59,40 @@ public static class PayloadText
     /// </summary>
     public static byte[] RunSearchTextAsUtf8(byte[]? input, byte[]? output, string? errorMessage, int maxChars)
     {
+        using var text = RunText(Body(input), Body(output), errorMessage, maxChars);
+        return text.ToUtf8();
+    }
+
+    /// <summary>
+    /// <see cref="RunSearchTextAsUtf8(byte[], byte[], string, int)"/> over bodies anywhere in
+    /// memory (a pooled buffer, a slice); null means the run has no such body.
+    /// </summary>
+    public static byte[] RunSearchTextAsUtf8(ReadOnlyMemory<byte>? input, ReadOnlyMemory<byte>? output, string? errorMessage, int maxChars)
+    {
         using var text = RunText(input, output, errorMessage, maxChars);
         return text.ToUtf8();
     }
 
-    private static TextBuffer RunText(byte[]? input, byte[]? output, string? errorMessage, int maxChars)
+    /// <summary>
+    /// A body given as an array, or null when there is none. Spelled out because a null array (or
+    /// a bare <c>null</c> beside a memory in a conditional) converts to an empty memory, which is
+    /// a body, not to a null one.
+    /// </summary>
+    private static ReadOnlyMemory<byte>? Body(byte[]? utf8) => utf8 is null ? default(ReadOnlyMemory<byte>?) : new ReadOnlyMemory<byte>(utf8);
+
+    private static TextBuffer RunText(ReadOnlyMemory<byte>? input, ReadOnlyMemory<byte>? output, string? errorMessage, int maxChars)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxChars);
         var text = new TextBuffer();
-        if (input is not null)
+        if (input is { } inputUtf8)
         {
-            AppendBody(text, input, null, maxChars);
+            AppendBody(text, inputUtf8.Span, null, maxChars);
         }
 
-        if (output is not null)
+        if (output is { } outputUtf8)
         {
             text.Append('\n');
-            AppendBody(text, output, null, maxChars);
+            AppendBody(text, outputUtf8.Span, null, maxChars);
         }
 
         AppendError(text, errorMessage, maxChars);
