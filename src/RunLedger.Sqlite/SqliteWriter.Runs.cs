@@ -156,7 +156,6 @@ internal sealed partial class SqliteWriter
     private void WriteRun(BatchContext context, RunWrite write, PreparedBodies? prepared)
     {
         var cmd = Cmd;
-        var idBytes = StorageUnits.ToBytes(write.Id);
         // A prepared batch's bodies are the prepared ones (its runs no longer carry the text).
         var inputBody = prepared is not null ? prepared.Input : write.Input is { } sentInput ? Encode(sentInput, _dictionaries.Current) : null;
         var outputBody = prepared is not null ? prepared.Output : write.Output is { } sentOutput ? Encode(sentOutput, _dictionaries.Current) : null;
@@ -174,7 +173,7 @@ internal sealed partial class SqliteWriter
             fresh.InputPayload = input?.Id;
             fresh.OutputPayload = output?.Id;
             fresh.UpdatedAt = context.NowMicros;
-            BindNewRun(cmd, context.ProjectId, idBytes, SessionKey(context, fresh.SessionId), fresh);
+            BindNewRun(cmd, context.ProjectId, SessionKey(context, fresh.SessionId), fresh);
             if (cmd.InsertRun.ExecuteInsert() is { } seq)
             {
                 fresh.Seq = seq;
@@ -192,6 +191,8 @@ internal sealed partial class SqliteWriter
             }
         }
 
+        // The id as a blob for the commands of this rarer path (the insert binds it in place).
+        var idBytes = StorageUnits.ToBytes(write.Id);
         RunRow? existing = null;
         Set(cmd.SelectRun, "@p", context.ProjectId);
         Set(cmd.SelectRun, "@id", idBytes);
@@ -290,14 +291,14 @@ internal sealed partial class SqliteWriter
     }
 
     /// <summary>Binds a new run's row to the insert, in the order of <c>Commands.RunParameters</c>.</summary>
-    private static void BindNewRun(Commands cmd, long projectId, byte[] id, long? sessionKey, RunRow row)
+    private static void BindNewRun(Commands cmd, long projectId, long? sessionKey, RunRow row)
     {
         var s = cmd.InsertRun;
         var at = cmd.InsertRunPositions;
         s.Bind(at[0], projectId);
-        s.Bind(at[1], id);
+        s.Bind(at[1], (Guid?)row.Id);
         s.Bind(at[2], sessionKey);
-        s.Bind(at[3], row.ParentId is { } parent ? StorageUnits.ToBytes(parent) : null);
+        s.Bind(at[3], row.ParentId);
         s.Bind(at[4], row.Kind);
         s.Bind(at[5], row.Name);
         s.Bind(at[6], row.Status);
