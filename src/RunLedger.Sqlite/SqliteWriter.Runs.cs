@@ -307,7 +307,11 @@ internal sealed partial class SqliteWriter
         s.Bind(at[9], row.DurationUs);
         s.Bind(at[10], row.Model);
         s.Bind(at[11], row.Provider);
-        s.Bind(at[12], row.Parameters);
+        if (!TryBindUtf8(s, at[12], row.ParametersJson))
+        {
+            s.Bind(at[12], row.Parameters);
+        }
+
         s.Bind(at[13], row.InputPayload);
         s.Bind(at[14], row.OutputPayload);
         s.Bind(at[15], row.ErrorType);
@@ -320,12 +324,31 @@ internal sealed partial class SqliteWriter
         s.Bind(at[22], row.TotalTokens);
         s.Bind(at[23], row.CostNanos);
         s.Bind(at[24], row.Tags);
-        s.Bind(at[25], row.Metadata);
+        if (!TryBindUtf8(s, at[25], row.MetadataJson))
+        {
+            s.Bind(at[25], row.Metadata);
+        }
+
         s.Bind(at[26], row.UserId);
         s.Bind(at[27], row.Source);
         s.Bind(at[28], row.Pinned ? 1 : 0);
         s.Bind(at[29], row.CreatedAt);
         s.Bind(at[30], row.UpdatedAt);
+    }
+
+    /// <summary>
+    /// Binds a row's parameters or metadata as the UTF-8 a request sent, when the row holds them
+    /// so (the bytes SQLite stores for their text, without making the text); false otherwise.
+    /// </summary>
+    private static bool TryBindUtf8(RawStatement statement, int position, RawJson? json)
+    {
+        if (json is null || !json.TryGetUtf8(out var utf8))
+        {
+            return false;
+        }
+
+        statement.BindUtf8(position, utf8.Span);
+        return true;
     }
 
     /// <summary>
