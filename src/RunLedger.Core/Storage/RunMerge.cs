@@ -225,7 +225,7 @@ public static class RunMerge
     /// The data of the events the ledger writes for a run (enough for a live view) after the run's
     /// id and name, which <see cref="RunEventTail.Restore"/> puts in front.
     /// </summary>
-    private readonly record struct RunEventFields(
+    private sealed record RunEventFields(
         string Kind,
         string Status,
         string? Model,
