@@ -42,6 +42,27 @@ internal sealed class RawStatement : IDisposable
     /// <summary>Binds text that is already UTF-8 (no conversion, no copy on the managed heap).</summary>
     public void BindUtf8(int position, ReadOnlySpan<byte> value) => Check(raw.sqlite3_bind_text(_statement, position, value));
 
+    /// <summary>
+    /// Binds a UUID as the 16-byte big-endian blob the ledger stores (as
+    /// <see cref="Core.Storage.StorageUnits.ToBytes(Guid)"/> gives it), without an array per value.
+    /// </summary>
+    public void Bind(int position, Guid? value)
+    {
+        if (value is not { } id)
+        {
+            Check(raw.sqlite3_bind_null(_statement, position));
+            return;
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        id.TryWriteBytes(bytes, bigEndian: true, out _);
+        Check(raw.sqlite3_bind_blob(_statement, position, bytes));
+    }
+
+    /// <summary>Binds a blob from anywhere in memory (SQLite copies it).</summary>
+    public void BindBlob(int position, ReadOnlySpan<byte> value) => Check(
+        value.IsEmpty ? raw.sqlite3_bind_zeroblob(_statement, position, 0) : raw.sqlite3_bind_blob(_statement, position, value));
+
     /// <summary>Binds a blob; an empty array stays an empty blob, not NULL.</summary>
     public void Bind(int position, byte[]? value) => Check(
         value is null ? raw.sqlite3_bind_null(_statement, position)

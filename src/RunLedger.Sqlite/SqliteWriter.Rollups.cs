@@ -1,3 +1,4 @@
+using System.Buffers;
 using RunLedger.Core.Rollups;
 
 namespace RunLedger.Sqlite;
@@ -80,11 +81,34 @@ internal sealed partial class SqliteWriter
             upsert.Bind(14, stored.DurationSum);
             upsert.Bind(15, stored.DurationMin);
             upsert.Bind(16, stored.DurationMax);
-            upsert.Bind(17, stored.Histogram.IsEmpty ? null : stored.Histogram.ToBytes());
+            BindHistogram(upsert, 17, stored.Histogram);
             upsert.ExecuteNonQuery();
         }
 
         deltas.Clear();
+    }
+
+    /// <summary>
+    /// Binds a histogram's stored form (NULL when empty), written into a pooled buffer: SQLite
+    /// copies it when bound, and every rollup row of every group has one.
+    /// </summary>
+    private static void BindHistogram(RawStatement statement, int position, LatencyHistogram histogram)
+    {
+        if (histogram.IsEmpty)
+        {
+            statement.Bind(position, (byte[]?)null);
+            return;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(histogram.MaxByteCount);
+        try
+        {
+            statement.BindBlob(position, buffer.AsSpan(0, histogram.WriteTo(buffer)));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>The stored figures of one rollup row; empty figures when there is no row.</summary>

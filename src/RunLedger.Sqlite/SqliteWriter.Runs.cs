@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -29,10 +30,10 @@ internal sealed partial class SqliteWriter
         {
             var run = batch.Runs[i];
             var error = run.Error?.Message;
-            var inputUtf8 = run.Input is { } sentInput ? Utf8Array(sentInput) : null;
-            var outputUtf8 = run.Output is { } sentOutput ? Utf8Array(sentOutput) : null;
-            var input = inputUtf8 is null ? null : Encode(inputUtf8, dictionary);
-            var output = outputUtf8 is null ? null : Encode(outputUtf8, dictionary);
+            using var inputUtf8 = BodyUtf8.Of(run.Input);
+            using var outputUtf8 = BodyUtf8.Of(run.Output);
+            var input = inputUtf8.IsBody ? Encode(inputUtf8, dictionary) : null;
+            var output = outputUtf8.IsBody ? Encode(outputUtf8, dictionary) : null;
 
             // The search text is read from the same UTF-8 bytes that are hashed and stored.
             var text = PayloadText.RunSearchTextAsUtf8(StoredUtf8(inputUtf8, input), StoredUtf8(outputUtf8, output), error, _storeOptions.MaxIndexedChars);
@@ -59,6 +60,19 @@ internal sealed partial class SqliteWriter
         return PayloadCodec.Encode(utf8, SHA256.HashData(utf8), _payloadOptions, dictionary);
     }
 
+    /// <summary><see cref="Encode(byte[], PayloadDictionary?)"/> of a prepared body: its own array when it has one, else copied only if stored as is.</summary>
+    private EncodedPayload Encode(in BodyUtf8 body, PayloadDictionary? dictionary)
+    {
+        if (body.Array is { } array)
+        {
+            return Encode(array, dictionary);
+        }
+
+        var utf8 = body.Memory.Span;
+        _trainer.Offer(utf8);
+        return PayloadCodec.Encode(utf8, SHA256.HashData(utf8), _payloadOptions, dictionary);
+    }
+
     /// <summary>The body's UTF-8 bytes: the request's own array when it came from JSON, so nothing is copied.</summary>
     private static byte[] Utf8Array(RawJson json)
     {
@@ -68,14 +82,80 @@ internal sealed partial class SqliteWriter
             : utf8.ToArray();
     }
 
-    /// <summary>What is indexed of a body: the stored head of a truncated one, otherwise the body as sent.</summary>
-    private byte[]? StoredUtf8(byte[]? sent, EncodedPayload? encoded) =>
-        encoded is { Truncated: true } ? PayloadCodec.Utf8Of(encoded.Encoding, encoded.Data, _dictionaries).ToArray() : sent;
+    /// <summary>
+    /// What is indexed of a body: the stored head of a truncated one, otherwise the body as sent;
+    /// null (not an empty memory, which would be a body) when the run sends none.
+    /// </summary>
+    private ReadOnlyMemory<byte>? StoredUtf8(in BodyUtf8 sent, EncodedPayload? encoded)
+    {
+        if (!sent.IsBody)
+        {
+            return default(ReadOnlyMemory<byte>?);
+        }
+
+        return encoded is { Truncated: true } ? PayloadCodec.Utf8Of(encoded.Encoding, encoded.Data, _dictionaries).ToArray() : sent.Memory;
+    }
+
+    /// <summary>
+    /// A body's UTF-8 bytes while its run is prepared: the request's own array when the body came
+    /// from JSON, otherwise (a body made from text, as in-process callers send them) the text
+    /// encoded into a buffer from the shared pool, returned once the run is prepared. The bytes
+    /// are hashed, compressed and read for search text there and then, so an array of the whole
+    /// body per body, dropped a moment later, is not needed; the stored body copies them only
+    /// when it keeps them as they are.
+    /// </summary>
+    private readonly struct BodyUtf8 : IDisposable
+    {
+        private readonly byte[]? _rented;
+
+        private BodyUtf8(ReadOnlyMemory<byte> memory, byte[]? array, byte[]? rented)
+        {
+            Memory = memory;
+            Array = array;
+            _rented = rented;
+            IsBody = true;
+        }
+
+        /// <summary>False when the run sends no such body.</summary>
+        public bool IsBody { get; }
+
+        public ReadOnlyMemory<byte> Memory { get; }
+
+        /// <summary>The bytes as an array of their own that a stored body may keep, or null when they are in a pooled buffer.</summary>
+        public byte[]? Array { get; }
+
+        public static BodyUtf8 Of(RawJson? json)
+        {
+            if (json is null)
+            {
+                return default;
+            }
+
+            if (json.TryGetUtf8(out var held))
+            {
+                return MemoryMarshal.TryGetArray(held, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+                    ? new BodyUtf8(held, segment.Array, null)
+                    : new BodyUtf8(held, null, null);
+            }
+
+            var text = json.Text;
+            var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetByteCount(text));
+            var length = Encoding.UTF8.GetBytes(text, rented);
+            return new BodyUtf8(rented.AsMemory(0, length), null, rented);
+        }
+
+        public void Dispose()
+        {
+            if (_rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_rented);
+            }
+        }
+    }
 
     private void WriteRun(BatchContext context, RunWrite write, PreparedBodies? prepared)
     {
         var cmd = Cmd;
-        var idBytes = StorageUnits.ToBytes(write.Id);
         // A prepared batch's bodies are the prepared ones (its runs no longer carry the text).
         var inputBody = prepared is not null ? prepared.Input : write.Input is { } sentInput ? Encode(sentInput, _dictionaries.Current) : null;
         var outputBody = prepared is not null ? prepared.Output : write.Output is { } sentOutput ? Encode(sentOutput, _dictionaries.Current) : null;
@@ -93,7 +173,7 @@ internal sealed partial class SqliteWriter
             fresh.InputPayload = input?.Id;
             fresh.OutputPayload = output?.Id;
             fresh.UpdatedAt = context.NowMicros;
-            BindNewRun(cmd, context.ProjectId, idBytes, SessionKey(context, fresh.SessionId), fresh);
+            BindNewRun(cmd, context.ProjectId, SessionKey(context, fresh.SessionId), fresh);
             if (cmd.InsertRun.ExecuteInsert() is { } seq)
             {
                 fresh.Seq = seq;
@@ -111,6 +191,8 @@ internal sealed partial class SqliteWriter
             }
         }
 
+        // The id as a blob for the commands of this rarer path (the insert binds it in place).
+        var idBytes = StorageUnits.ToBytes(write.Id);
         RunRow? existing = null;
         Set(cmd.SelectRun, "@p", context.ProjectId);
         Set(cmd.SelectRun, "@id", idBytes);
@@ -209,14 +291,14 @@ internal sealed partial class SqliteWriter
     }
 
     /// <summary>Binds a new run's row to the insert, in the order of <c>Commands.RunParameters</c>.</summary>
-    private static void BindNewRun(Commands cmd, long projectId, byte[] id, long? sessionKey, RunRow row)
+    private static void BindNewRun(Commands cmd, long projectId, long? sessionKey, RunRow row)
     {
         var s = cmd.InsertRun;
         var at = cmd.InsertRunPositions;
         s.Bind(at[0], projectId);
-        s.Bind(at[1], id);
+        s.Bind(at[1], (Guid?)row.Id);
         s.Bind(at[2], sessionKey);
-        s.Bind(at[3], row.ParentId is { } parent ? StorageUnits.ToBytes(parent) : null);
+        s.Bind(at[3], row.ParentId);
         s.Bind(at[4], row.Kind);
         s.Bind(at[5], row.Name);
         s.Bind(at[6], row.Status);
@@ -225,7 +307,11 @@ internal sealed partial class SqliteWriter
         s.Bind(at[9], row.DurationUs);
         s.Bind(at[10], row.Model);
         s.Bind(at[11], row.Provider);
-        s.Bind(at[12], row.Parameters);
+        if (!TryBindUtf8(s, at[12], row.ParametersJson))
+        {
+            s.Bind(at[12], row.Parameters);
+        }
+
         s.Bind(at[13], row.InputPayload);
         s.Bind(at[14], row.OutputPayload);
         s.Bind(at[15], row.ErrorType);
@@ -238,12 +324,31 @@ internal sealed partial class SqliteWriter
         s.Bind(at[22], row.TotalTokens);
         s.Bind(at[23], row.CostNanos);
         s.Bind(at[24], row.Tags);
-        s.Bind(at[25], row.Metadata);
+        if (!TryBindUtf8(s, at[25], row.MetadataJson))
+        {
+            s.Bind(at[25], row.Metadata);
+        }
+
         s.Bind(at[26], row.UserId);
         s.Bind(at[27], row.Source);
         s.Bind(at[28], row.Pinned ? 1 : 0);
         s.Bind(at[29], row.CreatedAt);
         s.Bind(at[30], row.UpdatedAt);
+    }
+
+    /// <summary>
+    /// Binds a row's parameters or metadata as the UTF-8 a request sent, when the row holds them
+    /// so (the bytes SQLite stores for their text, without making the text); false otherwise.
+    /// </summary>
+    private static bool TryBindUtf8(RawStatement statement, int position, RawJson? json)
+    {
+        if (json is null || !json.TryGetUtf8(out var utf8))
+        {
+            return false;
+        }
+
+        statement.BindUtf8(position, utf8.Span);
+        return true;
     }
 
     /// <summary>

@@ -218,7 +218,7 @@ internal sealed partial class SqliteWriter
         insert.Bind(2, type);
         insert.Bind(3, time);
         insert.Bind(4, key);
-        insert.Bind(5, runId is { } id ? StorageUnits.ToBytes(id) : null);
+        insert.Bind(5, runId);
         insert.Bind(6, name);
         return insert;
     }

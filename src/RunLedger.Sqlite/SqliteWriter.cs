@@ -262,6 +262,6 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         public Dictionary<string, SessionDelta> SessionDeltas { get; } = new(StringComparer.Ordinal);
 
         /// <summary>New runs and their search text, for the indexer once the group is committed.</summary>
-        public List<PendingText> NewTexts { get; } = [];
+        public List<PendingText> NewTexts { get; } = new(batch.Runs.Count);
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -41,6 +42,16 @@ public sealed record RawJson
     /// </summary>
     public ReadOnlyMemory<byte> Utf8 => _utf8 ?? Encoding.UTF8.GetBytes(_text!);
 
+    /// <summary>
+    /// The UTF-8 bytes the value holds when it was read from JSON, as <see cref="Utf8"/> gives them;
+    /// false, without encoding anything, for a value made from text.
+    /// </summary>
+    public bool TryGetUtf8(out ReadOnlyMemory<byte> utf8)
+    {
+        utf8 = _utf8;
+        return _utf8 is not null;
+    }
+
     /// <summary>The length of <see cref="Utf8"/>, without encoding the text.</summary>
     public int Utf8Length => _utf8?.Length ?? Encoding.UTF8.GetByteCount(_text!);
 
@@ -66,9 +77,11 @@ public sealed record RawJson
             return true;
         }
 
+        // Read from a pooled buffer: in-process callers send metadata as text, checked for every run.
+        var utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetByteCount(_text!));
         try
         {
-            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(_text!), new JsonReaderOptions { MaxDepth = 256 });
+            var reader = new Utf8JsonReader(utf8.AsSpan(0, Encoding.UTF8.GetBytes(_text!, utf8)), new JsonReaderOptions { MaxDepth = 256 });
             while (reader.Read())
             {
             }
@@ -78,6 +91,10 @@ public sealed record RawJson
         catch (JsonException)
         {
             return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(utf8);
         }
     }
 

@@ -60,11 +60,26 @@ public static class PayloadCodec
     public static EncodedPayload Encode(byte[] original, byte[] hash, PayloadOptions options, PayloadDictionary? dictionary)
     {
         ArgumentNullException.ThrowIfNull(original);
+        return Encode(original, original, hash, options, dictionary);
+    }
+
+    /// <summary>
+    /// Encodes a body as <see cref="Encode(byte[], byte[], PayloadOptions, PayloadDictionary?)"/>
+    /// does from bytes the caller keeps (a pooled buffer): they are copied only when the body is
+    /// stored as is, so the result never refers to <paramref name="original"/>.
+    /// </summary>
+    public static EncodedPayload Encode(ReadOnlySpan<byte> original, byte[] hash, PayloadOptions options, PayloadDictionary? dictionary) =>
+        Encode(original, null, hash, options, dictionary);
+
+    /// <param name="originalArray">The array <paramref name="original"/> is, whole, when the result may keep it; null to copy.</param>
+    private static EncodedPayload Encode(ReadOnlySpan<byte> original, byte[]? originalArray, byte[] hash, PayloadOptions options, PayloadDictionary? dictionary)
+    {
         ArgumentNullException.ThrowIfNull(hash);
         ArgumentNullException.ThrowIfNull(options);
         var truncated = original.Length > options.MaxBodyBytes;
-        var text = truncated ? BuildMarker(original, hash, options.TruncatedHeadBytes) : original;
-        var (encoding, data) = Compress(text, options, dictionary);
+        var (encoding, data) = truncated
+            ? Compress(BuildMarker(original, hash, options.TruncatedHeadBytes), options, dictionary)
+            : Compress(original, originalArray, options, dictionary);
         return new EncodedPayload(hash, original.Length, truncated, encoding, data);
     }
 
@@ -78,6 +93,12 @@ public static class PayloadCodec
     public static (PayloadEncoding Encoding, byte[] Data) Compress(byte[] text, PayloadOptions options, PayloadDictionary? dictionary)
     {
         ArgumentNullException.ThrowIfNull(text);
+        return Compress(text, text, options, dictionary);
+    }
+
+    /// <param name="textArray">The array <paramref name="text"/> is, whole, when the result may keep it; null to copy.</param>
+    private static (PayloadEncoding Encoding, byte[] Data) Compress(ReadOnlySpan<byte> text, byte[]? textArray, PayloadOptions options, PayloadDictionary? dictionary)
+    {
         ArgumentNullException.ThrowIfNull(options);
         if (dictionary is not null)
         {
@@ -90,7 +111,7 @@ public static class PayloadCodec
                 }
             }
 
-            return (PayloadEncoding.Utf8, text);
+            return (PayloadEncoding.Utf8, textArray ?? text.ToArray());
         }
 
         if (text.Length >= options.CompressionThresholdBytes && text.Length > 0
@@ -99,7 +120,7 @@ public static class PayloadCodec
             return (PayloadEncoding.Brotli, compressed);
         }
 
-        return (PayloadEncoding.Utf8, text);
+        return (PayloadEncoding.Utf8, textArray ?? text.ToArray());
     }
 
     /// <summary>
@@ -170,7 +191,7 @@ public static class PayloadCodec
             CultureInfo.InvariantCulture, $"Stored payload was compressed with dictionary {id}, which this store does not hold."));
     }
 
-    private static byte[] BuildMarker(byte[] original, byte[] hash, int headBytes)
+    private static byte[] BuildMarker(ReadOnlySpan<byte> original, byte[] hash, int headBytes)
     {
         var cut = Math.Min(headBytes, original.Length);
         while (cut > 0 && cut < original.Length && (original[cut] & 0xC0) == 0x80)
@@ -185,21 +206,31 @@ public static class PayloadCodec
             writer.WriteBoolean(TruncationMarker.FlagProperty, true);
             writer.WriteNumber("originalBytes", original.Length);
             writer.WriteString("sha256", Convert.ToHexStringLower(hash));
-            writer.WriteString("head", Encoding.UTF8.GetString(original, 0, cut));
+            writer.WriteString("head", Encoding.UTF8.GetString(original[..cut]));
             writer.WriteEndObject();
         }
 
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static bool TryCompress(byte[] text, int quality, out byte[] compressed)
+    private static bool TryCompress(ReadOnlySpan<byte> text, int quality, out byte[] compressed)
     {
         var window = Math.Clamp(BitOperations.Log2((uint)text.Length - 1) + 1, MinWindowBits, MaxWindowBits);
-        var buffer = new byte[BrotliEncoder.GetMaxCompressedLength(text.Length)];
-        if (BrotliEncoder.TryCompress(text, buffer, out var written, quality, window) && written < text.Length)
+
+        // Compressed into a pooled buffer of the worst-case size (larger than the body) and
+        // copied out at its own length: every body on the write path comes through here.
+        var buffer = ArrayPool<byte>.Shared.Rent(BrotliEncoder.GetMaxCompressedLength(text.Length));
+        try
         {
-            compressed = buffer[..written];
-            return true;
+            if (BrotliEncoder.TryCompress(text, buffer, out var written, quality, window) && written < text.Length)
+            {
+                compressed = buffer.AsSpan(0, written).ToArray();
+                return true;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         compressed = [];

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Globalization;
@@ -140,12 +141,18 @@ public sealed class PayloadDictionary : IDisposable
             compressor.LoadDictionary(_data);
         }
 
+        // The frame is written into a pooled buffer of the worst-case size and copied out at its
+        // own length: Wrap(text) without a destination allocates that worst case (more than the
+        // body) on every call, only for the frame to be copied out of it.
+        var scratch = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(text.Length));
         try
         {
-            return compressor.Wrap(text).ToArray();
+            var written = compressor.Wrap(text, scratch);
+            return scratch.AsSpan(0, written).ToArray();
         }
         finally
         {
+            ArrayPool<byte>.Shared.Return(scratch);
             Return(_compressors, ref _pooledCompressors, compressor);
         }
     }

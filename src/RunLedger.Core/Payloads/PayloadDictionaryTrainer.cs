@@ -92,7 +92,7 @@ public sealed class PayloadDictionaryTrainer
                     _training = true;
                 }
 
-                _ = Task.Run(() => Train(picked));
+                TrainInBackground(picked);
             }
 
             return;
@@ -112,6 +112,13 @@ public sealed class PayloadDictionaryTrainer
             }
         }
     }
+
+    /// <summary>
+    /// Starts a training on the thread pool. A method of its own because a lambda that captures a
+    /// local of <see cref="Offer"/> made the compiler allocate its closure on every call of
+    /// <see cref="Offer"/> (every body written), not only when a training starts.
+    /// </summary>
+    private void TrainInBackground(List<byte[]> picked) => _ = Task.Run(() => Train(picked));
 
     /// <summary>
     /// A dictionary trained and judged better than the current one, once; the caller stores it. When

@@ -49,7 +49,7 @@ public static class PayloadText
     /// </summary>
     public static string RunSearchTextUtf8(byte[]? input, byte[]? output, string? errorMessage, int maxChars)
     {
-        using var text = RunText(input, output, errorMessage, maxChars);
+        using var text = RunText(Body(input), Body(output), errorMessage, maxChars);
         return text.ToString();
     }
 
@@ -59,23 +59,40 @@ public static class PayloadText
     /// </summary>
     public static byte[] RunSearchTextAsUtf8(byte[]? input, byte[]? output, string? errorMessage, int maxChars)
     {
+        using var text = RunText(Body(input), Body(output), errorMessage, maxChars);
+        return text.ToUtf8();
+    }
+
+    /// <summary>
+    /// <see cref="RunSearchTextAsUtf8(byte[], byte[], string, int)"/> over bodies anywhere in
+    /// memory (a pooled buffer, a slice); null means the run has no such body.
+    /// </summary>
+    public static byte[] RunSearchTextAsUtf8(ReadOnlyMemory<byte>? input, ReadOnlyMemory<byte>? output, string? errorMessage, int maxChars)
+    {
         using var text = RunText(input, output, errorMessage, maxChars);
         return text.ToUtf8();
     }
 
-    private static TextBuffer RunText(byte[]? input, byte[]? output, string? errorMessage, int maxChars)
+    /// <summary>
+    /// A body given as an array, or null when there is none. Spelled out because a null array (or
+    /// a bare <c>null</c> beside a memory in a conditional) converts to an empty memory, which is
+    /// a body, not to a null one.
+    /// </summary>
+    private static ReadOnlyMemory<byte>? Body(byte[]? utf8) => utf8 is null ? default(ReadOnlyMemory<byte>?) : new ReadOnlyMemory<byte>(utf8);
+
+    private static TextBuffer RunText(ReadOnlyMemory<byte>? input, ReadOnlyMemory<byte>? output, string? errorMessage, int maxChars)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxChars);
         var text = new TextBuffer();
-        if (input is not null)
+        if (input is { } inputUtf8)
         {
-            AppendBody(text, input, null, maxChars);
+            AppendBody(text, inputUtf8.Span, null, maxChars);
         }
 
-        if (output is not null)
+        if (output is { } outputUtf8)
         {
             text.Append('\n');
-            AppendBody(text, output, null, maxChars);
+            AppendBody(text, outputUtf8.Span, null, maxChars);
         }
 
         AppendError(text, errorMessage, maxChars);
@@ -173,8 +190,21 @@ public static class PayloadText
     /// </summary>
     private static void Collect(TextBuffer text, ReadOnlySpan<byte> utf8, int start, int maxChars)
     {
-        var chat = utf8.IndexOf("role"u8) >= 0 || utf8.IndexOf("\\u"u8) >= 0 ? FindChatMessages(utf8) : null;
-        var frames = new Stack<Frame>();
+        var scratch = Scratch.Take();
+        try
+        {
+            Collect(text, utf8, start, maxChars, scratch);
+        }
+        finally
+        {
+            Scratch.Give(scratch);
+        }
+    }
+
+    private static void Collect(TextBuffer text, ReadOnlySpan<byte> utf8, int start, int maxChars, Scratch scratch)
+    {
+        var chat = utf8.IndexOf("role"u8) >= 0 || utf8.IndexOf("\\u"u8) >= 0 ? FindChatMessages(utf8, scratch) : null;
+        var frames = scratch.Frames;
         var reader = new Utf8JsonReader(utf8, ReaderOptions);
         var objectOrdinal = -1;
         var afterProperty = false;
@@ -263,11 +293,11 @@ public static class PayloadText
     /// object is a chat message (its last <c>role</c> is a string and it has a <c>content</c>),
     /// otherwise -1.
     /// </summary>
-    private static List<long> FindChatMessages(ReadOnlySpan<byte> utf8)
+    private static List<long> FindChatMessages(ReadOnlySpan<byte> utf8, Scratch scratch)
     {
-        var result = new List<long>();
-        var open = new Stack<(int Ordinal, bool IsObject)>();
-        var roles = new Dictionary<int, bool>();
+        var result = scratch.Chat;
+        var open = scratch.Open;
+        var roles = scratch.Roles;
         var reader = new Utf8JsonReader(utf8, ReaderOptions);
         var pending = 0; // 1: the next value is a role, 2: a content
         while (reader.Read())
@@ -372,6 +402,52 @@ public static class PayloadText
     }
 
     private readonly record struct Frame(bool Emit, bool InContent, long ChatContentStart);
+
+    /// <summary>
+    /// The collections one extraction works with, kept per thread and reused: the write path
+    /// extracts the text of every body it stores, and new stacks, lists and a dictionary for each
+    /// body were a few hundred bytes of garbage per run. Taken out of the thread's slot while in
+    /// use and put back empty; one grown by an unusually large or deep body is not kept.
+    /// </summary>
+    private sealed class Scratch
+    {
+        /// <summary>Past this many entries a collection is left to the GC instead of being kept for the next body.</summary>
+        private const int MaxKeptEntries = 4_096;
+
+        [ThreadStatic]
+        private static Scratch? t_cached;
+
+        public Stack<Frame> Frames { get; } = new();
+
+        public List<long> Chat { get; } = [];
+
+        public Stack<(int Ordinal, bool IsObject)> Open { get; } = new();
+
+        public Dictionary<int, bool> Roles { get; } = [];
+
+        private int Size => Math.Max(Math.Max(Frames.Capacity, Chat.Capacity), Math.Max(Open.Capacity, Roles.Capacity));
+
+        public static Scratch Take()
+        {
+            var scratch = t_cached ?? new Scratch();
+            t_cached = null;
+            return scratch;
+        }
+
+        public static void Give(Scratch scratch)
+        {
+            if (scratch.Size > MaxKeptEntries)
+            {
+                return;
+            }
+
+            scratch.Frames.Clear();
+            scratch.Chat.Clear();
+            scratch.Open.Clear();
+            scratch.Roles.Clear();
+            t_cached = scratch;
+        }
+    }
 
     /// <summary>A growable character buffer on the shared array pool.</summary>
     private sealed class TextBuffer : IDisposable

@@ -271,19 +271,31 @@ public sealed class LatencyHistogram
     /// </summary>
     public byte[] ToBytes()
     {
-        var buffer = new byte[1 + 5 + (_length * (5 + 10))];
+        var buffer = new byte[MaxByteCount];
+        return buffer[..WriteTo(buffer)];
+    }
+
+    /// <summary>The most bytes <see cref="WriteTo"/> can write for this histogram.</summary>
+    public int MaxByteCount => 1 + 5 + (_length * (5 + 10));
+
+    /// <summary>
+    /// Writes the form <see cref="ToBytes"/> returns into <paramref name="destination"/> (at least
+    /// <see cref="MaxByteCount"/> bytes, such as a pooled buffer) and returns how many bytes it wrote.
+    /// </summary>
+    public int WriteTo(Span<byte> destination)
+    {
         var n = 0;
-        buffer[n++] = FormatVersion;
-        n += WriteVarint(buffer.AsSpan(n), (ulong)_length);
+        destination[n++] = FormatVersion;
+        n += WriteVarint(destination[n..], (ulong)_length);
         var previous = 0;
         for (var i = 0; i < _length; i++)
         {
-            n += WriteVarint(buffer.AsSpan(n), (ulong)(_indexes[i] - previous));
-            n += WriteVarint(buffer.AsSpan(n), (ulong)_counts[i]);
+            n += WriteVarint(destination[n..], (ulong)(_indexes[i] - previous));
+            n += WriteVarint(destination[n..], (ulong)_counts[i]);
             previous = _indexes[i];
         }
 
-        return buffer[..n];
+        return n;
     }
 
     /// <summary>Reads the form written by <see cref="ToBytes"/>.</summary>

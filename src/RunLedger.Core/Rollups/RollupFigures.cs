@@ -31,8 +31,14 @@ public sealed class RollupFigures
     /// <summary>Durations of the runs added.</summary>
     public LatencyHistogram Histogram { get; } = new();
 
-    /// <summary>Durations of the runs taken out (the writer subtracts them from the stored histogram).</summary>
-    public LatencyHistogram Removed { get; } = new();
+    /// <summary>
+    /// Durations of the runs taken out (the writer subtracts them from the stored histogram).
+    /// Made when first needed: only updates of stored runs take durations out, and the writer
+    /// makes figures for every bucket of every new run.
+    /// </summary>
+    public LatencyHistogram Removed => _removed ??= new();
+
+    private LatencyHistogram? _removed;
 
     /// <summary>Adds one run (<paramref name="sign"/> +1) or takes it out (-1).</summary>
     public void AddRun(bool isError, long inputTokens, long outputTokens, long costNanos, long? durationMicros, int sign = 1)
@@ -83,7 +89,10 @@ public sealed class RollupFigures
         DurationSum += delta.DurationSum;
         Widen(delta.DurationMin, delta.DurationMax);
         Histogram.Merge(delta.Histogram);
-        Histogram.Subtract(delta.Removed);
+        if (delta._removed is { } removed)
+        {
+            Histogram.Subtract(removed);
+        }
         return true;
     }
 
@@ -99,7 +108,10 @@ public sealed class RollupFigures
         DurationSum += other.DurationSum;
         Widen(other.DurationMin, other.DurationMax);
         Histogram.Merge(other.Histogram);
-        Removed.Merge(other.Removed);
+        if (other._removed is { } removed)
+        {
+            Removed.Merge(removed);
+        }
     }
 
     public void Widen(long? min, long? max)

@@ -62,7 +62,11 @@ public static class RunMerge
 
         row.Model = write.Model ?? row.Model;
         row.Provider = write.Provider ?? row.Provider;
-        row.Parameters = write.Parameters?.Text ?? row.Parameters;
+        if (write.Parameters is { } parameters)
+        {
+            // Kept as sent: the text is made only if something reads it (see RunRow.ParametersJson).
+            row.ParametersJson = parameters;
+        }
         if (write.Error is { } error)
         {
             row.ErrorType = error.Type ?? row.ErrorType;
@@ -88,7 +92,10 @@ public static class RunMerge
             row.Tags = tags.Count == 0 ? null : JsonSerializer.Serialize(tags);
         }
 
-        row.Metadata = write.Metadata?.Text ?? row.Metadata;
+        if (write.Metadata is { } metadata)
+        {
+            row.MetadataJson = metadata;
+        }
         row.UserId = write.UserId ?? row.UserId;
 
         if (write.Status is { } status)

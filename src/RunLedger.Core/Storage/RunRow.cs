@@ -1,3 +1,5 @@
+using RunLedger.Core.Model;
+
 namespace RunLedger.Core.Storage;
 
 /// <summary>
@@ -31,7 +33,34 @@ public sealed class RunRow
 
     public string? Provider { get; set; }
 
-    public string? Parameters { get; set; }
+    /// <summary>The parameters' JSON text; made from <see cref="ParametersJson"/> when first read.</summary>
+    public string? Parameters
+    {
+        get => _parameters ??= _parametersJson?.Text;
+        set
+        {
+            _parameters = value;
+            _parametersJson = null;
+        }
+    }
+
+    /// <summary>
+    /// The parameters as a write sent them (<see cref="RunMerge.Merge"/> sets them so), or null
+    /// when the row holds them as text only. A store binds their UTF-8 when the value holds it
+    /// (<see cref="RawJson.TryGetUtf8"/>): the JSON of a request then never becomes a string.
+    /// </summary>
+    public RawJson? ParametersJson
+    {
+        get => _parametersJson;
+        set
+        {
+            _parametersJson = value;
+            _parameters = null;
+        }
+    }
+
+    private string? _parameters;
+    private RawJson? _parametersJson;
 
     public byte[]? InputHash { get; set; }
 
@@ -63,7 +92,30 @@ public sealed class RunRow
 
     public string? Tags { get; set; }
 
-    public string? Metadata { get; set; }
+    /// <summary>The metadata's JSON text; made from <see cref="MetadataJson"/> when first read.</summary>
+    public string? Metadata
+    {
+        get => _metadata ??= _metadataJson?.Text;
+        set
+        {
+            _metadata = value;
+            _metadataJson = null;
+        }
+    }
+
+    /// <summary>The metadata as a write sent them, as <see cref="ParametersJson"/> is for the parameters.</summary>
+    public RawJson? MetadataJson
+    {
+        get => _metadataJson;
+        set
+        {
+            _metadataJson = value;
+            _metadata = null;
+        }
+    }
+
+    private string? _metadata;
+    private RawJson? _metadataJson;
 
     public string? UserId { get; set; }
 

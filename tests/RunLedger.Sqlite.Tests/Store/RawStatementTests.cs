@@ -32,6 +32,42 @@ public sealed class RawStatementTests
     }
 
     [Fact]
+    public void Bind_UuidAndBlobSpan_StoreTheBytesACommandWould()
+    {
+        using var connection = new SqliteConnection("Data Source=:memory:");
+        connection.Open();
+        using (var create = connection.CreateCommand())
+        {
+            create.CommandText = "CREATE TABLE t (id INTEGER PRIMARY KEY, u BLOB, n BLOB, b BLOB, e BLOB);";
+            create.ExecuteNonQuery();
+        }
+
+        var id = Guid.Parse("0192f1e2-3c4d-7e5f-8a9b-0c1d2e3f4a5b");
+        var pooled = new byte[] { 9, 1, 2, 3, 9 };
+        using (var insert = new RawStatement(connection, "INSERT INTO t (u, n, b, e) VALUES (?1, ?2, ?3, ?4);"))
+        {
+            insert.Bind(1, (Guid?)id);
+            insert.Bind(2, (Guid?)null);
+            insert.BindBlob(3, pooled.AsSpan(1, 3));
+            insert.BindBlob(4, ReadOnlySpan<byte>.Empty);
+
+            // SQLite keeps its own copy: the caller may reuse its buffer before the statement runs.
+            pooled.AsSpan().Clear();
+            insert.ExecuteNonQuery().ShouldBe(1);
+        }
+
+        using var check = connection.CreateCommand();
+        check.CommandText = "SELECT u, typeof(n), b, typeof(e), length(e) FROM t;";
+        using var reader = check.ExecuteReader();
+        reader.Read().ShouldBeTrue();
+        reader.GetFieldValue<byte[]>(0).ShouldBe(RunLedger.Core.Storage.StorageUnits.ToBytes(id));
+        reader.GetString(1).ShouldBe("null");
+        reader.GetFieldValue<byte[]>(2).ShouldBe(new byte[] { 1, 2, 3 });
+        reader.GetString(3).ShouldBe("blob");
+        reader.GetInt64(4).ShouldBe(0);
+    }
+
+    [Fact]
     public void Execute_ConstraintViolation_ThrowsSqliteExceptionAndLeavesTheStatementReusable()
     {
         using var connection = new SqliteConnection("Data Source=:memory:");

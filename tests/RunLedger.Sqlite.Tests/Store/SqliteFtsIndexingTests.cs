@@ -128,6 +128,84 @@ public sealed class SqliteFtsIndexingTests
     }
 
     [Fact]
+    public async Task Prepare_BodiesFromTextOrFromJson_GiveTheSameBodiesAndTheSearchTextOfTheStoredBodies()
+    {
+        // Small limits, so some bodies are truncated and some stored as they are.
+        var payloads = new PayloadOptions { MaxBodyBytes = 300, TruncatedHeadBytes = 64, UseDictionaries = false };
+        await using var f = await StoreFixture.OpenAsync(payloads, options: new SqliteStoreOptions { MaxIndexedChars = 120 });
+        string?[] bodies =
+        [
+            null,
+            "\"short\"",
+            "{\"role\":\"user\",\"content\":\"caf\u00e9 and \\u00e9t\u00e9 words\"}",
+            "[{\"role\":\"assistant\",\"content\":\"" + string.Concat(Enumerable.Repeat("long answer ", 60)) + "\"}]",
+            "{\"plain\":\"" + string.Concat(Enumerable.Repeat("lorem ipsum ", 20)) + "\",\"n\":1}",
+        ];
+        var runs = new List<RunWrite>();
+        foreach (var input in bodies)
+        {
+            foreach (var output in bodies)
+            {
+                foreach (var error in new[] { null, "boom" })
+                {
+                    runs.Add(new RunWrite
+                    {
+                        Id = Guid.CreateVersion7(),
+                        Input = input is null ? null : new RawJson(input),
+                        Output = output is null ? null : new RawJson(output),
+                        Error = error is null ? null : new RunError { Message = error },
+                    });
+                }
+            }
+        }
+
+        // The same runs as a request would carry them: bodies as the UTF-8 bytes they arrived as.
+        var parsed = runs.Select(r => r with
+        {
+            Input = r.Input is null ? null : System.Text.Json.JsonSerializer.Deserialize<RawJson>(r.Input.Text),
+            Output = r.Output is null ? null : System.Text.Json.JsonSerializer.Deserialize<RawJson>(r.Output.Text),
+        }).ToList();
+        WriteBatch Batch(List<RunWrite> list) => new() { ProjectId = 1, Source = "test", ReceivedAt = StoreFixture.Day, Runs = list };
+
+        var fromText = f.Store.Writer.Prepare(Batch(runs)).PreparedRuns.ShouldNotBeNull();
+        var fromJson = f.Store.Writer.Prepare(Batch(parsed)).PreparedRuns.ShouldNotBeNull();
+
+        for (var i = 0; i < runs.Count; i++)
+        {
+            var run = runs[i];
+            var input = run.Input is null ? null : PayloadCodec.Encode(run.Input.Text, payloads);
+            var output = run.Output is null ? null : PayloadCodec.Encode(run.Output.Text, payloads);
+            var expectedText = PayloadText.RunSearchText(
+                input is null ? null : PayloadCodec.Decode(input.Encoding, input.Data),
+                output is null ? null : PayloadCodec.Decode(output.Encoding, output.Data),
+                run.Error?.Message,
+                120);
+            foreach (var prepared in new[] { fromText[i], fromJson[i] })
+            {
+                Same(prepared.Input, input);
+                Same(prepared.Output, output);
+                System.Text.Encoding.UTF8.GetString(prepared.SearchText.ShouldNotBeNull()).ShouldBe(expectedText, $"run {i}");
+            }
+        }
+
+        static void Same(EncodedPayload? actual, EncodedPayload? expected)
+        {
+            if (expected is null)
+            {
+                actual.ShouldBeNull();
+                return;
+            }
+
+            actual.ShouldNotBeNull();
+            actual.Hash.ShouldBe(expected.Hash);
+            actual.OriginalSize.ShouldBe(expected.OriginalSize);
+            actual.Truncated.ShouldBe(expected.Truncated);
+            actual.Encoding.ShouldBe(expected.Encoding);
+            actual.Data.ShouldBe(expected.Data);
+        }
+    }
+
+    [Fact]
     public async Task Write_RunInsertedAndUpdatedInOneBatch_IsIndexedWithItsLastBodies()
     {
         await using var f = await StoreFixture.OpenAsync();

@@ -100,6 +100,36 @@ public sealed class SqliteStoreTests
         return (string)command.ExecuteScalar()!;
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Write_ParametersAndMetadata_AreStoredAsTheTextSentWhetherParsedOrMadeFromText(bool parsed)
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        const string parameters = "{ \"temperature\" : 0.20,\n  \"stop\": [\"\\u00e9\", \"caf\u00e9 ✓\"] }";
+        const string metadata = "{\"repository\":\"acme/web\",  \"note\":\"\\\"quoted\\\" 😀\"}";
+        RawJson Json(string text) => parsed ? System.Text.Json.JsonSerializer.Deserialize<RawJson>(text)! : new RawJson(text);
+        var inserted = Guid.CreateVersion7();
+        var updated = Guid.CreateVersion7();
+        await f.WriteAsync(project.Id, [
+            new RunWrite { Id = inserted, StartedAt = Day, Parameters = Json(parameters), Metadata = Json(metadata) },
+            new RunWrite { Id = updated, StartedAt = Day }]);
+        await f.WriteAsync(project.Id, [new RunWrite { Id = updated, Parameters = Json(parameters), Metadata = Json(metadata) }]);
+
+        foreach (var id in new[] { inserted, updated })
+        {
+            var detail = await f.Store.Reader.GetRunAsync(project.Id, id, default);
+            detail.ShouldNotBeNull().Run.Parameters.ShouldNotBeNull().Text.ShouldBe(parameters);
+            detail.Run.Metadata.ShouldNotBeNull().Text.ShouldBe(metadata);
+        }
+
+        // Stored as text, byte for byte the UTF-8 of what was sent.
+        f.Scalar("SELECT count(*) FROM runs WHERE typeof(parameters) = 'text' AND typeof(metadata) = 'text'").ShouldBe(2);
+        f.Scalar($"SELECT count(*) FROM runs WHERE hex(parameters) = '{Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(parameters))}'").ShouldBe(2);
+        f.Scalar($"SELECT count(*) FROM runs WHERE hex(metadata) = '{Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(metadata))}'").ShouldBe(2);
+    }
+
     [Fact]
     public async Task Payloads_IdenticalBodies_AreStoredOnceUnlessDedupeIsOff()
     {
