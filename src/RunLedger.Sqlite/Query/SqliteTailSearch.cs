@@ -243,10 +243,24 @@ internal static class SqliteTailSearch
     /// The words of a text as <c>runs_fts</c> sees them, as they are written in it (not folded):
     /// each one, given to the index's tokenizer alone, is exactly that one word.
     /// </summary>
-    public static List<string> WrittenWords(string text)
+    public static List<string> WrittenWords(string text) => [.. WordSpans(text).Select(w => text[w.Start..w.End])];
+
+    /// <summary>
+    /// Where a text's first <paramref name="words"/> words end and its last <paramref name="words"/>
+    /// words begin, as <c>runs_fts</c> sees words (cut there, each part gives the index exactly
+    /// those words); null when the text has fewer than <paramref name="minWords"/> words.
+    /// </summary>
+    public static (int HeadEnd, int TailStart)? EdgeCuts(string text, int words, int minWords)
+    {
+        var spans = WordSpans(text);
+        return spans.Count < Math.Max(minWords, 2 * words) ? null : (spans[words - 1].End, spans[^words].Start);
+    }
+
+    /// <summary>Where each word of a text starts and ends (UTF-16 indexes), as <c>runs_fts</c> sees words.</summary>
+    private static List<(int Start, int End)> WordSpans(string text)
     {
         var fold = Fold.Value;
-        var words = new List<string>();
+        var spans = new List<(int Start, int End)>();
         var start = -1;
         var index = 0;
         foreach (var rune in text.EnumerateRunes())
@@ -259,7 +273,7 @@ internal static class SqliteTailSearch
             {
                 if (start >= 0)
                 {
-                    words.Add(text[start..at]);
+                    spans.Add((start, at));
                     start = -1;
                 }
             }
@@ -271,50 +285,10 @@ internal static class SqliteTailSearch
 
         if (start >= 0)
         {
-            words.Add(text[start..]);
+            spans.Add((start, text.Length));
         }
 
-        return words;
-    }
-
-    /// <summary>
-    /// Where a text's first <paramref name="words"/> words end and its last <paramref name="words"/>
-    /// words begin, as <c>runs_fts</c> sees words (cut there, each part gives the index exactly
-    /// those words); null when the text has fewer than <paramref name="minWords"/> words.
-    /// </summary>
-    public static (int HeadEnd, int TailStart)? EdgeCuts(string text, int words, int minWords)
-    {
-        var fold = Fold.Value;
-        var ends = new List<int>();
-        var starts = new List<int>();
-        var inWord = false;
-        var index = 0;
-        foreach (var rune in text.EnumerateRunes())
-        {
-            var at = index;
-            index += rune.Utf16SequenceLength;
-            var c = rune.IsBmp ? fold[rune.Value] : FoldAstral(rune.Value);
-            if (c is null)
-            {
-                if (inWord)
-                {
-                    ends.Add(at);
-                    inWord = false;
-                }
-            }
-            else if (c.Length > 0 && !inWord)
-            {
-                starts.Add(at);
-                inWord = true;
-            }
-        }
-
-        if (inWord)
-        {
-            ends.Add(text.Length);
-        }
-
-        return starts.Count < Math.Max(minWords, 2 * words) ? null : (ends[words - 1], starts[^words]);
+        return spans;
     }
 
     private static string? FoldAstral(int codePoint)
