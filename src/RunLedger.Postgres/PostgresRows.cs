@@ -54,11 +54,45 @@ internal static class PostgresRows
     public static string[]? TagArray(RunRow row) => row.Tags is null ? null : JsonSerializer.Deserialize<string[]>(row.Tags);
 
     /// <summary>
-    /// The metadata as jsonb text for the indexed column, or null when jsonb cannot hold it
-    /// (a \u0000 escape): the text is still kept as sent, only metadata filters miss it.
+    /// The metadata as jsonb text for the indexed column, or null when jsonb cannot hold it (a
+    /// \u0000 escape, or the escape of a surrogate without its pair, such as "\ud800": valid JSON
+    /// that jsonb refuses, which failed the whole batch): the text is still kept as sent, only
+    /// metadata filters miss it.
     /// </summary>
     public static string? MetadataJson(string? metadata) =>
-        metadata is null || metadata.Contains("\\u0000", StringComparison.Ordinal) ? null : metadata;
+        metadata is null || !JsonbTakes(metadata) ? null : metadata;
+
+    private static bool JsonbTakes(string json)
+    {
+        if (!json.Contains("\\u", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        if (json.Contains("\\u0000", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        // An escaped string with a lone surrogate does not decode to a .NET string either.
+        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json), new JsonReaderOptions { MaxDepth = 100_000 });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+                {
+                    _ = reader.GetString();
+                }
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or JsonException)
+        {
+            return false;
+        }
+    }
 
     public static LedgerEvent ReadEvent(NpgsqlDataReader r) => new()
     {
