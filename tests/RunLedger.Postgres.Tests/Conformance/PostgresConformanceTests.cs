@@ -46,3 +46,8 @@ public sealed class PostgresConcurrencyConformance(PostgresFixture fixture) : Co
 {
     protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) => PostgresConformanceDatabase.CreateAsync(fixture.Server, cancellationToken);
 }
+
+public sealed class PostgresWriteRoundTripConformance(PostgresFixture fixture) : WriteRoundTripConformance
+{
+    protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) => PostgresConformanceDatabase.CreateAsync(fixture.Server, cancellationToken);
+}

@@ -53,3 +53,8 @@ public sealed class SqliteConcurrencyConformance : ConcurrencyConformance
 {
     protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) => SqliteConformanceDatabase.CreateAsync();
 }
+
+public sealed class SqliteWriteRoundTripConformance : WriteRoundTripConformance
+{
+    protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) => SqliteConformanceDatabase.CreateAsync();
+}
