@@ -296,9 +296,9 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         $"CREATE TABLE {schema}.fts_progress (id INTEGER PRIMARY KEY CHECK (id = 1), token BLOB, indexed_seq INTEGER NOT NULL, indexed_run BLOB); " +
         $"INSERT INTO {schema}.fts_progress (id, token, indexed_seq, indexed_run) VALUES (1, NULL, 0, NULL); " +
         // Without word positions (detail=none) the index says which runs hold a word and the bodies
-        // say where (SqliteFilterCompiler checks a phrase of several words against them).
-                // Layout 3 names its one column "text" rather than "body": searches tell the layouts apart
-        // by the table's declaration (FileHasLayoutSql).
+        // say where (SqliteFilterCompiler checks a phrase of several words against them). Layout 3
+        // names its one column "text" rather than "body": searches tell the layouts apart by the
+        // table's declaration (FileHasLayoutSql).
         $"CREATE VIRTUAL TABLE {schema}.runs_fts USING fts5({(layout == SharedTextLayout ? "text" : "body")}, content='', contentless_delete=1, {(layout == NoPositionsLayout ? "detail=none, " : "")}tokenize='unicode61 remove_diacritics 2'); " +
         // FTS5 merges segments once 8 (default 4) of the same level exist: with the indexer writing
         // large chunks this cut indexing CPU by 20-35 % and left the index no larger.
@@ -380,12 +380,11 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// <summary>Empties the index and gives it to the ledger with <paramref name="token"/>; the indexer then rebuilds it.</summary>
     private void Reset(SqliteConnection index, SqliteTransaction transaction, byte[] token)
     {
-        Execute(index, transaction, "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all');");
-        if (Layout == SharedTextLayout)
-        {
-            Execute(index, transaction, "INSERT INTO blocks_fts (blocks_fts) VALUES ('delete-all'); DELETE FROM fts_blocks; DELETE FROM fts_run_blocks;");
-            _shared.Reset();
-        }
+        // The block tables are in every layout (empty but in layout 3).
+        Execute(index, transaction,
+            "INSERT INTO runs_fts (runs_fts) VALUES ('delete-all'); INSERT INTO blocks_fts (blocks_fts) VALUES ('delete-all'); " +
+            "DELETE FROM fts_blocks; DELETE FROM fts_run_blocks;");
+        _shared.Reset();
 
         using var command = index.CreateCommand();
         command.Transaction = transaction;
@@ -713,7 +712,6 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         private readonly SqliteSearchIndex _owner;
         private readonly RawStatement _insert;
         private readonly SqliteSharedText.Statements? _blocks;
-        private readonly RawStatement? _holds;
 
         public RowWriter(SqliteSearchIndex owner, SqliteConnection index)
         {
@@ -721,7 +719,6 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             if (owner.Layout == SharedTextLayout)
             {
                 _insert = new RawStatement(index, "INSERT INTO runs_fts (rowid, text) VALUES (?1, ?2);");
-                _holds = new RawStatement(index, "INSERT OR IGNORE INTO fts_run_blocks (block, seq) VALUES (?1, ?2);");
                 _blocks = new SqliteSharedText.Statements(index);
             }
             else
@@ -766,9 +763,9 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
                 _insert.BindUtf8(2, own.Span);
                 foreach (var block in blocks)
                 {
-                    _holds!.Bind(1, block);
-                    _holds.Bind(2, seq);
-                    _holds.ExecuteNonQuery();
+                    _blocks.Hold.Bind(1, block);
+                    _blocks.Hold.Bind(2, seq);
+                    _blocks.Hold.ExecuteNonQuery();
                 }
             }
 
@@ -779,7 +776,6 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         {
             _insert.Dispose();
             _blocks?.Dispose();
-            _holds?.Dispose();
         }
     }
 

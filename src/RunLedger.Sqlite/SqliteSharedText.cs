@@ -203,11 +203,15 @@ internal sealed class SqliteSharedText
 
         public RawStatement IndexBlock { get; } = new(index, "INSERT INTO blocks_fts (rowid, body) VALUES (?1, ?2);");
 
+        /// <summary>Lists a run (?2) with a block it holds (?1); a line twice in one run is listed once.</summary>
+        public RawStatement Hold { get; } = new(index, "INSERT OR IGNORE INTO fts_run_blocks (block, seq) VALUES (?1, ?2);");
+
         public void Dispose()
         {
             Find.Dispose();
             Add.Dispose();
             IndexBlock.Dispose();
+            Hold.Dispose();
         }
     }
 }

@@ -152,8 +152,8 @@ internal static class SqliteFilterCompiler
         /// <summary>
         /// Free text on runs: its words (as the index's tokenizer makes them) in a row. The index (a
         /// file of its own, attached as fts) answers for the runs it covers, unless their text
-        /// changed since (fts_pending) or it is not this ledger's index, or it lacks the word
-        /// positions this search was compiled for (then its mark counts as 0 and FTS5 is not asked).
+        /// changed since (fts_pending) or it is not this ledger's index, or it has another layout
+        /// than this search was compiled for (then its mark counts as 0 and FTS5 is not asked).
         /// Runs above its mark and changed runs are matched by their bodies with the same word rules
         /// (see <see cref="SqliteSearchIndex"/>).
         /// <para>
@@ -195,17 +195,24 @@ internal static class SqliteFilterCompiler
         }
 
         /// <summary>
-        /// Runs the index covers (and has not been told changed) whose row matches the FTS5 query in
-        /// <paramref name="match"/>. FTS5 is handed the query only when the index is trusted
+        /// Runs the index covers (and has not been told changed) whose row matches the FTS5 query
+        /// <paramref name="query"/>, and with shared lines the runs listed with a block that matches
+        /// it: one list (not two IN terms joined by OR, which made a search that finds few runs look
+        /// every run of the time index up twice), each part read in proportion to what it finds.
+        /// FTS5 is handed the query only when the index is trusted
         /// (<see cref="SqliteSearchIndex.ValidSql"/>), else the empty phrase, which matches nothing:
         /// the file may have been rebuilt in another layout by a process configured so, and a query
-        /// it cannot answer (a phrase without positions, a column it lacks) is an FTS5 error even
-        /// when a false condition stands beside it in the WHERE; its mark then counts as 0, so the
-        /// tail is every run.
+        /// it cannot answer (a phrase without positions) is an FTS5 error even when a false
+        /// condition stands beside it in the WHERE; its mark then counts as 0, so the tail is every run.
         /// </summary>
-        private string Indexed(string match) =>
-            $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH CASE WHEN {SqliteSearchIndex.ValidSql(fullTextLayout)} THEN {match} ELSE '\"\"' END) AND " +
-            "r.seq NOT IN (SELECT seq FROM fts_pending))";
+        private string Indexed(string query)
+        {
+            var match = $"CASE WHEN {SqliteSearchIndex.ValidSql(fullTextLayout)} THEN {query} ELSE '\"\"' END";
+            var blocks = fullTextLayout == SqliteSearchIndex.SharedTextLayout
+                ? $" UNION ALL SELECT seq FROM fts.fts_run_blocks WHERE block IN (SELECT rowid FROM fts.blocks_fts WHERE blocks_fts MATCH {match})"
+                : "";
+            return $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {match}{blocks}) AND r.seq NOT IN (SELECT seq FROM fts_pending))";
+        }
 
         /// <summary>
         /// Free text on an index with shared lines (see <see cref="SqliteSharedText"/>): a run's row
@@ -226,31 +233,16 @@ internal static class SqliteFilterCompiler
                 return bodies;
             }
 
-            var exact = Holding(Add(ToFtsPhrase(phrase)));
+            var exact = Indexed(Add(ToFtsPhrase(phrase)));
             var window = SqliteSharedText.EdgeWords + 1;
             if (words.Count <= window)
             {
                 return $"({exact} OR ({tail} AND {bodies}))";
             }
 
-            var first = Holding(Add(ToFtsPhrase(string.Join(' ', words.Take(window)))));
-            var last = Holding(Add(ToFtsPhrase(string.Join(' ', words.TakeLast(window)))));
+            var first = Indexed(Add(ToFtsPhrase(string.Join(' ', words.Take(window)))));
+            var last = Indexed(Add(ToFtsPhrase(string.Join(' ', words.TakeLast(window)))));
             return $"({exact} OR ((({first} AND {last}) OR {tail}) AND {bodies}))";
-        }
-
-        /// <summary>
-        /// Runs the index covers (and has not been told changed) whose own row holds the phrase
-        /// <paramref name="quoted"/>, or that hold a block that does: the index is asked for the
-        /// words once and the blocks once, each a list read in proportion to what it finds.
-        /// </summary>
-        private string Holding(string quoted)
-        {
-            var match = $"CASE WHEN {SqliteSearchIndex.ValidSql(fullTextLayout)} THEN {quoted} ELSE '\"\"' END";
-            // One list (not two IN terms joined by OR): a search that finds few runs walks every
-            // run of the time index, and each is then looked up once, not twice.
-            return $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {match} UNION ALL " +
-                $"SELECT seq FROM fts.fts_run_blocks WHERE block IN (SELECT rowid FROM fts.blocks_fts WHERE blocks_fts MATCH {match})) AND " +
-                "r.seq NOT IN (SELECT seq FROM fts_pending))";
         }
 
         protected override string Tag(StringValue value)

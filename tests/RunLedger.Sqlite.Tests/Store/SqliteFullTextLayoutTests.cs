@@ -32,11 +32,7 @@ public sealed class SqliteFullTextLayoutTests
     {
         var options = new SqliteStoreOptions { FullTextPositions = positions };
         await using var f = await StoreFixture.OpenAsync(options: options);
-        var project = (await f.Store.Admin.GetOrCreateProjectAsync("p", default)).Id;
-        var adjacent = await WriteAsync(f, project, "the refund policy");
-        var apart = await WriteAsync(f, project, "policy on a refund");
-        await WaitUntilIndexedAsync(f);
-        await f.Store.DisposeAsync();
+        var (project, adjacent, apart) = await WriteTwoIndexedRunsAndCloseAsync(f);
 
         // An index file of the other layout, owned by this ledger and covering both runs, but with
         // a text the first run does not have: had it been trusted, "stale" would find that run.
@@ -109,11 +105,7 @@ public sealed class SqliteFullTextLayoutTests
     public async Task IndexFile_WrittenBeforeTheLayoutOption_IsReusedAsItIsByDefault()
     {
         await using var f = await StoreFixture.OpenAsync();
-        var project = (await f.Store.Admin.GetOrCreateProjectAsync("p", default)).Id;
-        var adjacent = await WriteAsync(f, project, "the refund policy");
-        var apart = await WriteAsync(f, project, "policy on a refund");
-        await WaitUntilIndexedAsync(f);
-        await f.Store.DisposeAsync();
+        var (project, adjacent, apart) = await WriteTwoIndexedRunsAndCloseAsync(f);
 
         // The file exactly as earlier versions created it (layout 1), complete for this ledger,
         // plus one mark of its own that a rebuild would drop.
@@ -200,6 +192,17 @@ public sealed class SqliteFullTextLayoutTests
         // file of another layout) until it restarts.
         (await f.Store.CountUnindexedRunsAsync(default)).ShouldBe(names.Count);
         (await second.CountUnindexedRunsAsync(default)).ShouldBe(0);
+    }
+
+    /// <summary>Writes "the refund policy" and "policy on a refund" as two runs, waits until they are indexed and closes the store.</summary>
+    private static async Task<(long Project, Guid Adjacent, Guid Apart)> WriteTwoIndexedRunsAndCloseAsync(StoreFixture f)
+    {
+        var project = (await f.Store.Admin.GetOrCreateProjectAsync("p", default)).Id;
+        var adjacent = await WriteAsync(f, project, "the refund policy");
+        var apart = await WriteAsync(f, project, "policy on a refund");
+        await WaitUntilIndexedAsync(f);
+        await f.Store.DisposeAsync();
+        return (project, adjacent, apart);
     }
 
     private static async Task CheckAsync(SqliteLedgerStore store, long project, Dictionary<Guid, string> names, (string Filter, string Expected)[] checks)
