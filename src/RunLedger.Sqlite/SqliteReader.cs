@@ -27,32 +27,15 @@ internal sealed partial class SqliteReader : ILedgerReader
 
         // With bodies, the rows and the bodies they refer to by payload row id are read in one
         // snapshot (commands join it via CreateCommand): a restore between them empties payloads
-        // and reuses its row ids. Deferred: a read transaction, never the write lock.
-        await using var snapshot = query.IncludeBodies ? connection.BeginTransaction(deferred: true) : null;
-        await using var command = connection.CreateCommand();
-        var sql = new StringBuilder($"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @project");
-        command.Parameters.AddWithValue("@project", projectId);
-        AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow(), _store.FullTextLayout));
-        if (query.Cursor is not null)
-        {
-            var (time, id) = Cursors.DecodeRun(query.Cursor);
-            sql.Append(" AND (r.started_at < @ctime OR (r.started_at = @ctime AND r.id < @cid))");
-            command.Parameters.AddWithValue("@ctime", time);
-            command.Parameters.AddWithValue("@cid", id);
-        }
-
-        sql.Append(" ORDER BY r.started_at DESC, r.id DESC LIMIT @limit;");
-        command.Parameters.AddWithValue("@limit", query.Limit + 1);
-        command.CommandText = sql.ToString();
-
-        var rows = new List<RunRow>(Math.Min(query.Limit + 1, 1024));
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                rows.Add(SqliteRows.ReadRun(reader));
-            }
-        }
+        // and reuses its row ids. A search reads its windows and their check in one snapshot too.
+        // Deferred: a read transaction, never the write lock.
+        var search = query.Filter is { } filter && SqliteFilterCompiler.HasText(filter);
+        await using var snapshot = query.IncludeBodies || search ? connection.BeginTransaction(deferred: true) : null;
+        var now = _time.GetUtcNow();
+        var rows = search
+            ? await SearchNewestAsync(connection, projectId, query, now, cancellationToken).ConfigureAwait(false)
+            : null;
+        rows ??= await ListRunsAsync(connection, projectId, query, now, SearchScope.AllRuns, 0, cancellationToken).ConfigureAwait(false);
 
         string? next = null;
         if (rows.Count > query.Limit)
@@ -69,6 +52,109 @@ internal sealed partial class SqliteReader : ILedgerReader
         }
 
         return new Page<Run>(items, next);
+    }
+
+    /// <summary>
+    /// A page of a search, newest first, from the newest runs by sequence number. The full-text
+    /// index is asked only about runs from <c>@fts_from</c> on (FTS5 seeks to it in each list), and
+    /// only those rows are read (by sequence number, then sorted), so a common word costs a window
+    /// of runs, not its whole list, and a rare one cannot make the time index be walked to its end.
+    /// Runs are stored in about the order they start, but not exactly (a client may send older
+    /// runs late), so the page stands only if no run below the window that starts at or after the
+    /// page's last run matches: the runs the time index lists from there on that lie below the
+    /// window, each asked of the index alone. Otherwise, or when the window holds less than a
+    /// page, the window grows by what the matches so far suggest (4x to 64x); past a quarter of
+    /// the ledger the search asks the whole index (null).
+    /// </summary>
+    private async Task<List<RunRow>?> SearchNewestAsync(SqliteConnection connection, long projectId, RunQuery query, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        long newest;
+        await using (var top = connection.CreateCommand())
+        {
+            top.CommandText = "SELECT max(seq) FROM runs;";
+            newest = await top.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long seq ? seq : 0;
+        }
+
+        var window = _store.Options.SearchWindowRuns;
+        while (window <= newest / 4)
+        {
+            var from = newest - window + 1;
+            var rows = await ListRunsAsync(connection, projectId, query, now, SearchScope.FromSeq, from, cancellationToken).ConfigureAwait(false);
+            if (rows.Count > query.Limit
+                && !await MatchesBelowAsync(connection, projectId, query, now, from, rows[^1].StartedAt, cancellationToken).ConfigureAwait(false))
+            {
+                return rows;
+            }
+
+            // About twice the window the matches so far need to fill the page.
+            var factor = rows.Count == 0 ? 64 : Math.Clamp(2 * (query.Limit + 1) / rows.Count, 4, 64);
+            window = window > long.MaxValue / factor ? long.MaxValue : window * factor;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Whether a run below sequence number <paramref name="from"/> that starts at or after
+    /// <paramref name="edge"/> matches the query (and its cursor). The time index gives those
+    /// runs; the free text is asked of the index for each of them alone.
+    /// </summary>
+    private async Task<bool> MatchesBelowAsync(SqliteConnection connection, long projectId, RunQuery query, DateTimeOffset now, long from, long edge, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        var sql = new StringBuilder("SELECT 1 FROM runs r INDEXED BY ix_runs_started WHERE r.project_id = @project AND r.started_at >= @edge AND r.seq < @fts_from");
+        command.Parameters.AddWithValue("@project", projectId);
+        command.Parameters.AddWithValue("@edge", edge);
+        command.Parameters.AddWithValue("@fts_from", from);
+        AppendFilter(sql, command, SqliteFilterCompiler.CompileRuns(query.Filter!, now, _store.FullTextLayout, SearchScope.ThisRun));
+        AppendCursor(sql, command, query.Cursor);
+        command.CommandText = sql.Append(" LIMIT 1;").ToString();
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    /// <summary>
+    /// A page of runs (one more than the limit, to tell whether another follows), newest first;
+    /// with <see cref="SearchScope.FromSeq"/> only runs from sequence number <paramref name="from"/> on.
+    /// </summary>
+    private async Task<List<RunRow>> ListRunsAsync(SqliteConnection connection, long projectId, RunQuery query, DateTimeOffset now, SearchScope scope, long from, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        var sql = new StringBuilder($"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r", byRowidOnly: scope == SearchScope.FromSeq)} WHERE r.project_id = @project");
+        command.Parameters.AddWithValue("@project", projectId);
+        if (scope == SearchScope.FromSeq)
+        {
+            sql.Append(" AND r.seq >= @fts_from");
+            command.Parameters.AddWithValue("@fts_from", from);
+        }
+
+        AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, now, _store.FullTextLayout, scope));
+        AppendCursor(sql, command, query.Cursor);
+        sql.Append(" ORDER BY r.started_at DESC, r.id DESC LIMIT @limit;");
+        command.Parameters.AddWithValue("@limit", query.Limit + 1);
+        command.CommandText = sql.ToString();
+
+        var rows = new List<RunRow>(Math.Min(query.Limit + 1, 1024));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(SqliteRows.ReadRun(reader));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Runs after the cursor's (start time, id) in newest-first order.</summary>
+    private static void AppendCursor(StringBuilder sql, SqliteCommand command, string? cursor)
+    {
+        if (cursor is null)
+        {
+            return;
+        }
+
+        var (time, id) = Cursors.DecodeRun(cursor);
+        sql.Append(" AND (r.started_at < @ctime OR (r.started_at = @ctime AND r.id < @cid))");
+        command.Parameters.AddWithValue("@ctime", time);
+        command.Parameters.AddWithValue("@cid", id);
     }
 
     public async Task<RunDetail?> GetRunAsync(long projectId, Guid id, CancellationToken cancellationToken)

@@ -61,6 +61,13 @@ public sealed class SqliteStoreOptions
     /// </summary>
     internal bool IndexInBackground { get; set; } = true;
 
+    /// <summary>
+    /// How many of the newest runs (by sequence number) a search's first page asks the full-text
+    /// index about first; the window grows until the page stands (see
+    /// <c>SqliteReader.SearchNewestAsync</c>). Tests make it small to walk every step.
+    /// </summary>
+    internal long SearchWindowRuns { get; set; } = 4_096;
+
     public IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(Path))

@@ -35,12 +35,31 @@ internal static class SqliteFilterCompiler
     /// </summary>
     public static SqlFragment CompileRuns(FilterNode node, DateTimeOffset now, int fullTextLayout = SqliteSearchIndex.SharedTextLayout) => Compile(node, FilterTarget.Runs, now, fullTextLayout);
 
+    /// <summary>
+    /// Compiles a run filter whose free text asks the full-text index only about some runs
+    /// (<see cref="SearchScope"/>): the runs from <c>@fts_from</c> on (the caller binds it and
+    /// adds <c>r.seq &gt;= @fts_from</c> itself), or the row at hand alone. For every run the
+    /// scope covers the result is that of <see cref="CompileRuns(FilterNode, DateTimeOffset, int)"/>.
+    /// </summary>
+    public static SqlFragment CompileRuns(FilterNode node, DateTimeOffset now, int fullTextLayout, SearchScope scope) =>
+        new Builder(FilterTarget.Runs, now, ModelTermsBesideRareStatus(node), fullTextLayout, scope).Build(node);
+
+    /// <summary>True when <paramref name="node"/> holds free text, which a run filter answers through the full-text index.</summary>
+    public static bool HasText(FilterNode node) => node switch
+    {
+        TextFilter => true,
+        AndFilter and => and.Terms.Any(HasText),
+        OrFilter or => or.Terms.Any(HasText),
+        NotFilter not => HasText(not.Term),
+        _ => false,
+    };
+
     public static SqlFragment CompileEvents(FilterNode node, DateTimeOffset now) => Compile(node, FilterTarget.Events, now);
 
     public static SqlFragment CompileSessions(FilterNode node, DateTimeOffset now) => Compile(node, FilterTarget.Sessions, now);
 
     public static SqlFragment Compile(FilterNode node, FilterTarget target, DateTimeOffset now, int fullTextLayout = SqliteSearchIndex.SharedTextLayout) =>
-        new Builder(target, now, target == FilterTarget.Runs ? ModelTermsBesideRareStatus(node) : null, fullTextLayout).Build(node);
+        new Builder(target, now, target == FilterTarget.Runs ? ModelTermsBesideRareStatus(node) : null, fullTextLayout, SearchScope.AllRuns).Build(node);
 
     /// <summary>
     /// The values of <c>model</c> terms that stand in one AND with a status other than
@@ -134,7 +153,7 @@ internal static class SqliteFilterCompiler
     /// </summary>
     internal static string ToFtsWords(IReadOnlyList<string> words) => string.Join(' ', words.Select(ToFtsPhrase));
 
-    private sealed class Builder(FilterTarget target, DateTimeOffset now, HashSet<StringValue>? unindexedModels, int fullTextLayout) : FilterSqlBuilder(target, now)
+    private sealed class Builder(FilterTarget target, DateTimeOffset now, HashSet<StringValue>? unindexedModels, int fullTextLayout, SearchScope scope) : FilterSqlBuilder(target, now)
     {
         protected override string True => "1";
 
@@ -208,10 +227,16 @@ internal static class SqliteFilterCompiler
         private string Indexed(string query)
         {
             var match = $"CASE WHEN {SqliteSearchIndex.ValidSql(fullTextLayout)} THEN {query} ELSE '\"\"' END";
+            var (rows, listed) = scope switch
+            {
+                SearchScope.FromSeq => (" AND rowid >= @fts_from", " AND seq >= @fts_from"),
+                SearchScope.ThisRun => (" AND rowid = r.seq", " AND seq = r.seq"),
+                _ => ("", ""),
+            };
             var blocks = fullTextLayout == SqliteSearchIndex.SharedTextLayout
-                ? $" UNION ALL SELECT seq FROM fts.fts_run_blocks WHERE block IN (SELECT rowid FROM fts.blocks_fts WHERE blocks_fts MATCH {match})"
+                ? $" UNION ALL SELECT seq FROM fts.fts_run_blocks WHERE block IN (SELECT rowid FROM fts.blocks_fts WHERE blocks_fts MATCH {match}){listed}"
                 : "";
-            return $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {match}{blocks}) AND r.seq NOT IN (SELECT seq FROM fts_pending))";
+            return $"(r.seq IN (SELECT rowid FROM fts.runs_fts WHERE runs_fts MATCH {match}{rows}{blocks}) AND r.seq NOT IN (SELECT seq FROM fts_pending))";
         }
 
         /// <summary>
@@ -362,4 +387,17 @@ internal static class SqliteFilterCompiler
             return (json, SqliteMetadataIndexes.PathLiteral(key), SqliteMetadataIndexes.Extraction(json, key));
         }
     }
+}
+
+/// <summary>Which runs a compiled run filter asks the full-text index about.</summary>
+internal enum SearchScope
+{
+    /// <summary>Every run: each free-text term reads the whole list of runs that hold it.</summary>
+    AllRuns,
+
+    /// <summary>Runs from the sequence number bound as <c>@fts_from</c> on: FTS5 seeks to it in each list.</summary>
+    FromSeq,
+
+    /// <summary>The run of the row at hand (<c>r.seq</c>): one seek per list, for a check of few rows.</summary>
+    ThisRun,
 }

@@ -34,9 +34,26 @@ public sealed class SqliteFilterWithoutPositionsConformance : FilterConformance
         SqliteConformanceDatabase.CreateAsync(new SqliteStoreOptions { FullTextPositions = false });
 }
 
+/// <summary>
+/// The same with search pages looked for in windows of the newest two runs and up (the default
+/// starts at 4,096, more than these ledgers hold), so every search walks the windows and their check.
+/// </summary>
+public sealed class SqliteFilterInSearchWindowsConformance : FilterConformance
+{
+    protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) =>
+        SqliteConformanceDatabase.CreateAsync(new SqliteStoreOptions { SearchWindowRuns = 2 });
+}
+
 public sealed class SqlitePaginationConformance : PaginationConformance
 {
     protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) => SqliteConformanceDatabase.CreateAsync();
+}
+
+/// <summary>Pagination with search pages looked for in windows of the newest two runs and up.</summary>
+public sealed class SqlitePaginationInSearchWindowsConformance : PaginationConformance
+{
+    protected override Task<IConformanceDatabase> CreateDatabaseAsync(CancellationToken cancellationToken) =>
+        SqliteConformanceDatabase.CreateAsync(new SqliteStoreOptions { SearchWindowRuns = 2 });
 }
 
 public sealed class SqliteStatsConformance : StatsConformance
