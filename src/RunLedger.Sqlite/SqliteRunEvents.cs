@@ -217,18 +217,13 @@ internal static class SqliteRunEvents
     /// The type of the events row <paramref name="alias"/> as SQL (for filters): the type column,
     /// or for a packed run event the type its first byte names.
     /// </summary>
-    public static string TypeOf(string alias)
-    {
-        // The low hex digit of the first byte is the status and the run.updated bit.
-        var cases = new StringBuilder();
-        for (var status = 0; status < WireNames.Statuses.Count; status++)
-        {
-            cases.Append(CultureInfo.InvariantCulture, $" WHEN '{status:X}' THEN '{EventTypes.ForStatus((RunStatus)status)}'");
-            cases.Append(CultureInfo.InvariantCulture, $" WHEN '{status | UpdatedBit:X}' THEN '{EventTypes.RunUpdated}'");
-        }
+    public static string TypeOf(string alias) =>
+        $"(CASE WHEN typeof({alias}.data) = 'blob' THEN (CASE substr(hex(substr({alias}.data, 1, 1)), 2, 1){TypeCases} END) ELSE {alias}.type END)";
 
-        return $"(CASE WHEN typeof({alias}.data) = 'blob' THEN (CASE substr(hex(substr({alias}.data, 1, 1)), 2, 1){cases} END) ELSE {alias}.type END)";
-    }
+    /// <summary>The WHEN clauses of <see cref="TypeOf"/>: the low hex digit of the first byte is the status and the run.updated bit.</summary>
+    private static readonly string TypeCases = string.Concat(Enumerable.Range(0, WireNames.Statuses.Count).Select(status => string.Create(
+        CultureInfo.InvariantCulture,
+        $" WHEN '{status:X}' THEN '{EventTypes.ForStatus((RunStatus)status)}' WHEN '{status | UpdatedBit:X}' THEN '{EventTypes.RunUpdated}'")));
 
     /// <summary>
     /// The packed form of a run event stored as JSON (the full data, or the tail of schemas 9 to 11,
