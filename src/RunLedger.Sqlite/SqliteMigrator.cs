@@ -83,6 +83,82 @@ internal static class SqliteMigrator
         {
             await AddHourlyRollupsAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
         }
+        else if (version == PackedRunEventsVersion)
+        {
+            await PackRunEventsAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>0012_packed_run_events: the run events stored as JSON are packed (see <see cref="SqliteRunEvents"/>).</summary>
+    private const int PackedRunEventsVersion = 12;
+
+    /// <summary>
+    /// Packs every run event stored as JSON whose packed form reads back the same; writes a kept
+    /// tail that does not pack out whole. Returns how many rows changed.
+    /// </summary>
+    internal static async Task<long> PackRunEventsAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        const int Page = 1000;
+        using var select = connection.CreateCommand();
+        select.Transaction = transaction;
+        select.CommandText =
+            "SELECT id, type, run_id, name, data FROM events WHERE id > @after AND run_id IS NOT NULL AND typeof(data) = 'text' " +
+            "AND idempotency_key IS NULL AND type GLOB 'run.*' ORDER BY id LIMIT @limit;";
+        var after = select.Parameters.AddWithValue("@after", 0L);
+        select.Parameters.AddWithValue("@limit", Page);
+        using var update = connection.CreateCommand();
+        update.Transaction = transaction;
+        update.CommandText = "UPDATE events SET type = @type, data = @data WHERE id = @id;";
+        var id = update.Parameters.Add("@id", SqliteType.Integer);
+        var type = update.Parameters.Add("@type", SqliteType.Text);
+        // No declared type: a packed event binds a BLOB, a tail written out whole a string.
+        var data = update.Parameters.Add(new SqliteParameter { ParameterName = "@data" });
+        var rows = new List<(long Id, string Type, Guid RunId, string? Name, string Data)>(Page);
+        long changed = 0;
+        while (true)
+        {
+            rows.Clear();
+            using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows.Add((reader.GetInt64(0), reader.GetString(1), StorageUnits.ToGuid((byte[])reader.GetValue(2)), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4)));
+                }
+            }
+
+            if (rows.Count == 0)
+            {
+                return changed;
+            }
+
+            foreach (var row in rows)
+            {
+                object value;
+                string newType;
+                if (SqliteRunEvents.Pack(row.Type, row.Data, row.RunId, row.Name) is { } packed)
+                {
+                    value = packed;
+                    newType = string.Empty;
+                }
+                else if (RunEventTail.IsTail(row.Data))
+                {
+                    value = RunEventTail.Restore(row.Data, row.RunId, row.Name)!;
+                    newType = row.Type;
+                }
+                else
+                {
+                    continue;
+                }
+
+                id.Value = row.Id;
+                type.Value = newType;
+                data.Value = value;
+                await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                changed++;
+            }
+
+            after.Value = rows[^1].Id;
+        }
     }
 
     /// <summary>Writes the hourly rollup rows the 5-minute rows add up to (the migration's and a version-1 restore's part).</summary>

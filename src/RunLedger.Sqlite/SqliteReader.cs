@@ -418,20 +418,21 @@ internal sealed partial class SqliteReader : ILedgerReader
         }
     }
 
-    /// <summary>Reads the columns of <see cref="EventColumns"/>; a run event kept without its run's id and name gets them back.</summary>
+    /// <summary>Reads the columns of <see cref="EventColumns"/>; a packed run event (<see cref="SqliteRunEvents"/>) gets its type and data back.</summary>
     private static LedgerEvent ReadEvent(SqliteDataReader r)
     {
         var runId = r.IsDBNull(4) ? (Guid?)null : StorageUnits.ToGuid((byte[])r.GetValue(4));
         var name = r.IsDBNull(5) ? null : r.GetString(5);
+        var (type, data) = SqliteRunEvents.TypeAndData(r.GetString(1), r.GetValue(6), runId, name);
         return new LedgerEvent
         {
             Id = r.GetInt64(0),
-            Type = r.GetString(1),
+            Type = type,
             Time = StorageUnits.FromMicros(r.GetInt64(2)),
             SessionId = r.IsDBNull(3) ? null : r.GetString(3),
             RunId = runId,
             Name = name,
-            Data = r.IsDBNull(6) ? null : new RawJson(RunEventTail.Restore(r.GetString(6), runId, name)!),
+            Data = data is null ? null : new RawJson(data),
             IdempotencyKey = r.IsDBNull(7) ? null : r.GetString(7),
         };
     }

@@ -140,17 +140,19 @@ internal sealed partial class SqliteTransfer
             {
                 var runId = Bytes(r, 5) is { } run ? StorageUnits.ToGuid(run) : (Guid?)null;
                 var name = Text(r, 6);
+
+                // A packed run event is exported whole, with its type, as the API returns it.
+                var (type, data) = SqliteRunEvents.TypeAndData(r.GetString(2), r.GetValue(7), runId, name);
                 return new EventRecord
                 {
                     Id = r.GetInt64(0),
                     Project = r.GetString(1),
-                    Type = r.GetString(2),
+                    Type = type,
                     Time = r.GetInt64(3),
                     SessionId = Text(r, 4),
                     RunId = runId,
                     Name = name,
-                    // A run event kept without its run's id and name is exported whole, as the API returns it.
-                    Data = RunEventTail.Restore(Text(r, 7), runId, name),
+                    Data = data,
                     IdempotencyKey = Text(r, 8),
                 };
             },

@@ -304,12 +304,17 @@ internal sealed partial class SqliteTransfer
             "VALUES (@id, @p, @type, @time, @session, @run, @name, @data, @key);");
         command.Parameters.AddWithValue("@id", e.Id);
         command.Parameters.AddWithValue("@p", projectId);
-        command.Parameters.AddWithValue("@type", e.Type);
+        // A run event arrives whole (as every store exports it); kept packed like the writer's own
+        // when that reads back exactly the same (SqliteRunEvents).
+        var packed = e is { RunId: { } runId, IdempotencyKey: null, Data: { } text } && e.Type.StartsWith("run.", StringComparison.Ordinal)
+            ? SqliteRunEvents.Pack(e.Type, text, runId, e.Name)
+            : null;
+        command.Parameters.AddWithValue("@type", packed is null ? e.Type : string.Empty);
         command.Parameters.AddWithValue("@time", e.Time);
         command.Parameters.AddWithValue("@session", sessionKey is { } key ? key : DBNull.Value);
         command.Parameters.AddWithValue("@run", e.RunId is { } run ? StorageUnits.ToBytes(run) : DBNull.Value);
         command.Parameters.AddWithValue("@name", Db(e.Name));
-        command.Parameters.AddWithValue("@data", Db(e.Data));
+        command.Parameters.AddWithValue("@data", packed ?? Db(e.Data));
         command.Parameters.AddWithValue("@key", Db(e.IdempotencyKey));
         return command.ExecuteNonQuery() == 1;
     }

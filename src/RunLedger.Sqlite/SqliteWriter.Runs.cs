@@ -401,15 +401,19 @@ internal sealed partial class SqliteWriter
 
     private void WriteRunEvent(BatchContext context, RunRow? existing, RunRow row)
     {
-        // The data goes to SQLite as the UTF-8 the serializer writes: no string in between. The
-        // run's id and name are in the event's columns, so the data is kept without them (as a
-        // tail, see RunEventTail) and readers put them back.
+        // The run's id and name are in the event's columns; the type and the rest of the data are
+        // packed into a few bytes (SqliteRunEvents) and readers make the data again from them.
+        var (type, time) = RunMerge.RunEventTypeAndTime(existing, row, context.ReceivedMicros);
+        var values = RunMerge.RunEventValuesOf(row);
         _eventData.ResetWrittenCount();
-        _eventJson.Reset(_eventData);
-        var (type, time) = RunMerge.RunEventWithoutIdAndName(existing, row, context.ReceivedMicros, _eventJson);
-        _eventJson.Flush();
-        RunEventTail.MakeTail(MemoryMarshal.AsMemory(_eventData.WrittenMemory).Span);
-        InsertEvent(context, type, time, row.SessionId, row.Id, row.Name, _eventData.WrittenSpan);
+        if (SqliteRunEvents.TryPack(type, values, _eventData))
+        {
+            InsertEvent(context, time, row.SessionId, row.Id, row.Name, _eventData.WrittenSpan);
+        }
+        else
+        {
+            InsertEvent(context, type, time, row.SessionId, row.Id, row.Name, RunMerge.RunEventData(row.Id, row.Name, values), null);
+        }
     }
 
     /// <summary>A body's row, and whether this write inserted it.</summary>

@@ -201,11 +201,11 @@ internal sealed partial class SqliteWriter
         return key;
     }
 
-    /// <summary>A run's event: its data already UTF-8 JSON, no idempotency key.</summary>
-    private void InsertEvent(BatchContext context, string type, long time, string? sessionId, Guid? runId, string? name, ReadOnlySpan<byte> utf8Data)
+    /// <summary>A run's event packed by <see cref="SqliteRunEvents"/>: no type of its own, no idempotency key.</summary>
+    private void InsertEvent(BatchContext context, long time, string? sessionId, Guid runId, string? name, ReadOnlySpan<byte> packed)
     {
-        var insert = BindEvent(context, type, time, sessionId, runId, name);
-        insert.BindUtf8(7, utf8Data);
+        var insert = BindEvent(context, string.Empty, time, sessionId, runId, name);
+        insert.BindBlob(7, packed);
         insert.Bind(8, (string?)null);
         Inserted(context, insert);
     }

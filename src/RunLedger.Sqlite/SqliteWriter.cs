@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using RunLedger.Core;
 using RunLedger.Core.Ingest;
@@ -34,9 +33,8 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
     private DateTimeOffset _nextDictionaryTrim;
     private Commands? _commands;
 
-    /// <summary>The data of the run event being written, as UTF-8 JSON (reused for every run).</summary>
+    /// <summary>The run event being written, packed (reused for every run).</summary>
     private readonly ArrayBufferWriter<byte> _eventData = new(512);
-    private readonly Utf8JsonWriter _eventJson;
 
     public SqliteWriter(SqliteConnection connection, PayloadOptions payloadOptions, SqliteStoreOptions storeOptions, TimeProvider time, PayloadDictionaries dictionaries)
     {
@@ -46,11 +44,6 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         _time = time;
         _dictionaries = dictionaries;
         _trainer = new PayloadDictionaryTrainer(payloadOptions, dictionaries);
-        _eventJson = new Utf8JsonWriter(_eventData, new JsonWriterOptions
-        {
-            Encoder = LedgerJson.Options.Encoder,
-            Indented = LedgerJson.Options.WriteIndented,
-        });
     }
 
     private Commands Cmd => _commands ?? throw new InvalidOperationException("The store is not initialized.");
@@ -231,7 +224,6 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
     public void Dispose()
     {
         _commands?.Dispose();
-        _eventJson.Dispose();
         _gate.Dispose();
     }
 

@@ -3,14 +3,14 @@ using System.Text.Json;
 namespace RunLedger.Core.Storage;
 
 /// <summary>
-/// How a store may keep the data of the events the ledger writes for a run (run.started,
-/// run.completed, run.failed, ...) without the run's id and name, which the event row already
-/// holds in its own columns, and how the full data is made again on read, byte for byte.
+/// The data of the events the ledger writes for a run (run.started, run.completed, run.failed,
+/// ...) without the run's id and name, which an event row holds in its own columns, and how the full
+/// data is made again, byte for byte (<see cref="RunMerge.RunEventData"/> builds the data this way;
+/// the SQLite store of schemas 9 to 11 kept this form, which its schema 12 converts).
 /// <para>
 /// The full data is <c>{"id":"RUN-ID","name":"NAME",REST}</c> (<c>"name"</c> left out when the run
-/// has none); the kept form ("the tail") is <c>,REST</c>: the object that
-/// <see cref="RunMerge.RunEventWithoutIdAndName"/> writes, with its opening brace turned into a
-/// comma. No JSON value starts with a comma, so data a client sent (always one JSON value) is
+/// has none); the kept form ("the tail") is <c>,REST</c>: the object of the remaining fields, with
+/// its opening brace turned into a comma. No JSON value starts with a comma, so data a client sent (always one JSON value) is
 /// never taken for a tail and is always returned exactly as it was stored.
 /// </para>
 /// </summary>
@@ -19,7 +19,7 @@ public static class RunEventTail
     /// <summary>The first byte of a tail.</summary>
     public const byte Mark = (byte)',';
 
-    /// <summary>Turns the object written by <see cref="RunMerge.RunEventWithoutIdAndName"/> into its tail, in place.</summary>
+    /// <summary>Turns the object of a run event's fields without id and name into its tail, in place.</summary>
     public static void MakeTail(Span<byte> utf8Object)
     {
         if (utf8Object.Length < 2 || utf8Object[0] != (byte)'{' || utf8Object[1] != (byte)'"')

@@ -129,30 +129,13 @@ public static class RunMerge
     /// </summary>
     public static (string Type, long TimeMicros, string Data) RunEvent(RunRow? existing, RunRow row, long receivedMicros)
     {
-        var (type, time) = RunEventKind(existing, row, receivedMicros);
-
-        // The full data is the form without id and name with those two put in front, so both
-        // forms come from one field list and can never differ.
-        var tail = JsonSerializer.SerializeToUtf8Bytes(RunEventFieldsOf(row), LedgerJson.Options);
-        RunEventTail.MakeTail(tail);
-        return (type, time, RunEventTail.Restore(Encoding.UTF8.GetString(tail), row.Id, row.Name)!);
+        ArgumentNullException.ThrowIfNull(row);
+        var (type, time) = RunEventTypeAndTime(existing, row, receivedMicros);
+        return (type, time, RunEventData(row.Id, row.Name, RunEventValuesOf(row)));
     }
 
-    /// <summary>
-    /// <see cref="RunEvent(RunRow?, RunRow, long)"/> with the data written as UTF-8 JSON to
-    /// <paramref name="data"/> without the run's id and name, which the event row holds in its own
-    /// columns: the object <c>{"kind":...}</c> of the remaining fields, in the same order and
-    /// spelling. <see cref="RunEventTail"/> says how a store keeps it and gives the full data back.
-    /// </summary>
-    public static (string Type, long TimeMicros) RunEventWithoutIdAndName(RunRow? existing, RunRow row, long receivedMicros, Utf8JsonWriter data)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        var result = RunEventKind(existing, row, receivedMicros);
-        JsonSerializer.Serialize(data, RunEventFieldsOf(row), LedgerJson.Options);
-        return result;
-    }
-
-    private static (string Type, long TimeMicros) RunEventKind(RunRow? existing, RunRow row, long receivedMicros)
+    /// <summary>The type and time of the event <see cref="RunEvent"/> writes, without its data.</summary>
+    public static (string Type, long TimeMicros) RunEventTypeAndTime(RunRow? existing, RunRow row, long receivedMicros)
     {
         ArgumentNullException.ThrowIfNull(row);
         var status = WireNames.ParseStatus(row.Status);
@@ -161,15 +144,35 @@ public static class RunMerge
             : (EventTypes.RunUpdated, receivedMicros);
     }
 
-    private static RunEventFields RunEventFieldsOf(RunRow row) => new(
-        row.Kind,
-        row.Status,
-        row.Model,
-        row.ParentId,
-        row.DurationUs is { } us ? StorageUnits.MicrosToMillis(us) : null,
-        row.CostNanos is { } nanos ? StorageUnits.FromNanos(nanos) : null,
-        row.TotalTokens == 0 ? null : row.TotalTokens,
-        row.ErrorMessage);
+    /// <summary>What the data of a run's event is made of besides the run's id and name, as the row holds it now.</summary>
+    public static RunEventValues RunEventValuesOf(RunRow row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return new(row.Kind, row.Status, row.Model, row.ParentId, row.DurationUs, row.CostNanos, row.TotalTokens, row.ErrorMessage);
+    }
+
+    /// <summary>
+    /// The data of a run's event, as every store returns it: <c>{"id":"RUN-ID","name":"NAME",...}</c>
+    /// (<c>"name"</c> left out when the run has none), then the fields of <paramref name="values"/>
+    /// in a fixed order, nulls left out. A store may keep the values in any lossless form and make
+    /// the data again with this method: it is the one place the data's bytes come from.
+    /// </summary>
+    public static string RunEventData(Guid runId, string? name, in RunEventValues values)
+    {
+        // The fields without id and name are serialized once and given the id and name in front
+        // (RunEventTail), as the SQLite store of schemas 9 to 11 kept them.
+        var tail = JsonSerializer.SerializeToUtf8Bytes(new RunEventFields(
+            values.Kind,
+            values.Status,
+            values.Model,
+            values.ParentId,
+            values.DurationUs is { } us ? StorageUnits.MicrosToMillis(us) : null,
+            values.CostNanos is { } nanos ? StorageUnits.FromNanos(nanos) : null,
+            values.TotalTokens == 0 ? null : values.TotalTokens,
+            values.Error), LedgerJson.Options);
+        RunEventTail.MakeTail(tail);
+        return RunEventTail.Restore(Encoding.UTF8.GetString(tail), runId, name)!;
+    }
 
     /// <summary>True when the run counts as an error (failed or timeout).</summary>
     public static bool IsError(RunRow row)
@@ -223,7 +226,8 @@ public static class RunMerge
 
     /// <summary>
     /// The data of the events the ledger writes for a run (enough for a live view) after the run's
-    /// id and name, which <see cref="RunEventTail.Restore"/> puts in front.
+    /// id and name, which <see cref="RunEventTail.Restore"/> puts in front. The order and names of
+    /// these fields are the bytes every stored run event reads back as: never change them.
     /// </summary>
     private sealed record RunEventFields(
         string Kind,

@@ -4,9 +4,9 @@ using RunLedger.Core.Storage;
 namespace RunLedger.Sqlite.Query;
 
 /// <summary>
-/// An event's data as the API returns it, for SQL that reads it (free text over events): a run
-/// event kept without its run's id and name (<see cref="RunEventTail"/>) gets them back from the
-/// row's columns, with the same escaping as on every other read.
+/// An event's data as the API returns it, for SQL that reads it (free text over events): a packed
+/// run event (<see cref="SqliteRunEvents"/>) is made into its JSON, with the run's id and name from
+/// the row's columns, as on every other read.
 /// </summary>
 internal static class SqliteEventData
 {
@@ -15,13 +15,13 @@ internal static class SqliteEventData
     public static void Register(SqliteConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        connection.CreateFunction<string?, byte[]?, string?, string?>(
+        connection.CreateFunction<byte[], byte[]?, string?, string>(
             FunctionName,
-            (data, runId, name) => RunEventTail.Restore(data, runId is { Length: 16 } id ? StorageUnits.ToGuid(id) : null, name),
+            (packed, runId, name) => SqliteRunEvents.Read(packed, runId is { Length: 16 } id ? StorageUnits.ToGuid(id) : null, name).Data,
             isDeterministic: true);
     }
 
-    /// <summary>The data of the events row <paramref name="alias"/>; the function is called only for a kept tail.</summary>
+    /// <summary>The data of the events row <paramref name="alias"/>; the function is called only for a packed run event.</summary>
     public static string Of(string alias) =>
-        $"(CASE WHEN {alias}.data GLOB ',*' THEN {FunctionName}({alias}.data, {alias}.run_id, {alias}.name) ELSE {alias}.data END)";
+        $"(CASE WHEN typeof({alias}.data) = 'blob' THEN {FunctionName}({alias}.data, {alias}.run_id, {alias}.name) ELSE {alias}.data END)";
 }

@@ -283,6 +283,12 @@ internal static class SqliteFilterCompiler
                 return SessionCompare(column[0], value);
             }
 
+            if (column == "e.type")
+            {
+                // A packed run event keeps its type in its data (SqliteRunEvents); no index reads the type.
+                column = SqliteRunEvents.TypeOf("e");
+            }
+
             if (unindexedModels is not null && unindexedModels.Contains(value) && column == "r.model")
             {
                 // A unary plus leaves the value alone and the column's index out of the plan.
