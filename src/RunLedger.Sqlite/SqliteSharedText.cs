@@ -31,6 +31,13 @@ namespace RunLedger.Sqlite;
 /// filter compiler asks the index for those windows and checks the candidates against the bodies.
 /// </para>
 /// <para>
+/// A block lives as long as a run lists it: when the indexer removes runs' listings (a run's text
+/// is replaced, or the run was deleted), it removes in the same transaction the blocks none of
+/// their runs lists any more (<see cref="PruneReleased"/>), so a shared line that keeps changing
+/// (a prompt that embeds the date) does not pile up blocks as retention deletes its runs, and a
+/// line that comes back is counted afresh.
+/// </para>
+/// <para>
 /// Used only on the indexer's thread and inside its index transactions; its caches hold what is
 /// committed or about to be in the same transaction, so they are dropped when a chunk fails.
 /// </para>
@@ -192,6 +199,52 @@ internal sealed class SqliteSharedText
         return block;
     }
 
+    /// <summary>
+    /// Removes a run's listings (its text is being replaced, or the run is gone) and remembers the
+    /// blocks it held, for <see cref="PruneReleased"/> at the end of the transaction.
+    /// </summary>
+    public void Release(Statements statements, long seq)
+    {
+        var unhold = statements.Unhold;
+        unhold.Bind(1, seq);
+        while (unhold.Read())
+        {
+            statements.Released.Add(unhold.Int64(0));
+        }
+    }
+
+    /// <summary>
+    /// Removes the blocks released in this transaction that no run lists any more (a run
+    /// re-indexed in the same transaction may hold its block again): their words leave
+    /// <c>blocks_fts</c>, their hash <c>fts_blocks</c>, and the line is counted afresh when it
+    /// comes back. One seek per released block, in the caller's index transaction. Returns how
+    /// many went.
+    /// </summary>
+    public int PruneReleased(Statements statements)
+    {
+        var pruned = 0;
+        foreach (var id in statements.Released)
+        {
+            var prune = statements.Prune;
+            prune.Bind(1, id);
+            if (!prune.Read())
+            {
+                // Still listed by a run.
+                continue;
+            }
+
+            var key = BinaryPrimitives.ReadUInt128LittleEndian(prune.Blob(0));
+            prune.Reset();
+            _blocks.Remove(key);
+            statements.Unindex.Bind(1, id);
+            statements.Unindex.ExecuteNonQuery();
+            pruned++;
+        }
+
+        statements.Released.Clear();
+        return pruned;
+    }
+
     private sealed record Block(long Id, byte[] Head, byte[] Tail);
 
     /// <summary>The statements on the index connection, prepared once per index transaction.</summary>
@@ -206,12 +259,35 @@ internal sealed class SqliteSharedText
         /// <summary>Lists a run (?2) with a block it holds (?1); a line twice in one run is listed once.</summary>
         public RawStatement Hold { get; } = new(index, "INSERT OR IGNORE INTO fts_run_blocks (block, seq) VALUES (?1, ?2);");
 
+        /// <summary>Removes a run's (?1) listings, returning the blocks it held (prepared when a run's text is first replaced).</summary>
+        public RawStatement Unhold => _unhold ??= new(index, "DELETE FROM fts_run_blocks WHERE seq = ?1 RETURNING block;");
+
+        /// <summary>
+        /// Removes block ?1 from <c>fts_blocks</c> when no run lists it (a seek on the primary key of
+        /// <c>fts_run_blocks</c>, which starts with the block), returning its hash.
+        /// </summary>
+        public RawStatement Prune => _prune ??= new(index,
+            "DELETE FROM fts_blocks WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM fts_run_blocks WHERE block = ?1) RETURNING hash;");
+
+        /// <summary>Removes block ?1's words from <c>blocks_fts</c> (declared with <c>contentless_delete=1</c> for it).</summary>
+        public RawStatement Unindex => _unindex ??= new(index, "DELETE FROM blocks_fts WHERE rowid = ?1;");
+
+        /// <summary>Blocks whose runs were released in this transaction, for <see cref="PruneReleased"/>.</summary>
+        public HashSet<long> Released { get; } = [];
+
+        private RawStatement? _unhold;
+        private RawStatement? _prune;
+        private RawStatement? _unindex;
+
         public void Dispose()
         {
             Find.Dispose();
             Add.Dispose();
             IndexBlock.Dispose();
             Hold.Dispose();
+            _unhold?.Dispose();
+            _prune?.Dispose();
+            _unindex?.Dispose();
         }
     }
 }
