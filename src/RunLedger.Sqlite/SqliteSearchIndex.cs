@@ -19,6 +19,13 @@ namespace RunLedger.Sqlite;
 /// indexed, written in the same commit as the change.
 /// </para>
 /// <para>
+/// A run deleted from the ledger is listed in <c>fts_pending</c> in the delete's commit too: the
+/// indexer finds no run at that seq, removes its text and its listings with shared lines, and the
+/// blocks no run lists any more (<see cref="SqliteSharedText.PruneReleased"/>). A delete must not
+/// let a seq be given again (a run's seq is its rowid, and SQLite hands out max + 1): a new run at
+/// or below the mark would never be indexed.
+/// </para>
+/// <para>
 /// Search trusts the index only for the runs it covers and only while its token is the ledger's:
 /// a run above the mark, or pending, is matched by its stored bodies (<c>SqliteTailSearch</c>), so
 /// a run is searchable, with its newest text only, the moment its commit is acknowledged.
@@ -334,7 +341,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// names <c>blocks_fts</c>, and must compile (and then read bodies) when another process has
     /// rebuilt the file in another layout.
     /// </summary>
-    private static string BlockTablesSql(string schema) =>
+    internal static string BlockTablesSql(string schema) =>
         $"CREATE TABLE IF NOT EXISTS {schema}.fts_blocks (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE); " +
         // contentless_delete: a block no run lists any more is removed (SqliteSharedText.PruneReleased).
         $"CREATE VIRTUAL TABLE IF NOT EXISTS {schema}.blocks_fts USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'); " +
