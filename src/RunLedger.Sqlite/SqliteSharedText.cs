@@ -72,13 +72,20 @@ internal sealed class SqliteSharedText
     internal const int MinSightings = 8;
 
     /// <summary>Long lines counted but not yet blocks, oldest first; bounded, as most long lines never repeat.</summary>
-    private const int MaxCandidates = 32_768;
+    internal const int MaxCandidates = 32_768;
 
     /// <summary>Blocks whose edges are kept in memory; the set is cleared when full.</summary>
     private const int MaxCachedBlocks = 4_096;
 
-    private readonly Dictionary<UInt128, int> _candidates = [];
-    private readonly Queue<UInt128> _candidateOrder = new();
+    /// <summary>
+    /// Long lines counted so far: sightings, and the number of the line's entry in
+    /// <see cref="_candidateOrder"/>. A line that became a block leaves this set but not the queue;
+    /// if it is pruned and counted again, its old entry must not end the new count when it leaves
+    /// the queue, so an entry counts only while the numbers agree.
+    /// </summary>
+    private readonly Dictionary<UInt128, (int Seen, long Entry)> _candidates = [];
+    private readonly Queue<(UInt128 Key, long Entry)> _candidateOrder = new();
+    private long _entries;
     private readonly Dictionary<UInt128, Block> _blocks = [];
     private readonly ArrayBufferWriter<byte> _own = new(4096);
     private readonly List<long> _held = [];
@@ -153,17 +160,22 @@ internal sealed class SqliteSharedText
         var id = statements.Find.ExecuteScalarInt64();
         if (id is null)
         {
-            var seen = _candidates.GetValueOrDefault(key) + 1;
-            if (seen == 1)
+            var (seen, entry) = _candidates.GetValueOrDefault(key);
+            if (++seen == 1)
             {
-                _candidateOrder.Enqueue(key);
+                entry = ++_entries;
+                _candidateOrder.Enqueue((key, entry));
                 if (_candidateOrder.Count > MaxCandidates)
                 {
-                    _candidates.Remove(_candidateOrder.Dequeue());
+                    var oldest = _candidateOrder.Dequeue();
+                    if (_candidates.TryGetValue(oldest.Key, out var counted) && counted.Entry == oldest.Entry)
+                    {
+                        _candidates.Remove(oldest.Key);
+                    }
                 }
             }
 
-            _candidates[key] = seen;
+            _candidates[key] = (seen, entry);
             if (seen < MinSightings)
             {
                 return null;
@@ -174,7 +186,11 @@ internal sealed class SqliteSharedText
         if (SqliteTailSearch.EdgeCuts(text, EdgeWords, MinBlockWords) is not { } cuts)
         {
             // Too few words to save any (one long token): never counted up to a block again.
-            _candidates[key] = int.MinValue;
+            if (id is null)
+            {
+                _candidates[key] = (int.MinValue, _candidates[key].Entry);
+            }
+
             return null;
         }
 
