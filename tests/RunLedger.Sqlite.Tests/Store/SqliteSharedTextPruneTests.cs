@@ -57,6 +57,25 @@ public sealed class SqliteSharedTextPruneTests
     }
 
     [Fact]
+    public async Task LastRunOfABlockReindexedStillHoldingTheLine_BlockStays()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = (await f.Store.Admin.GetOrCreateProjectAsync("p", default)).Id;
+        var runs = await WriteLineAsync(f, project, Prompt("today"));
+        await DeleteRunsAsync(f, runs[(SqliteSharedText.MinSightings - 1)..^1]);
+        await WaitUntilIndexedAsync(f);
+
+        // A new output: the run's listing goes and comes back in the same index transaction,
+        // and the block, listed again, stays (the check for listings comes after the re-index).
+        await f.WriteAsync(project, [new RunWrite { Id = runs[^1], Output = RawJson.FromString("a new answer") }]);
+        await WaitUntilIndexedAsync(f);
+        Blocks(f).ShouldBe(1);
+        f.Scalar("SELECT count(*) FROM fts.fts_run_blocks").ShouldBe(1);
+        (await SearchAsync(f, project, "\"p049 p050 p051\"")).ShouldBe([runs[^1], .. Enumerable.Reverse(runs[..(SqliteSharedText.MinSightings - 1)])]);
+        (await SearchAsync(f, project, "\"new answer\"")).ShouldBe([runs[^1]]);
+    }
+
+    [Fact]
     public async Task BlockStillListedByOneRun_Stays_AndSearchFindsThatRun()
     {
         await using var f = await StoreFixture.OpenAsync();
