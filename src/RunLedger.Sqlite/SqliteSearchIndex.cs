@@ -19,6 +19,13 @@ namespace RunLedger.Sqlite;
 /// indexed, written in the same commit as the change.
 /// </para>
 /// <para>
+/// A run deleted from the ledger is listed in <c>fts_pending</c> in the delete's commit too: the
+/// indexer finds no run at that seq, removes its text and its listings with shared lines, and the
+/// blocks no run lists any more (<see cref="SqliteSharedText.PruneReleased"/>). A delete must not
+/// let a seq be given again (a run's seq is its rowid, and SQLite hands out max + 1): a new run at
+/// or below the mark would never be indexed.
+/// </para>
+/// <para>
 /// Search trusts the index only for the runs it covers and only while its token is the ledger's:
 /// a run above the mark, or pending, is matched by its stored bodies (<c>SqliteTailSearch</c>), so
 /// a run is searchable, with its newest text only, the moment its commit is acknowledged.
@@ -232,13 +239,19 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             $"PRAGMA busy_timeout={_options.BusyTimeoutMs}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; " +
             $"PRAGMA wal_autocheckpoint={_options.WalAutoCheckpointPages}; PRAGMA cache_size=-{IndexCacheKib};");
         var layout = LayoutFor(_options);
-        var (replaced, actual) = EnsureSchema(_index, layout);
+        var (replaced, actual, oldBlocks) = EnsureSchema(_index, layout);
         Layout = actual;
         if (replaced != 0)
         {
             Logger.LogWarning(
                 "The full-text index {Path} has layout {Old}, not the configured {New} (1 or 3: with word positions, 2: without; RunLedger:Sqlite:FullTextPositions); it is rebuilt in the background and search reads run bodies until then.",
                 IndexPath, replaced, layout);
+        }
+        else if (oldBlocks)
+        {
+            Logger.LogWarning(
+                "The full-text index {Path} was written by an earlier version whose shared lines cannot be removed when their runs go; it is rebuilt in the background and search reads run bodies until then.",
+                IndexPath);
         }
 
         _ledger = new SqliteConnection(ConnectionString(_ledgerPath));
@@ -261,20 +274,37 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// Runs at start-up before any reader attaches the file, so readers always find
     /// <c>runs_fts</c> in the configured layout (a phrase query on a table without positions is an
     /// FTS5 error). Returns the layout that was replaced (0 when there was none) and the layout
-    /// the file has now.
+    /// the file has now, and whether it was emptied because its blocks could not be removed.
     /// </summary>
-    private static (long Replaced, int Layout) EnsureSchema(SqliteConnection index, int layout)
+    private static (long Replaced, int Layout, bool OldBlocks) EnsureSchema(SqliteConnection index, int layout)
     {
         long version;
+        var oldBlocks = false;
         using (var transaction = index.BeginTransaction(deferred: false))
         {
             version = Scalar(index, transaction, "PRAGMA user_version;");
             if (Serves(version, layout))
             {
-                // A file of an earlier version lacks the (empty) block tables.
-                Execute(index, transaction, BlockTablesSql("main"));
-                transaction.Commit();
-                return (0, (int)version);
+                // A blocks_fts made before blocks were pruned (without contentless_delete) cannot
+                // lose a row: replaced when it is empty (always but in layout 3), else the file is
+                // emptied and rebuilt as a layout change would (its blocks, dead ones included, go).
+                var blocks = Text(index, transaction, "SELECT sql FROM sqlite_master WHERE name = 'blocks_fts';");
+                if (blocks is not null && !blocks.Contains("contentless_delete", StringComparison.Ordinal))
+                {
+                    oldBlocks = Scalar(index, transaction, "SELECT EXISTS (SELECT 1 FROM fts_blocks);") == 1;
+                    if (!oldBlocks)
+                    {
+                        Execute(index, transaction, "DROP TABLE blocks_fts;");
+                    }
+                }
+
+                if (!oldBlocks)
+                {
+                    // A file of an earlier version lacks the (empty) block tables.
+                    Execute(index, transaction, BlockTablesSql("main"));
+                    transaction.Commit();
+                    return (0, (int)version, false);
+                }
             }
 
             // Its fts_progress goes too: the new, empty index is given to the ledger by VerifyOwner.
@@ -288,7 +318,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             Execute(index, "VACUUM;");
         }
 
-        return (version, layout);
+        return (oldBlocks ? 0 : version, layout, oldBlocks);
     }
 
     /// <summary>The index's tables of <paramref name="layout"/> in schema <paramref name="schema"/>, owned by no ledger (token NULL) and empty.</summary>
@@ -311,9 +341,10 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// names <c>blocks_fts</c>, and must compile (and then read bodies) when another process has
     /// rebuilt the file in another layout.
     /// </summary>
-    private static string BlockTablesSql(string schema) =>
+    internal static string BlockTablesSql(string schema) =>
         $"CREATE TABLE IF NOT EXISTS {schema}.fts_blocks (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE); " +
-        $"CREATE VIRTUAL TABLE IF NOT EXISTS {schema}.blocks_fts USING fts5(body, content='', tokenize='unicode61 remove_diacritics 2'); " +
+        // contentless_delete: a block no run lists any more is removed (SqliteSharedText.PruneReleased).
+        $"CREATE VIRTUAL TABLE IF NOT EXISTS {schema}.blocks_fts USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'); " +
         // Which runs hold which block: read by block for a search (a range per block, in
         // proportion to the runs found), by seq when a run's text changes.
         $"CREATE TABLE IF NOT EXISTS {schema}.fts_run_blocks (block INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (block, seq)) WITHOUT ROWID; " +
@@ -634,14 +665,10 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
                 PendingChunk);
             if (changed.Count > 0)
             {
-                using var delete = new RawStatement(index, "DELETE FROM runs_fts WHERE rowid = ?1;");
-                using var unhold = new RawStatement(index, "DELETE FROM fts_run_blocks WHERE seq = ?1;");
                 foreach (var row in changed)
                 {
-                    delete.Bind(1, row.Seq);
-                    delete.ExecuteNonQuery();
-                    unhold.Bind(1, row.Seq);
-                    unhold.ExecuteNonQuery();
+                    // A run gone from the ledger (deleted) is only removed.
+                    insert.Remove(row.Seq);
                     if (row.IdBytes is not null)
                     {
                         InsertFromBodies(insert, bodies, row);
@@ -649,6 +676,10 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
 
                     pending.Add((row.Seq, row.Gen));
                 }
+
+                // Blocks whose last run went: removed in this commit, so the index stays in
+                // proportion to the runs it covers.
+                insert.PruneBlocks();
             }
 
             if (rows.Count > 0)
@@ -706,16 +737,19 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
         insert.Write(row.Seq, text);
     }
 
-    /// <summary>Adds runs' texts to <c>runs_fts</c> in the index's layout, inside the chunk's transaction.</summary>
+    /// <summary>Adds and removes runs' texts in <c>runs_fts</c> in the index's layout, inside the chunk's transaction.</summary>
     private sealed class RowWriter : IDisposable
     {
         private readonly SqliteSearchIndex _owner;
+        private readonly SqliteConnection _index;
         private readonly RawStatement _insert;
         private readonly SqliteSharedText.Statements? _blocks;
+        private RawStatement? _delete;
 
         public RowWriter(SqliteSearchIndex owner, SqliteConnection index)
         {
             _owner = owner;
+            _index = index;
             if (owner.Layout == SharedTextLayout)
             {
                 _insert = new RawStatement(index, "INSERT INTO runs_fts (rowid, text) VALUES (?1, ?2);");
@@ -772,9 +806,25 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             _insert.ExecuteNonQuery();
         }
 
+        /// <summary>Removes a run's text (and in layout 3 its listings with the blocks it held; see <see cref="PruneBlocks"/>).</summary>
+        public void Remove(long seq)
+        {
+            _delete ??= new RawStatement(_index, "DELETE FROM runs_fts WHERE rowid = ?1;");
+            _delete.Bind(1, seq);
+            _delete.ExecuteNonQuery();
+            if (_blocks is not null)
+            {
+                _owner._shared.Release(_blocks, seq);
+            }
+        }
+
+        /// <summary>Removes the blocks that no run lists any more since <see cref="Remove"/> released them; how many went.</summary>
+        public int PruneBlocks() => _blocks is null ? 0 : _owner._shared.PruneReleased(_blocks);
+
         public void Dispose()
         {
             _insert.Dispose();
+            _delete?.Dispose();
             _blocks?.Dispose();
         }
     }
@@ -967,6 +1017,14 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         await CloseConnectionsAsync().ConfigureAwait(false);
+    }
+
+    private static string? Text(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command.ExecuteScalar() as string;
     }
 
     private static long Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql)

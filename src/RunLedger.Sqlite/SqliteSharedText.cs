@@ -31,6 +31,13 @@ namespace RunLedger.Sqlite;
 /// filter compiler asks the index for those windows and checks the candidates against the bodies.
 /// </para>
 /// <para>
+/// A block lives as long as a run lists it: when the indexer removes runs' listings (a run's text
+/// is replaced, or the run was deleted), it removes in the same transaction the blocks none of
+/// their runs lists any more (<see cref="PruneReleased"/>), so a shared line that keeps changing
+/// (a prompt that embeds the date) does not pile up blocks as retention deletes its runs, and a
+/// line that comes back is counted afresh.
+/// </para>
+/// <para>
 /// Used only on the indexer's thread and inside its index transactions; its caches hold what is
 /// committed or about to be in the same transaction, so they are dropped when a chunk fails.
 /// </para>
@@ -65,13 +72,20 @@ internal sealed class SqliteSharedText
     internal const int MinSightings = 8;
 
     /// <summary>Long lines counted but not yet blocks, oldest first; bounded, as most long lines never repeat.</summary>
-    private const int MaxCandidates = 32_768;
+    internal const int MaxCandidates = 32_768;
 
     /// <summary>Blocks whose edges are kept in memory; the set is cleared when full.</summary>
     private const int MaxCachedBlocks = 4_096;
 
-    private readonly Dictionary<UInt128, int> _candidates = [];
-    private readonly Queue<UInt128> _candidateOrder = new();
+    /// <summary>
+    /// Long lines counted so far: sightings, and the number of the line's entry in
+    /// <see cref="_candidateOrder"/>. A line that became a block leaves this set but not the queue;
+    /// if it is pruned and counted again, its old entry must not end the new count when it leaves
+    /// the queue, so an entry counts only while the numbers agree.
+    /// </summary>
+    private readonly Dictionary<UInt128, (int Seen, long Entry)> _candidates = [];
+    private readonly Queue<(UInt128 Key, long Entry)> _candidateOrder = new();
+    private long _entries;
     private readonly Dictionary<UInt128, Block> _blocks = [];
     private readonly ArrayBufferWriter<byte> _own = new(4096);
     private readonly List<long> _held = [];
@@ -146,17 +160,22 @@ internal sealed class SqliteSharedText
         var id = statements.Find.ExecuteScalarInt64();
         if (id is null)
         {
-            var seen = _candidates.GetValueOrDefault(key) + 1;
-            if (seen == 1)
+            var (seen, entry) = _candidates.GetValueOrDefault(key);
+            if (++seen == 1)
             {
-                _candidateOrder.Enqueue(key);
+                entry = ++_entries;
+                _candidateOrder.Enqueue((key, entry));
                 if (_candidateOrder.Count > MaxCandidates)
                 {
-                    _candidates.Remove(_candidateOrder.Dequeue());
+                    var oldest = _candidateOrder.Dequeue();
+                    if (_candidates.TryGetValue(oldest.Key, out var counted) && counted.Entry == oldest.Entry)
+                    {
+                        _candidates.Remove(oldest.Key);
+                    }
                 }
             }
 
-            _candidates[key] = seen;
+            _candidates[key] = (seen, entry);
             if (seen < MinSightings)
             {
                 return null;
@@ -167,7 +186,11 @@ internal sealed class SqliteSharedText
         if (SqliteTailSearch.EdgeCuts(text, EdgeWords, MinBlockWords) is not { } cuts)
         {
             // Too few words to save any (one long token): never counted up to a block again.
-            _candidates[key] = int.MinValue;
+            if (id is null)
+            {
+                _candidates[key] = (int.MinValue, _candidates[key].Entry);
+            }
+
             return null;
         }
 
@@ -192,6 +215,52 @@ internal sealed class SqliteSharedText
         return block;
     }
 
+    /// <summary>
+    /// Removes a run's listings (its text is being replaced, or the run is gone) and remembers the
+    /// blocks it held, for <see cref="PruneReleased"/> at the end of the transaction.
+    /// </summary>
+    public void Release(Statements statements, long seq)
+    {
+        var unhold = statements.Unhold;
+        unhold.Bind(1, seq);
+        while (unhold.Read())
+        {
+            statements.Released.Add(unhold.Int64(0));
+        }
+    }
+
+    /// <summary>
+    /// Removes the blocks released in this transaction that no run lists any more (a run
+    /// re-indexed in the same transaction may hold its block again): their words leave
+    /// <c>blocks_fts</c>, their hash <c>fts_blocks</c>, and the line is counted afresh when it
+    /// comes back. One seek per released block, in the caller's index transaction. Returns how
+    /// many went.
+    /// </summary>
+    public int PruneReleased(Statements statements)
+    {
+        var pruned = 0;
+        foreach (var id in statements.Released)
+        {
+            var prune = statements.Prune;
+            prune.Bind(1, id);
+            if (!prune.Read())
+            {
+                // Still listed by a run.
+                continue;
+            }
+
+            var key = BinaryPrimitives.ReadUInt128LittleEndian(prune.Blob(0));
+            prune.Reset();
+            _blocks.Remove(key);
+            statements.Unindex.Bind(1, id);
+            statements.Unindex.ExecuteNonQuery();
+            pruned++;
+        }
+
+        statements.Released.Clear();
+        return pruned;
+    }
+
     private sealed record Block(long Id, byte[] Head, byte[] Tail);
 
     /// <summary>The statements on the index connection, prepared once per index transaction.</summary>
@@ -206,12 +275,35 @@ internal sealed class SqliteSharedText
         /// <summary>Lists a run (?2) with a block it holds (?1); a line twice in one run is listed once.</summary>
         public RawStatement Hold { get; } = new(index, "INSERT OR IGNORE INTO fts_run_blocks (block, seq) VALUES (?1, ?2);");
 
+        /// <summary>Removes a run's (?1) listings, returning the blocks it held (prepared when a run's text is first replaced).</summary>
+        public RawStatement Unhold => _unhold ??= new(index, "DELETE FROM fts_run_blocks WHERE seq = ?1 RETURNING block;");
+
+        /// <summary>
+        /// Removes block ?1 from <c>fts_blocks</c> when no run lists it (a seek on the primary key of
+        /// <c>fts_run_blocks</c>, which starts with the block), returning its hash.
+        /// </summary>
+        public RawStatement Prune => _prune ??= new(index,
+            "DELETE FROM fts_blocks WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM fts_run_blocks WHERE block = ?1) RETURNING hash;");
+
+        /// <summary>Removes block ?1's words from <c>blocks_fts</c> (declared with <c>contentless_delete=1</c> for it).</summary>
+        public RawStatement Unindex => _unindex ??= new(index, "DELETE FROM blocks_fts WHERE rowid = ?1;");
+
+        /// <summary>Blocks whose runs were released in this transaction, for <see cref="PruneReleased"/>.</summary>
+        public HashSet<long> Released { get; } = [];
+
+        private RawStatement? _unhold;
+        private RawStatement? _prune;
+        private RawStatement? _unindex;
+
         public void Dispose()
         {
             Find.Dispose();
             Add.Dispose();
             IndexBlock.Dispose();
             Hold.Dispose();
+            _unhold?.Dispose();
+            _prune?.Dispose();
+            _unindex?.Dispose();
         }
     }
 }
