@@ -89,8 +89,12 @@ internal static class SqliteMigrator
         }
     }
 
-    /// <summary>0012_packed_run_events: the run events stored as JSON are packed (see <see cref="SqliteRunEvents"/>).</summary>
-    private const int PackedRunEventsVersion = 12;
+    /// <summary>The run events stored as JSON are packed (see <see cref="SqliteRunEvents"/>).</summary>
+    private static readonly int PackedRunEventsVersion = VersionOf("_packed_run_events.sql");
+
+    /// <summary>The number of the migration whose file name ends with <paramref name="suffix"/>, so a renumbered file keeps its code.</summary>
+    private static int VersionOf(string suffix) =>
+        Migrations.Single(m => m.Resource.EndsWith(suffix, StringComparison.Ordinal)).Version;
 
     /// <summary>
     /// Packs every run event stored as JSON whose packed form reads back the same; writes a kept
@@ -170,7 +174,7 @@ internal static class SqliteMigrator
         }, cancellationToken);
 
     /// <summary>0006_hourly_rollups: hourly rows are added up from the 5-minute rows.</summary>
-    private const int HourlyRollupsVersion = 6;
+    private static readonly int HourlyRollupsVersion = VersionOf("_hourly_rollups.sql");
 
     private static void InsertRollups(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<KeyValuePair<RollupKey, RollupFigures>> rows)
     {

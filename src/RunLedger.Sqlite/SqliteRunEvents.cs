@@ -59,7 +59,9 @@ internal static class SqliteRunEvents
     {
         var status = IndexOf(WireNames.Statuses, values.Status);
         var kind = IndexOf(WireNames.Kinds, values.Kind);
-        if (status < 0 || kind < 0)
+
+        // Kinds and statuses past what their bits hold (a version that adds some) stay JSON.
+        if (status < 0 || status > StatusBits || kind < 0 || kind > KindBits)
         {
             return false;
         }
@@ -209,7 +211,10 @@ internal static class SqliteRunEvents
     public static (string Type, string? Data) TypeAndData(string type, object data, Guid? runId, string? name) => data switch
     {
         byte[] packed => Read(packed, runId, name),
-        string text => (type, text),
+
+        // A run event without its run's id and name (schemas 9 to 11): a process of an older
+        // version may still write one into an upgraded ledger beside this one.
+        string text => (type, RunEventTail.Restore(text, runId, name)),
         _ => (type, null),
     };
 
@@ -219,6 +224,44 @@ internal static class SqliteRunEvents
     /// </summary>
     public static string TypeOf(string alias) =>
         $"(CASE WHEN typeof({alias}.data) = 'blob' THEN (CASE substr(hex(substr({alias}.data, 1, 1)), 2, 1){TypeCases} END) ELSE {alias}.type END)";
+
+    /// <summary>
+    /// Whether a type filter's value may match the type of a packed run event: the empty value
+    /// (which the type column of a packed row holds), or a value or pattern (<c>*</c> for any
+    /// characters, nothing else special) that matches one of the run event types.
+    /// </summary>
+    public static bool MayNameRunEvents(string value, bool isPattern) =>
+        value.Length == 0 || RunEventTypes.Any(type => isPattern ? WildcardMatches(value, type) : string.Equals(value, type, StringComparison.Ordinal));
+
+    /// <summary>The types a packed run event can have.</summary>
+    private static readonly string[] RunEventTypes =
+        [.. Enumerable.Range(0, WireNames.Statuses.Count).Select(status => EventTypes.ForStatus((RunStatus)status)).Append(EventTypes.RunUpdated).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>Whether <paramref name="text"/> matches <paramref name="pattern"/>, where <c>*</c> stands for any characters (case-sensitive, as GLOB).</summary>
+    private static bool WildcardMatches(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
+    {
+        var star = pattern.IndexOf('*');
+        if (star < 0)
+        {
+            return pattern.SequenceEqual(text);
+        }
+
+        if (!text.StartsWith(pattern[..star]))
+        {
+            return false;
+        }
+
+        var rest = pattern[(star + 1)..];
+        for (var at = star; at <= text.Length; at++)
+        {
+            if (WildcardMatches(rest, text[at..]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The WHEN clauses of <see cref="TypeOf"/>: the low hex digit of the first byte is the status and the run.updated bit.</summary>
     private static readonly string TypeCases = string.Concat(Enumerable.Range(0, WireNames.Statuses.Count).Select(status => string.Create(
@@ -238,7 +281,7 @@ internal static class SqliteRunEvents
         {
             parsed = ParseFull(full, runId, name);
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or OverflowException)
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or OverflowException or ArgumentException)
         {
             return null;
         }

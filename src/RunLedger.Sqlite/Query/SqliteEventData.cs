@@ -15,13 +15,16 @@ internal static class SqliteEventData
     public static void Register(SqliteConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        connection.CreateFunction<byte[], byte[]?, string?, string>(
+        connection.CreateFunction<object, byte[]?, string?, string?>(
             FunctionName,
-            (packed, runId, name) => SqliteRunEvents.Read(packed, runId is { Length: 16 } id ? StorageUnits.ToGuid(id) : null, name).Data,
+            (data, runId, name) => SqliteRunEvents.TypeAndData(string.Empty, data, runId is { Length: 16 } id ? StorageUnits.ToGuid(id) : null, name).Data,
             isDeterministic: true);
     }
 
-    /// <summary>The data of the events row <paramref name="alias"/>; the function is called only for a packed run event.</summary>
+    /// <summary>
+    /// The data of the events row <paramref name="alias"/>; the function is called only for a
+    /// packed run event, or one kept without its run's id and name (a process of schemas 9 to 11).
+    /// </summary>
     public static string Of(string alias) =>
-        $"(CASE WHEN typeof({alias}.data) = 'blob' THEN {FunctionName}({alias}.data, {alias}.run_id, {alias}.name) ELSE {alias}.data END)";
+        $"(CASE WHEN typeof({alias}.data) = 'blob' OR {alias}.data GLOB ',*' THEN {FunctionName}({alias}.data, {alias}.run_id, {alias}.name) ELSE {alias}.data END)";
 }
