@@ -19,7 +19,8 @@ namespace RunLedger.Sqlite;
 /// indexed, written in the same commit as the change.
 /// </para>
 /// <para>
-/// A run deleted from the ledger is listed in <c>fts_pending</c> in the delete's commit too: the
+/// No path deletes runs today. One that does (a retention sweep) must list each deleted run in
+/// <c>fts_pending</c> in the delete's commit (the tests delete runs so): the
 /// indexer finds no run at that seq, removes its text and its listings with shared lines, and the
 /// blocks no run lists any more (<see cref="SqliteSharedText.PruneReleased"/>). A delete must not
 /// let a seq be given again (a run's seq is its rowid, and SQLite hands out max + 1): a new run at
@@ -793,7 +794,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             }
             else
             {
-                var (own, blocks) = _owner._shared.Split(_blocks, utf8);
+                var (own, blocks) = _owner._shared.Split(_blocks, seq, utf8);
                 _insert.BindUtf8(2, own.Span);
                 foreach (var block in blocks)
                 {

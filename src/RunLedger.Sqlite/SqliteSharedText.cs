@@ -83,7 +83,7 @@ internal sealed class SqliteSharedText
     /// if it is pruned and counted again, its old entry must not end the new count when it leaves
     /// the queue, so an entry counts only while the numbers agree.
     /// </summary>
-    private readonly Dictionary<UInt128, (int Seen, long Entry)> _candidates = [];
+    private readonly Dictionary<UInt128, (int Seen, long Entry, long LastRun)> _candidates = [];
     private readonly Queue<(UInt128 Key, long Entry)> _candidateOrder = new();
     private long _entries;
     private readonly Dictionary<UInt128, Block> _blocks = [];
@@ -112,7 +112,11 @@ internal sealed class SqliteSharedText
     /// list each call, empty when none). Creates the blocks of lines seen often enough, in the
     /// caller's index transaction.
     /// </summary>
-    public (ReadOnlyMemory<byte> Own, IReadOnlyList<long> Blocks) Split(Statements statements, ReadOnlySpan<byte> text)
+    /// <param name="statements">The index transaction's block statements.</param>
+    /// <param name="run">The run's sequence number: a line counts one sighting per run in a row, so a
+    /// run indexed again (each update of its text) or a line it repeats does not count as more runs.</param>
+    /// <param name="text">The run's search text (UTF-8).</param>
+    public (ReadOnlyMemory<byte> Own, IReadOnlyList<long> Blocks) Split(Statements statements, long run, ReadOnlySpan<byte> text)
     {
         _own.ResetWrittenCount();
         _held.Clear();
@@ -121,7 +125,7 @@ internal sealed class SqliteSharedText
         {
             var newline = rest.IndexOf((byte)'\n');
             var line = newline < 0 ? rest : rest[..newline];
-            if (line.Length >= MinBlockBytes && FindOrMakeBlock(statements, line) is { } block)
+            if (line.Length >= MinBlockBytes && FindOrMakeBlock(statements, run, line) is { } block)
             {
                 _own.Write(block.Head);
                 _own.Write(GapUtf8);
@@ -145,7 +149,7 @@ internal sealed class SqliteSharedText
         return (_own.WrittenMemory, _held);
     }
 
-    private Block? FindOrMakeBlock(Statements statements, ReadOnlySpan<byte> line)
+    private Block? FindOrMakeBlock(Statements statements, long run, ReadOnlySpan<byte> line)
     {
         Span<byte> digest = stackalloc byte[32];
         SHA256.HashData(line, digest);
@@ -160,7 +164,12 @@ internal sealed class SqliteSharedText
         var id = statements.Find.ExecuteScalarInt64();
         if (id is null)
         {
-            var (seen, entry) = _candidates.GetValueOrDefault(key);
+            var (seen, entry, lastRun) = _candidates.GetValueOrDefault(key);
+            if (seen > 0 && lastRun == run)
+            {
+                return null;
+            }
+
             if (++seen == 1)
             {
                 entry = ++_entries;
@@ -175,7 +184,7 @@ internal sealed class SqliteSharedText
                 }
             }
 
-            _candidates[key] = (seen, entry);
+            _candidates[key] = (seen, entry, run);
             if (seen < MinSightings)
             {
                 return null;
@@ -188,7 +197,7 @@ internal sealed class SqliteSharedText
             // Too few words to save any (one long token): never counted up to a block again.
             if (id is null)
             {
-                _candidates[key] = (int.MinValue, _candidates[key].Entry);
+                _candidates[key] = (int.MinValue, _candidates[key].Entry, run);
             }
 
             return null;

@@ -94,8 +94,11 @@ public sealed class SqliteSharedTextCandidateTests
     private static byte[] Line(string first) =>
         Encoding.UTF8.GetBytes(first + " " + string.Join(' ', Enumerable.Range(1, 80).Select(i => "word" + i.ToString(CultureInfo.InvariantCulture))));
 
+    /// <summary>The blocks of <paramref name="line"/> as the text of another run than the call before.</summary>
     private static long[] Blocks(SqliteSharedText shared, SqliteSharedText.Statements statements, byte[] line) =>
-        [.. shared.Split(statements, line).Blocks];
+        [.. shared.Split(statements, Interlocked.Increment(ref _runs), line).Blocks];
+
+    private static long _runs;
 
     private static void Hold(SqliteSharedText.Statements statements, long block, long seq = Seq)
     {
