@@ -32,7 +32,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         await using var command = connection.CreateCommand();
         var sql = new StringBuilder($"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @project");
         command.Parameters.AddWithValue("@project", projectId);
-        AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow(), _store.FullTextLayout));
+        AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, _time.GetUtcNow(), _store.FullTextLayout, MetadataOf(connection, projectId)));
         if (query.Cursor is not null)
         {
             var (time, id) = Cursors.DecodeRun(query.Cursor);
@@ -70,6 +70,10 @@ internal sealed partial class SqliteReader : ILedgerReader
 
         return new Page<Run>(items, next);
     }
+
+    /// <summary>Finds the metadata entries of a project that a filter's metadata term matches (see <see cref="SqliteMetadataMatches"/>).</summary>
+    private SqliteFilterCompiler.MetadataResolver MetadataOf(SqliteConnection connection, long projectId) =>
+        (condition, parameters) => _store.MetadataMatches.Find(connection, projectId, condition, parameters);
 
     public async Task<RunDetail?> GetRunAsync(long projectId, Guid id, CancellationToken cancellationToken)
     {

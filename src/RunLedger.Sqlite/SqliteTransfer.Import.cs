@@ -11,7 +11,7 @@ internal sealed partial class SqliteTransfer
     private const string RunWriteColumns =
         "project_id, id, session_key, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
         "input_payload, output_payload, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, reasoning_tokens, " +
-        "total_tokens, cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at";
+        "total_tokens, cost_nanos, tags, metadata_key, user_id, source, pinned, created_at, updated_at";
 
     private static readonly string InsertRunSql =
         $"INSERT INTO runs ({RunWriteColumns}) VALUES ({string.Join(", ", RunWriteColumns.Split(", ").Select(c => "@" + c))}) RETURNING seq;";
@@ -44,7 +44,8 @@ internal sealed partial class SqliteTransfer
         command.CommandText =
             // The runs' seqs will be reused: a new token tells search and the indexer that no entry
             // of the index file describes this ledger any more (the indexer empties it).
-            "DELETE FROM runs; DELETE FROM fts_pending; UPDATE fts_owner SET token = randomblob(16) WHERE id = 1; " +
+            // run_metadata first: the trigger that counts a deleted run's metadata then finds no entry.
+            "DELETE FROM run_metadata; DELETE FROM runs; DELETE FROM fts_pending; UPDATE fts_owner SET token = randomblob(16) WHERE id = 1; " +
             "DELETE FROM payloads; DELETE FROM events; " +
             "DELETE FROM sqlite_sequence WHERE name = 'events'; DELETE FROM sessions; DELETE FROM session_keys; DELETE FROM rollups; DELETE FROM api_keys; " +
             "DELETE FROM projects; DELETE FROM transfer_checkpoints;";
@@ -100,6 +101,8 @@ internal sealed partial class SqliteTransfer
         {
             written += RemoveRollupsNotInSource(context, range);
         }
+
+        context.ApplyMetadataCounts();
 
         var checkpointCommand = context.Command(
             "INSERT OR REPLACE INTO transfer_checkpoints (source, position, completed, updated_at) VALUES (@source, @position, @completed, @now);");
@@ -167,7 +170,8 @@ internal sealed partial class SqliteTransfer
         var projectId = context.ProjectId(run.Project);
         var id = StorageUnits.ToBytes(run.Id);
         long? seq = null;
-        var select = context.Command("SELECT seq, updated_at FROM runs WHERE project_id = @p AND id = @id;");
+        long? oldMetadataKey = null;
+        var select = context.Command("SELECT seq, updated_at, metadata_key FROM runs WHERE project_id = @p AND id = @id;");
         {
             select.Parameters.AddWithValue("@p", projectId);
             select.Parameters.AddWithValue("@id", id);
@@ -180,15 +184,19 @@ internal sealed partial class SqliteTransfer
                 }
 
                 seq = reader.GetInt64(0);
+                oldMetadataKey = reader.IsDBNull(2) ? null : reader.GetInt64(2);
             }
         }
 
         var input = ImportPayload(context, run.Input);
         var output = ImportPayload(context, run.Output);
         var sessionKey = SessionKey(context, projectId, run.SessionId);
+        var metadataKey = context.MetadataKey(projectId, run.Metadata);
+        context.CountMetadata(oldMetadataKey, -1);
+        context.CountMetadata(metadataKey, +1);
         var command = context.Command(seq is null ? InsertRunSql : UpdateRunSql);
         {
-            BindRun(command, projectId, id, sessionKey, run, input, output);
+            BindRun(command, projectId, id, sessionKey, metadataKey, run, input, output);
             if (seq is { } existing)
             {
                 command.Parameters.AddWithValue("@seq", existing);
@@ -233,7 +241,7 @@ internal sealed partial class SqliteTransfer
         return (long)context.Command("SELECT last_insert_rowid();").ExecuteScalar()!;
     }
 
-    private static void BindRun(SqliteCommand command, long projectId, byte[] id, long? sessionKey, RunRecord run, long? input, long? output)
+    private static void BindRun(SqliteCommand command, long projectId, byte[] id, long? sessionKey, long? metadataKey, RunRecord run, long? input, long? output)
     {
         var p = command.Parameters;
         p.AddWithValue("@project_id", projectId);
@@ -261,7 +269,7 @@ internal sealed partial class SqliteTransfer
         p.AddWithValue("@total_tokens", (run.InputTokens ?? 0) + (run.OutputTokens ?? 0));
         p.AddWithValue("@cost_nanos", Db(run.CostNanos));
         p.AddWithValue("@tags", Db(run.Tags));
-        p.AddWithValue("@metadata", Db(run.Metadata));
+        p.AddWithValue("@metadata_key", Db(metadataKey));
         p.AddWithValue("@user_id", Db(run.UserId));
         p.AddWithValue("@source", run.Source);
         p.AddWithValue("@pinned", run.Pinned ? 1 : 0);
@@ -420,6 +428,46 @@ internal sealed partial class SqliteTransfer
         /// <summary>Session keys looked up or made in this page's transaction (see <c>SessionKey</c>).</summary>
         public Dictionary<(long ProjectId, string SessionId), long> SessionKeys { get; } = [];
 
+        /// <summary>Changes of the run counts of metadata entries this page makes (see <see cref="ApplyMetadataCounts"/>).</summary>
+        private readonly Dictionary<long, long> _metadataCounts = [];
+        private SqliteRunMetadata.Statements? _metadata;
+
+        /// <summary>The key of a project's metadata text (made when the project has no such entry), or null for none.</summary>
+        public long? MetadataKey(long projectId, string? metadata)
+        {
+            if (metadata is null)
+            {
+                return null;
+            }
+
+            _metadata ??= new SqliteRunMetadata.Statements(connection);
+            var key = _metadata.KeyOf(projectId, Encoding.UTF8.GetBytes(metadata), out var made);
+            if (made)
+            {
+                CountMetadata(key, 0);
+            }
+
+            return key;
+        }
+
+        public void CountMetadata(long? key, long delta)
+        {
+            if (key is { } k)
+            {
+                _metadataCounts[k] = _metadataCounts.GetValueOrDefault(k) + delta;
+            }
+        }
+
+        /// <summary>Writes the page's changes of run counts (in its transaction, before the commit).</summary>
+        public void ApplyMetadataCounts()
+        {
+            if (_metadataCounts.Count > 0)
+            {
+                _metadata ??= new SqliteRunMetadata.Statements(connection);
+                _metadata.ApplyCounts(_metadataCounts);
+            }
+        }
+
         /// <summary>The command for <paramref name="sql"/>, its parameters cleared; the context disposes it.</summary>
         public SqliteCommand Command(string sql)
         {
@@ -442,6 +490,8 @@ internal sealed partial class SqliteTransfer
             {
                 command.Dispose();
             }
+
+            _metadata?.Dispose();
         }
 
         /// <summary>The target's id of a project, made when the target has none of that name.</summary>

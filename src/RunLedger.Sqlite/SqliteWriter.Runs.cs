@@ -173,10 +173,12 @@ internal sealed partial class SqliteWriter
             fresh.InputPayload = input?.Id;
             fresh.OutputPayload = output?.Id;
             fresh.UpdatedAt = context.NowMicros;
-            BindNewRun(cmd, context.ProjectId, SessionKey(context, fresh.SessionId), fresh);
+            var freshMetadata = MetadataKey(context, fresh);
+            BindNewRun(cmd, context.ProjectId, SessionKey(context, fresh.SessionId), freshMetadata, fresh);
             if (cmd.InsertRun.ExecuteInsert() is { } seq)
             {
                 fresh.Seq = seq;
+                context.CountMetadata(freshMetadata, +1);
                 var text = prepared is { SearchText: { } prepText } && string.Equals(prepared.SearchError, fresh.ErrorMessage, StringComparison.Ordinal) ? prepText : null;
                 if (text is not null)
                 {
@@ -194,6 +196,7 @@ internal sealed partial class SqliteWriter
         // The id as a blob for the commands of this rarer path (the insert binds it in place).
         var idBytes = StorageUnits.ToBytes(write.Id);
         RunRow? existing = null;
+        long? existingMetadata = null;
         Set(cmd.SelectRun, "@p", context.ProjectId);
         Set(cmd.SelectRun, "@id", idBytes);
         using (var reader = cmd.SelectRun.ExecuteReader())
@@ -201,6 +204,7 @@ internal sealed partial class SqliteWriter
             if (reader.Read())
             {
                 existing = SqliteRows.ReadRun(reader);
+                existingMetadata = reader.IsDBNull(Commands.SelectRunMetadataKey) ? null : reader.GetInt64(Commands.SelectRunMetadataKey);
             }
         }
 
@@ -237,9 +241,15 @@ internal sealed partial class SqliteWriter
         bodiesChanged |= !string.Equals(existing.ErrorMessage, row.ErrorMessage, StringComparison.Ordinal);
         row.UpdatedAt = context.NowMicros;
 
-        BindRun(cmd.UpdateRun, context.ProjectId, idBytes, SessionKey(context, row.SessionId), row);
+        var metadata = MetadataKey(context, row);
+        BindRun(cmd.UpdateRun, context.ProjectId, idBytes, SessionKey(context, row.SessionId), metadata, row);
         Set(cmd.UpdateRun, "@seq", row.Seq);
         cmd.UpdateRun.ExecuteNonQuery();
+        if (metadata != existingMetadata)
+        {
+            context.CountMetadata(existingMetadata, -1);
+            context.CountMetadata(metadata, +1);
+        }
 
         if (bodiesChanged)
         {
@@ -255,7 +265,7 @@ internal sealed partial class SqliteWriter
         context.Written++;
     }
 
-    private static void BindRun(Microsoft.Data.Sqlite.SqliteCommand command, long projectId, byte[] id, long? sessionKey, RunRow row)
+    private static void BindRun(Microsoft.Data.Sqlite.SqliteCommand command, long projectId, byte[] id, long? sessionKey, long? metadataKey, RunRow row)
     {
         Set(command, "@p", projectId);
         Set(command, "@id", id);
@@ -282,7 +292,7 @@ internal sealed partial class SqliteWriter
         Set(command, "@ttok", row.TotalTokens);
         Set(command, "@cost", row.CostNanos);
         Set(command, "@tags", row.Tags);
-        Set(command, "@metadata", row.Metadata);
+        Set(command, "@mkey", metadataKey);
         Set(command, "@user", row.UserId);
         Set(command, "@source", row.Source);
         Set(command, "@pinned", row.Pinned ? 1 : 0);
@@ -291,7 +301,7 @@ internal sealed partial class SqliteWriter
     }
 
     /// <summary>Binds a new run's row to the insert, in the order of <c>Commands.RunParameters</c>.</summary>
-    private static void BindNewRun(Commands cmd, long projectId, long? sessionKey, RunRow row)
+    private static void BindNewRun(Commands cmd, long projectId, long? sessionKey, long? metadataKey, RunRow row)
     {
         var s = cmd.InsertRun;
         var at = cmd.InsertRunPositions;
@@ -324,11 +334,7 @@ internal sealed partial class SqliteWriter
         s.Bind(at[22], row.TotalTokens);
         s.Bind(at[23], row.CostNanos);
         s.Bind(at[24], row.Tags);
-        if (!TryBindUtf8(s, at[25], row.MetadataJson))
-        {
-            s.Bind(at[25], row.Metadata);
-        }
-
+        s.Bind(at[25], metadataKey);
         s.Bind(at[26], row.UserId);
         s.Bind(at[27], row.Source);
         s.Bind(at[28], row.Pinned ? 1 : 0);
@@ -337,7 +343,7 @@ internal sealed partial class SqliteWriter
     }
 
     /// <summary>
-    /// Binds a row's parameters or metadata as the UTF-8 a request sent, when the row holds them
+    /// Binds a row's parameters as the UTF-8 a request sent, when the row holds them
     /// so (the bytes SQLite stores for their text, without making the text); false otherwise.
     /// </summary>
     private static bool TryBindUtf8(RawStatement statement, int position, RawJson? json)

@@ -88,9 +88,10 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
             }
             finally
             {
-                // The action may have changed rollup rows (an import or clear writes them itself)
-                // and removed runs whose texts wait for the indexer.
+                // The action may have changed rollup rows and metadata entries (an import or clear
+                // writes them itself) and removed runs whose texts wait for the indexer.
                 ForgetRollups();
+                ForgetMetadataKeys();
                 AdoptIndexAfterExclusive();
             }
         }
@@ -150,6 +151,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
                 }
                 catch (Exception ex) when (ex is SqliteException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
                 {
+                    ForgetMetadataKeys();
                     if (savepoint is null)
                     {
                         ForgetRollups();
@@ -172,8 +174,10 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         }
         catch
         {
-            // Rolled back: the cached rollup rows may hold figures that were never committed.
+            // Rolled back: the cached rollup rows may hold figures that were never committed, and
+            // the cached metadata keys may name entries that were never committed.
             ForgetRollups();
+            ForgetMetadataKeys();
             _groupRollups.Clear();
             _groupTexts.Clear();
             RollBack(transaction);
@@ -220,6 +224,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         }
 
         FlushSessionTotals(context);
+        FlushMetadataCounts(context);
         foreach (var e in batch.Events)
         {
             WriteClientEvent(context, e);
@@ -260,6 +265,17 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
 
         /// <summary>Session totals this batch changes, applied once per session at its end.</summary>
         public Dictionary<string, SessionDelta> SessionDeltas { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Changes of the run counts of metadata entries, written once per entry at the batch's end.</summary>
+        public Dictionary<long, long> MetadataCounts { get; } = [];
+
+        public void CountMetadata(long? key, long delta)
+        {
+            if (key is { } k)
+            {
+                MetadataCounts[k] = MetadataCounts.GetValueOrDefault(k) + delta;
+            }
+        }
 
         /// <summary>New runs and their search text, for the indexer once the group is committed.</summary>
         public List<PendingText> NewTexts { get; } = new(batch.Runs.Count);
