@@ -18,7 +18,7 @@
 -- find the runs through ix_runs_metadata (few matching runs) or to walk the time index and check
 -- the key (many), see SqliteFilterCompiler.
 --
--- ix_runs_metadata serves filters on every metadata key at once, so the per-key expression indexes
+-- ix_runs_metadata (and ix_runs_started, which now ends at the key) serve filters on every metadata key at once, so the per-key expression indexes
 -- (ix_runs_meta_*, RunLedger:Sqlite:IndexedMetadataKeys) are no longer made; the store drops them
 -- before this file runs (they name the column this drops).
 --
@@ -50,6 +50,13 @@ ALTER TABLE runs DROP COLUMN metadata;
 CREATE INDEX ix_run_metadata_hash ON run_metadata(project_id, hash);
 -- Runs with one of some metadata objects, in start order (metadata filters matching few runs).
 CREATE INDEX ix_runs_metadata ON runs(project_id, metadata_key, started_at) WHERE metadata_key IS NOT NULL;
+-- The time index also holds each run's metadata key (1-2 bytes an entry): a metadata filter matching
+-- many runs walks it and checks the key in the index entry, reading only the matching runs' rows
+-- (SQLite defers the row lookup until the conditions it can check on the entry pass). On the query
+-- benchmark's "runs for repository X" (the newest 2,900 runs are another repository) a first page
+-- took 0.37 ms of CPU instead of 0.97 ms reading every row it passed.
+DROP INDEX ix_runs_started;
+CREATE INDEX ix_runs_started ON runs(project_id, started_at, metadata_key);
 
 -- A deleted run no longer counts; an entry no run refers to goes.
 CREATE TRIGGER tr_runs_metadata_delete AFTER DELETE ON runs WHEN OLD.metadata_key IS NOT NULL
