@@ -73,7 +73,7 @@ internal sealed partial class SqliteReader : ILedgerReader
 
     /// <summary>Finds the metadata entries of a project that a filter's metadata term matches (see <see cref="SqliteMetadataMatches"/>).</summary>
     private SqliteFilterCompiler.MetadataResolver MetadataOf(SqliteConnection connection, long projectId) =>
-        (condition, parameters) => _store.MetadataMatches.Find(connection, projectId, condition, parameters);
+        (values, condition, parameters) => _store.MetadataMatches.Find(connection, projectId, values, condition, parameters);
 
     public async Task<RunDetail?> GetRunAsync(long projectId, Guid id, CancellationToken cancellationToken)
     {

@@ -5,9 +5,10 @@ using Microsoft.Data.Sqlite;
 namespace RunLedger.Sqlite;
 
 /// <summary>
-/// Runs refer to their metadata by key: each distinct metadata object of a project is one row of
-/// <c>run_metadata</c> (key, project, hash of the text, how many runs refer to it, the JSON text as
-/// sent), see <c>Migrations/0012_run_metadata.sql</c>. The writer and an import find an object
+/// Runs refer to their metadata (and parameters and tags, <see cref="SqliteRunValues"/>) by key:
+/// each distinct metadata object of a project is one row of <c>run_metadata</c> (key, project, hash
+/// of the text, how many runs refer to it, the JSON text as sent), see
+/// <c>Migrations/0012_run_metadata.sql</c> (and <c>run_parameters</c>, <c>run_tags</c>: 0013). The writer and an import find an object
 /// again through <c>ix_run_metadata_hash</c> and compare the text on the row, and keep each entry's
 /// run count exact (<see cref="Statements.ApplyCounts"/>); a trigger keeps it when runs are deleted.
 /// </summary>
@@ -16,23 +17,11 @@ internal static class SqliteRunMetadata
     /// <summary>The SQL function the migration computes hashes with (registered on the writer connection).</summary>
     public const string HashFunction = "runledger_metadata_hash";
 
-    /// <summary>The key of the entry of a project (?1) whose hash is ?2 and whose text is ?3, or no row.</summary>
-    public const string FindSql = "SELECT key FROM run_metadata WHERE project_id = ?1 AND hash = ?2 AND json = ?3 LIMIT 1;";
-
-    /// <summary>Makes an entry (project ?1, hash ?2, text ?3) with no runs yet; gives its key.</summary>
-    public const string InsertSql = "INSERT INTO run_metadata (project_id, hash, runs, json) VALUES (?1, ?2, 0, ?3);";
-
-    /// <summary>Adds ?2 to the run count of entry ?1 and gives the new count.</summary>
-    public const string CountSql = "UPDATE run_metadata SET runs = runs + ?2 WHERE key = ?1 RETURNING runs;";
-
-    /// <summary>Removes entry ?1 (when no run refers to it any more).</summary>
-    public const string DeleteSql = "DELETE FROM run_metadata WHERE key = ?1 AND runs <= 0;";
-
-    /// <summary>The join that gives a row of runs aliased <paramref name="r"/> its metadata text as <c>{r}_md.json</c>.</summary>
-    public static string Join(string r) => $"LEFT JOIN run_metadata {r}_md ON {r}_md.key = {r}.metadata_key";
+    /// <summary>The join that gives a row of runs aliased <paramref name="r"/> its metadata text as <see cref="JsonOf"/>.</summary>
+    public static string Join(string r) => SqliteRunValues.Metadata.Join(r);
 
     /// <summary>The metadata text of a row of runs aliased <paramref name="r"/> joined with <see cref="Join"/>.</summary>
-    public static string JsonOf(string r) => $"{r}_md.json";
+    public static string JsonOf(string r) => SqliteRunValues.Metadata.JsonOf(r);
 
     /// <summary>The hash an entry is found by: the first 8 bytes of the SHA-256 of the text's UTF-8 bytes.</summary>
     public static long Hash(ReadOnlySpan<byte> utf8)
@@ -47,15 +36,22 @@ internal static class SqliteRunMetadata
         connection.CreateFunction(HashFunction, (byte[]? utf8) => utf8 is null ? (long?)null : Hash(utf8), isDeterministic: true);
 
     /// <summary>
-    /// The statements that find, make and count entries, prepared on one connection (the writer's,
-    /// or an import's) and run in its current transaction.
+    /// The statements that find, make and count the entries of one table (<paramref name="values"/>),
+    /// prepared on one connection (the writer's, or an import's) and run in its current transaction.
     /// </summary>
-    internal sealed class Statements(SqliteConnection connection) : IDisposable
+    internal sealed class Statements(SqliteConnection connection, SqliteRunValues values) : IDisposable
     {
-        private readonly RawStatement _find = new(connection, FindSql);
-        private readonly RawStatement _insert = new(connection, InsertSql);
-        private readonly RawStatement _count = new(connection, CountSql);
-        private readonly RawStatement _delete = new(connection, DeleteSql);
+        // The key of the entry of a project (?1) whose hash is ?2 and whose text is ?3, or no row.
+        private readonly RawStatement _find = new(connection, $"SELECT key FROM {values.Table} WHERE project_id = ?1 AND hash = ?2 AND json = ?3 LIMIT 1;");
+
+        // Makes an entry (project ?1, hash ?2, text ?3) with no runs yet.
+        private readonly RawStatement _insert = new(connection, $"INSERT INTO {values.Table} (project_id, hash, runs, json) VALUES (?1, ?2, 0, ?3);");
+
+        // Adds ?2 to the run count of entry ?1 and gives the new count.
+        private readonly RawStatement _count = new(connection, $"UPDATE {values.Table} SET runs = runs + ?2 WHERE key = ?1 RETURNING runs;");
+
+        // Removes entry ?1 when no run refers to it any more.
+        private readonly RawStatement _delete = new(connection, $"DELETE FROM {values.Table} WHERE key = ?1 AND runs <= 0;");
 
         /// <summary>The key of a project's entry for the metadata text <paramref name="utf8"/>, made when there is none; <paramref name="made"/> tells which.</summary>
         public long KeyOf(long projectId, ReadOnlySpan<byte> utf8, out bool made)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using RunLedger.Core.Model;
 using RunLedger.Core.Storage;
 
 namespace RunLedger.Sqlite;
@@ -7,38 +8,54 @@ namespace RunLedger.Sqlite;
 internal sealed partial class SqliteWriter
 {
     /// <summary>
-    /// Beyond this many cached metadata keys the cache starts again empty: metadata that differ per
-    /// run (a trace id) would otherwise grow it without end, and are looked up in the file anyway.
+    /// Beyond this many cached keys the cache starts again empty: values that differ per run (a
+    /// trace id in metadata) would otherwise grow it without end, and are looked up in the file anyway.
     /// </summary>
-    private const int MaxCachedMetadataKeys = 65_536;
+    private const int MaxCachedValueKeys = 65_536;
 
     /// <summary>
-    /// The key of each metadata text (its UTF-8 bytes) per project, as committed or written in the
-    /// current transaction. Forgotten when another connection commits, after an exclusive action,
-    /// and whenever the writer rolls anything back (entries it made may be gone with it).
+    /// The key of each metadata, parameters and tags text (its UTF-8 bytes) per project, by
+    /// <see cref="SqliteRunValues.Index"/>, as committed or written in the current transaction.
+    /// Forgotten when another connection commits, after an exclusive action, and whenever the
+    /// writer rolls anything back (entries it made may be gone with it).
     /// </summary>
-    private readonly Dictionary<long, Dictionary<byte[], long>> _metadataKeys = [];
-    private int _cachedMetadataKeys;
+    private readonly Dictionary<long, Dictionary<byte[], long>>[] _valueKeys = [[], [], []];
+    private int _cachedValueKeys;
 
     private void ForgetMetadataKeys()
     {
-        _metadataKeys.Clear();
-        _cachedMetadataKeys = 0;
-    }
-
-    /// <summary>
-    /// The key of a row's metadata in its project: from the cache, else found in (or added to)
-    /// <c>run_metadata</c>. Null when the run has no metadata. The caller counts the run
-    /// (<see cref="BatchContext.CountMetadata"/>) once it is written.
-    /// </summary>
-    private long? MetadataKey(BatchContext context, RunRow row)
-    {
-        if (row.MetadataJson is { } json && json.TryGetUtf8(out var sent))
+        foreach (var keys in _valueKeys)
         {
-            return MetadataKey(context, sent.Span);
+            keys.Clear();
         }
 
-        if (row.Metadata is not { } text)
+        _cachedValueKeys = 0;
+    }
+
+    /// <summary>The keys of a row's metadata, parameters and tags (see <see cref="ValueKey(BatchContext, SqliteRunValues, RawJson?, string?)"/>).</summary>
+    private RunValueKeys ValueKeys(BatchContext context, RunRow row) => new(
+        ValueKey(context, SqliteRunValues.Metadata, row.MetadataJson, row.MetadataJson is null ? row.Metadata : null),
+        ValueKey(context, SqliteRunValues.Parameters, row.ParametersJson, row.ParametersJson is null ? row.Parameters : null),
+        ValueKey(context, SqliteRunValues.Tags, null, row.Tags));
+
+    /// <summary>
+    /// The key of a value in the row's project: from the cache, else found in (or added to) its
+    /// table. Null when the run has no such value. The caller counts the run
+    /// (<see cref="BatchContext.CountValue"/>) once it is written.
+    /// </summary>
+    private long? ValueKey(BatchContext context, SqliteRunValues values, RawJson? json, string? text)
+    {
+        if (json is not null)
+        {
+            if (json.TryGetUtf8(out var sent))
+            {
+                return ValueKey(context, values, sent.Span);
+            }
+
+            text = json.Text;
+        }
+
+        if (text is null)
         {
             return null;
         }
@@ -47,7 +64,7 @@ internal sealed partial class SqliteWriter
         try
         {
             var length = Encoding.UTF8.GetBytes(text, rented);
-            return MetadataKey(context, rented.AsSpan(0, length));
+            return ValueKey(context, values, rented.AsSpan(0, length));
         }
         finally
         {
@@ -55,12 +72,13 @@ internal sealed partial class SqliteWriter
         }
     }
 
-    private long MetadataKey(BatchContext context, ReadOnlySpan<byte> utf8)
+    private long ValueKey(BatchContext context, SqliteRunValues values, ReadOnlySpan<byte> utf8)
     {
-        if (!_metadataKeys.TryGetValue(context.ProjectId, out var keys))
+        var byProject = _valueKeys[values.Index];
+        if (!byProject.TryGetValue(context.ProjectId, out var keys))
         {
             keys = new Dictionary<byte[], long>(SqliteRunMetadata.Utf8Comparer.Instance);
-            _metadataKeys[context.ProjectId] = keys;
+            byProject[context.ProjectId] = keys;
         }
 
         var lookup = keys.GetAlternateLookup<ReadOnlySpan<byte>>();
@@ -69,38 +87,54 @@ internal sealed partial class SqliteWriter
             return key;
         }
 
-        key = Cmd.Metadata.KeyOf(context.ProjectId, utf8, out var made);
+        key = Cmd.Values[values.Index].KeyOf(context.ProjectId, utf8, out var made);
         if (made)
         {
             // Counted at the batch's end even if no run of the batch is written with it, so an
             // entry no run refers to does not stay.
-            context.CountMetadata(key, 0);
+            context.CountValue(values, key, 0);
         }
 
-        if (_cachedMetadataKeys >= MaxCachedMetadataKeys)
+        if (_cachedValueKeys >= MaxCachedValueKeys)
         {
             ForgetMetadataKeys();
             keys = new Dictionary<byte[], long>(SqliteRunMetadata.Utf8Comparer.Instance);
-            _metadataKeys[context.ProjectId] = keys;
+            byProject[context.ProjectId] = keys;
         }
 
         keys[utf8.ToArray()] = key;
-        _cachedMetadataKeys++;
+        _cachedValueKeys++;
         return key;
     }
 
     /// <summary>Writes a batch's changes of run counts, in its transaction (and savepoint).</summary>
     private void FlushMetadataCounts(BatchContext context)
     {
-        if (context.MetadataCounts.Count == 0)
+        var removed = false;
+        foreach (var values in SqliteRunValues.All)
         {
-            return;
+            var counts = context.ValueCounts[values.Index];
+            if (counts.Count > 0 && Cmd.Values[values.Index].ApplyCounts(counts) is not null)
+            {
+                removed = true;
+            }
         }
 
-        if (Cmd.Metadata.ApplyCounts(context.MetadataCounts) is not null)
+        if (removed)
         {
             // An entry no run refers to any more is gone: its key must not be handed out again.
             ForgetMetadataKeys();
         }
+    }
+
+    /// <summary>The keys of a run's metadata, parameters and tags (null: it has none).</summary>
+    private readonly record struct RunValueKeys(long? Metadata, long? Parameters, long? Tags)
+    {
+        public long? this[SqliteRunValues values] => values.Index switch
+        {
+            0 => Metadata,
+            1 => Parameters,
+            _ => Tags,
+        };
     }
 }

@@ -266,14 +266,18 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         /// <summary>Session totals this batch changes, applied once per session at its end.</summary>
         public Dictionary<string, SessionDelta> SessionDeltas { get; } = new(StringComparer.Ordinal);
 
-        /// <summary>Changes of the run counts of metadata entries, written once per entry at the batch's end.</summary>
-        public Dictionary<long, long> MetadataCounts { get; } = [];
+        /// <summary>
+        /// Changes of the run counts of metadata, parameters and tags entries (by
+        /// <see cref="SqliteRunValues.Index"/>), written once per entry at the batch's end.
+        /// </summary>
+        public Dictionary<long, long>[] ValueCounts { get; } = [[], [], []];
 
-        public void CountMetadata(long? key, long delta)
+        public void CountValue(SqliteRunValues values, long? key, long delta)
         {
             if (key is { } k)
             {
-                MetadataCounts[k] = MetadataCounts.GetValueOrDefault(k) + delta;
+                var counts = ValueCounts[values.Index];
+                counts[k] = counts.GetValueOrDefault(k) + delta;
             }
         }
 

@@ -41,8 +41,8 @@ internal static class SqliteFilterCompiler
     public static SqlFragment CompileRuns(FilterNode node, DateTimeOffset now, int fullTextLayout = SqliteSearchIndex.SharedTextLayout, MetadataResolver? metadata = null) =>
         Compile(node, FilterTarget.Runs, now, fullTextLayout, metadata);
 
-    /// <summary>The entries of the caller's project for which a condition over <c>md.json</c> (with its parameters) is true.</summary>
-    public delegate SqliteMetadataMatches.Match MetadataResolver(string condition, IReadOnlyList<KeyValuePair<string, object?>> parameters);
+    /// <summary>The entries of the caller's project in the table of <paramref name="values"/> for which a condition over <c>md.json</c> (with its parameters) is true.</summary>
+    public delegate SqliteMetadataMatches.Match MetadataResolver(SqliteRunValues values, string condition, IReadOnlyList<KeyValuePair<string, object?>> parameters);
 
     public static SqlFragment CompileEvents(FilterNode node, DateTimeOffset now) => Compile(node, FilterTarget.Events, now);
 
@@ -267,10 +267,16 @@ internal static class SqliteFilterCompiler
             return $"({exact} OR ((({first} AND {last}) OR {tail}) AND {bodies}))";
         }
 
+        /// <summary>
+        /// A tag: one of the JSON array's strings. Runs refer to their tags by key (one entry per
+        /// distinct array of a project, see <see cref="ValueTerm"/>); tags have no index of their own.
+        /// </summary>
         protected override string Tag(StringValue value)
         {
             var (cmp, text) = value.IsPattern ? ("GLOB", ToGlob(value.Text)) : ("=", value.Text);
-            return $"EXISTS (SELECT 1 FROM json_each({Table}.tags) WHERE value {cmp} {Add(text)})";
+            return Target == FilterTarget.Runs
+                ? ValueTerm(SqliteRunValues.Tags, (json, add) => $"EXISTS (SELECT 1 FROM json_each({json}) WHERE value {cmp} {add(text)})", indexed: false)
+                : $"EXISTS (SELECT 1 FROM json_each({Table}.tags) WHERE value {cmp} {Add(text)})";
         }
 
         protected override string StringCompare(string column, StringValue value)
@@ -394,11 +400,22 @@ internal static class SqliteFilterCompiler
                 return condition(json, path, SqliteMetadataIndexes.Extraction(json, key), Add);
             }
 
+            return ValueTerm(SqliteRunValues.Metadata, (json, add) => condition(json, path, SqliteMetadataIndexes.Extraction(json, key), add), indexed: true);
+        }
+
+        /// <summary>
+        /// A term on a value runs refer to by key (metadata, tags): <paramref name="condition"/> over
+        /// an entry's text <c>md.json</c> is asked of the project's entries, as described at
+        /// <see cref="MetadataTerm"/>. Without an index on the key (<paramref name="indexed"/> false)
+        /// the list of keys is checked on each run as it is walked.
+        /// </summary>
+        private string ValueTerm(SqliteRunValues values, Func<string, Func<object?, string>, string> condition, bool indexed)
+        {
             const string entryJson = "md.json";
-            var extract = SqliteMetadataIndexes.Extraction(entryJson, key);
+            var column = $"r.{values.Column}";
             if (metadata is null)
             {
-                return $"r.metadata_key IN (SELECT md.key FROM run_metadata md WHERE md.project_id = @project AND {condition(entryJson, path, extract, Add)})";
+                return $"{column} IN (SELECT md.key FROM {values.Table} md WHERE md.project_id = @project AND {condition(entryJson, Add)})";
             }
 
             var local = new List<KeyValuePair<string, object?>>();
@@ -409,10 +426,10 @@ internal static class SqliteFilterCompiler
                 return name;
             }
 
-            var match = metadata(condition(entryJson, path, extract, AddLocal), local);
+            var match = metadata(values, condition(entryJson, AddLocal), local);
             if (match.Keys is null)
             {
-                return $"(SELECT {condition(entryJson, path, extract, Add)} FROM run_metadata md WHERE md.key = +r.metadata_key)";
+                return $"(SELECT {condition(entryJson, Add)} FROM {values.Table} md WHERE md.key = +{column})";
             }
 
             if (match.Keys.Length == 0)
@@ -420,7 +437,11 @@ internal static class SqliteFilterCompiler
                 return False;
             }
 
-            var column = FewEnoughForIndex(match.MatchingRuns, match.AllRuns) ? "r.metadata_key" : "+r.metadata_key";
+            if (!indexed || !FewEnoughForIndex(match.MatchingRuns, match.AllRuns))
+            {
+                column = "+" + column;
+            }
+
             return match.Keys.Length == 1
                 ? $"{column} = {match.Keys[0].ToString(System.Globalization.CultureInfo.InvariantCulture)}"
                 : $"{column} IN ({string.Join(", ", match.Keys.Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture)))})";

@@ -6,7 +6,7 @@ using Microsoft.Data.Sqlite;
 namespace RunLedger.Sqlite.Query;
 
 /// <summary>
-/// Which metadata entries of a project (<c>run_metadata</c>) a metadata condition matches, and how
+/// Which metadata (or tags) entries of a project (<c>run_metadata</c>, <c>run_tags</c>) a condition matches, and how
 /// many runs refer to them: the filter compiler lists the keys in the SQL and picks the plan from
 /// the counts (see <c>SqliteFilterCompiler</c>). Answers are kept for a few seconds per project
 /// and condition while no entry is added to the file (keys are never reused, so a list stays exact
@@ -35,23 +35,23 @@ internal sealed class SqliteMetadataMatches(TimeProvider time)
     /// The entries of <paramref name="projectId"/> for which <paramref name="condition"/> (over
     /// <c>md.json</c>, with <paramref name="parameters"/>) is true.
     /// </summary>
-    public Match Find(SqliteConnection connection, long projectId, string condition, IReadOnlyList<KeyValuePair<string, object?>> parameters)
+    public Match Find(SqliteConnection connection, long projectId, SqliteRunValues values, string condition, IReadOnlyList<KeyValuePair<string, object?>> parameters)
     {
         long newest;
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT coalesce(max(key), 0) FROM run_metadata;";
+            command.CommandText = $"SELECT coalesce(max(key), 0) FROM {values.Table};";
             newest = (long)command.ExecuteScalar()!;
         }
 
-        var cacheKey = CacheKey(projectId, condition, parameters);
+        var cacheKey = values.Table + "\u001f" + CacheKey(projectId, condition, parameters);
         var now = time.GetUtcNow();
         if (_answers.TryGetValue(cacheKey, out var cached) && cached.NewestKey == newest && now - cached.At < MaxAge)
         {
             return cached.Answer;
         }
 
-        var answer = Read(connection, projectId, condition, parameters);
+        var answer = Read(connection, projectId, values, condition, parameters);
         if (_answers.Count >= MaxCachedAnswers)
         {
             _answers.Clear();
@@ -61,13 +61,13 @@ internal sealed class SqliteMetadataMatches(TimeProvider time)
         return answer;
     }
 
-    private static Match Read(SqliteConnection connection, long projectId, string condition, IReadOnlyList<KeyValuePair<string, object?>> parameters)
+    private static Match Read(SqliteConnection connection, long projectId, SqliteRunValues values, string condition, IReadOnlyList<KeyValuePair<string, object?>> parameters)
     {
         using var command = connection.CreateCommand();
         // Text that is not JSON (written before metadata were checked) matches no condition.
         command.CommandText =
             $"SELECT md.key, md.runs, json_valid(md.json) AND ({condition}) FROM " +
-            "(SELECT key, runs, json FROM run_metadata WHERE project_id = @mdproject LIMIT @mdlimit) md;";
+            $"(SELECT key, runs, json FROM {values.Table} WHERE project_id = @mdproject LIMIT @mdlimit) md;";
         command.Parameters.AddWithValue("@mdproject", projectId);
         command.Parameters.AddWithValue("@mdlimit", MaxListedEntries + 1);
         foreach (var (name, value) in parameters)

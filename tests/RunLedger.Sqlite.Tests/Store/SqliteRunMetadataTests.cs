@@ -266,6 +266,123 @@ public sealed class SqliteRunMetadataTests
         (await PageIdsAsync(f, "metadata.repository:\"acme/api\"")).Count.ShouldBe(20);
     }
 
+    [Fact]
+    public async Task ParametersAndTags_AreStoredOncePerDistinctValue_ReadBackAsSent_AndCountedThroughUpdates()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        const string cold = "{ \"temperature\" : 0.20, \"stop\": [\"\\u00e9\"] }";
+        const string warm = "{\"temperature\":0.9}";
+        var runs = Enumerable.Range(0, 30).Select(i => Run(i, Api) with
+        {
+            Parameters = new RawJson(i % 3 == 0 ? warm : cold),
+            Tags = i % 2 == 0 ? ["nightly", "caf\u00e9"] : ["adhoc"],
+        }).ToList();
+        await f.WriteAsync(project.Id, runs);
+        f.Scalar("SELECT count(*) FROM run_parameters").ShouldBe(2);
+        f.Scalar("SELECT count(*) FROM run_tags").ShouldBe(2);
+        f.Scalar("SELECT runs FROM run_parameters WHERE json = '{\"temperature\":0.9}'").ShouldBe(10);
+        CountsAreExact(f);
+
+        var first = (await f.Store.Reader.GetRunAsync(project.Id, runs[0].Id, default))!.Run;
+        first.Parameters!.Text.ShouldBe(warm);
+        first.Tags.ShouldBe(["nightly", "caf\u00e9"]);
+        (await f.Store.Reader.GetRunAsync(project.Id, runs[1].Id, default))!.Run.Parameters!.Text.ShouldBe(cold);
+
+        // New parameters and tags for the only runs with the warm parameters: that entry goes.
+        await f.WriteAsync(project.Id, [.. runs.Where((_, i) => i % 3 == 0).Select(r => new RunWrite { Id = r.Id, Parameters = new RawJson(cold), Tags = ["adhoc"] })]);
+        f.Scalar("SELECT count(*) FROM run_parameters").ShouldBe(1);
+        f.Scalar("SELECT runs FROM run_parameters").ShouldBe(30);
+        CountsAreExact(f);
+
+        // After a restart the writer finds the values in the file.
+        await f.ReopenAsync();
+        await f.WriteAsync(project.Id, [Run(40, null) with { Parameters = new RawJson(cold), Tags = ["adhoc"] }]);
+        f.Scalar("SELECT count(*) FROM run_parameters").ShouldBe(1);
+        f.Scalar("SELECT count(*) FROM run_tags").ShouldBe(2);
+        CountsAreExact(f);
+    }
+
+    [Theory]
+    [InlineData("tag:nightly")]
+    [InlineData("-tag:nightly")]
+    [InlineData("tag:night*")]
+    [InlineData("tag:none")]
+    [InlineData("tag:adhoc status:failed")]
+    public async Task TagFilter_FindsTheRunsWhoseTagsHoldIt_ListedOrReadInTheStatement(string filter)
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        var runs = Enumerable.Range(0, 40).Select(i => Run(i, null) with
+        {
+            Tags = i % 4 == 0 ? null : i % 4 == 1 ? ["nightly"] : i % 4 == 2 ? ["adhoc", "nightly-2"] : ["adhoc"],
+        }).ToList();
+        await f.WriteAsync(project.Id, runs);
+        bool Expected(int i) => filter switch
+        {
+            "tag:nightly" => i % 4 == 1,
+            "-tag:nightly" => i % 4 != 1,
+            "tag:night*" => i % 4 is 1 or 2,
+            "tag:none" => false,
+            _ => i % 4 is 2 or 3 && i % 7 == 0,
+        };
+        var expected = Enumerable.Range(0, runs.Count).Where(Expected).Reverse().Select(i => runs[i].Id).ToList();
+
+        (await PageIdsAsync(f, filter)).ShouldBe(expected, "through the reader");
+        Ids(f, project.Id, filter, resolve: false).ShouldBe(expected, "entries read in the statement");
+        Ids(f, project.Id, filter, resolve: true).ShouldBe(expected, "entries listed before the statement");
+    }
+
+    [Fact]
+    public async Task Migration_LedgerOfVersion12_MovesParametersAndTagsToEntries_ByteForByte()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "runledger-store-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, "runledger.db");
+        string?[] parameters = ["{\"temperature\":0.2}", "{ \"stop\" : [\"\\ud800\", \"caf\u00e9\"] }", null];
+        string?[] tags = ["[\"nightly\"]", null, "[\"a\",\"b\"]", "[\"nightly\"]"];
+        var ids = Enumerable.Range(0, 12).Select(_ => Guid.CreateVersion7()).ToList();
+        var us = StorageUnits.ToMicros(Day.AddHours(1));
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await SqliteMigrator.MigrateAsync(connection, 12, default);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "INSERT INTO projects (id, name, created_at) VALUES (1, 'p', 0);";
+            await command.ExecuteNonQueryAsync();
+            for (var i = 0; i < ids.Count; i++)
+            {
+                command.CommandText =
+                    "INSERT INTO runs (project_id, id, kind, name, status, started_at, parameters, tags, source, created_at, updated_at) " +
+                    "VALUES (1, @id, 'llm', 'step', 'succeeded', @us, @parameters, @tags, 'api', 0, 0);";
+                command.Parameters.Clear();
+                command.Parameters.AddWithValue("@id", StorageUnits.ToBytes(ids[i]));
+                command.Parameters.AddWithValue("@us", us + i);
+                command.Parameters.AddWithValue("@parameters", (object?)parameters[i % parameters.Length] ?? DBNull.Value);
+                command.Parameters.AddWithValue("@tags", (object?)tags[i % tags.Length] ?? DBNull.Value);
+                await command.ExecuteNonQueryAsync();
+            }
+        }
+
+        await using var f = await StoreFixture.OpenAsync(directory: directory);
+        f.Scalar("SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('parameters', 'tags')").ShouldBe(0);
+        f.Scalar("SELECT count(*) FROM run_parameters").ShouldBe(2);
+        f.Scalar("SELECT count(*) FROM run_tags").ShouldBe(2);
+        CountsAreExact(f);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var run = (await f.Store.Reader.GetRunAsync(1, ids[i], default))!.Run;
+            run.Parameters?.Text.ShouldBe(parameters[i % parameters.Length], $"run {i}");
+            (run.Tags.Count == 0 ? null : "[" + string.Join(",", run.Tags.Select(t => "\"" + t + "\"")) + "]").ShouldBe(tags[i % tags.Length], $"run {i}");
+        }
+
+        (await PageIdsAsync(f, "tag:nightly")).Count.ShouldBe(6);
+        await f.WriteAsync(1, [Run(50, null) with { Parameters = new RawJson(parameters[1]!), Tags = ["a", "b"] }]);
+        f.Scalar("SELECT count(*) FROM run_parameters").ShouldBe(2);
+        f.Scalar("SELECT count(*) FROM run_tags").ShouldBe(2);
+        CountsAreExact(f);
+    }
+
     [Theory]
     [InlineData("repo\"sitory", "may only hold letters")]
     [InlineData("a b", "may only hold letters")]
@@ -312,12 +429,15 @@ public sealed class SqliteRunMetadataTests
         return counts;
     }
 
-    /// <summary>Every entry's count is the number of runs that refer to it, none is 0, and every run's key is an entry of its project.</summary>
+    /// <summary>Every entry's count is the number of runs that refer to it, none is 0, and every run's key is an entry of its project (metadata, parameters, tags).</summary>
     private static void CountsAreExact(StoreFixture f)
     {
-        f.Scalar("SELECT count(*) FROM run_metadata m WHERE m.runs <> (SELECT count(*) FROM runs r WHERE r.metadata_key = m.key)").ShouldBe(0);
-        f.Scalar("SELECT count(*) FROM run_metadata WHERE runs <= 0").ShouldBe(0);
-        f.Scalar("SELECT count(*) FROM runs r WHERE r.metadata_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM run_metadata m WHERE m.key = r.metadata_key AND m.project_id = r.project_id)").ShouldBe(0);
+        foreach (var (table, column) in new[] { ("run_metadata", "metadata_key"), ("run_parameters", "parameters_key"), ("run_tags", "tags_key") })
+        {
+            f.Scalar($"SELECT count(*) FROM {table} m WHERE m.runs <> (SELECT count(*) FROM runs r WHERE r.{column} = m.key)").ShouldBe(0, table);
+            f.Scalar($"SELECT count(*) FROM {table} WHERE runs <= 0").ShouldBe(0, table);
+            f.Scalar($"SELECT count(*) FROM runs r WHERE r.{column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {table} m WHERE m.key = r.{column} AND m.project_id = r.project_id)").ShouldBe(0, table);
+        }
     }
 
     private static void Execute(StoreFixture f, string sql)
@@ -382,7 +502,7 @@ public sealed class SqliteRunMetadataTests
             FilterParser.Parse(filter, FilterTarget.Runs)!,
             DateTimeOffset.UtcNow,
             f.Store.FullTextLayout,
-            resolve ? (condition, parameters) => matches.Find(connection, projectId, condition, parameters) : null);
+            resolve ? (values, condition, parameters) => matches.Find(connection, projectId, values, condition, parameters) : null);
         var command = connection.CreateCommand();
         command.CommandText = $"{select} FROM runs r WHERE r.project_id = @project AND {fragment.Sql} ORDER BY r.started_at DESC, r.id DESC LIMIT {limit};";
         command.Parameters.AddWithValue("@project", projectId);
