@@ -113,6 +113,30 @@ public sealed class SqliteRunMetadataTests
     }
 
     [Fact]
+    public async Task FailedBatch_TakesTheEntriesItMadeWithIt_AndTheNextBatchMakesThemAgain()
+    {
+        await using var f = await StoreFixture.OpenAsync();
+        var project = await f.Store.Admin.GetOrCreateProjectAsync("p", default);
+        await f.WriteAsync(project.Id, [Run(0, Web)]);
+
+        // A run named "boom" fails its batch when its event is written, after its metadata entry
+        // was made: the batch rolls back to its savepoint, taking the entry with it.
+        Execute(f, "CREATE TRIGGER fail_boom BEFORE INSERT ON events WHEN NEW.name = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END;");
+        const string fresh = "{\"repository\":\"acme/new\"}";
+        WriteBatch Batch(RunWrite run) => new() { ProjectId = project.Id, Source = "test", ReceivedAt = Day.AddHours(12), Runs = [run] };
+        var failing = Run(1, fresh) with { Name = "boom", Parameters = new RawJson("{\"t\":1}"), Tags = ["new"] };
+        var next = Run(2, fresh) with { Parameters = new RawJson("{\"t\":1}"), Tags = ["new"] };
+        var results = await f.Store.Writer.WriteAsync([Batch(failing), Batch(next)], default);
+
+        results[0].Error.ShouldNotBeNull();
+        results[1].Error.ShouldBeNull();
+        CountsAreExact(f);
+        Counts(f).ShouldBe([(Web, 1), (fresh, 1)], ignoreOrder: true);
+        (await f.Store.Reader.GetRunAsync(project.Id, next.Id, default))!.Run.Metadata!.Text.ShouldBe(fresh);
+        (await f.Store.Reader.GetRunAsync(project.Id, failing.Id, default)).ShouldBeNull();
+    }
+
+    [Fact]
     public async Task DeletedRuns_AreNoLongerCounted_AndTheirEntriesGo()
     {
         await using var f = await StoreFixture.OpenAsync();
