@@ -44,6 +44,7 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
         }.ToString();
         _writerConnection = new SqliteConnection(_connectionString);
         PayloadOptions = payloadOptions;
+        MetadataMatches = new SqliteMetadataMatches(timeProvider);
         var connectionString = _connectionString;
         _dictionaries = new PayloadDictionaries(id => SqliteWriter.ReadDictionary(connectionString, id, payloadOptions.DictionaryCompressionLevel));
         _writer = new SqliteWriter(_writerConnection, payloadOptions, options, timeProvider, _dictionaries);
@@ -83,6 +84,9 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
 
     internal PayloadOptions PayloadOptions { get; }
 
+    /// <summary>The metadata entries filters match, kept briefly (see <see cref="SqliteMetadataMatches"/>).</summary>
+    internal SqliteMetadataMatches MetadataMatches { get; }
+
     /// <summary>The ledger's compression dictionaries: bodies of encoding 2 are read with them.</summary>
     internal PayloadDictionaries Dictionaries => _dictionaries;
 
@@ -109,9 +113,10 @@ public sealed class SqliteLedgerStore : ILedgerStore, ITransferableStore, IFullT
         await ExecuteAsync(_writerConnection, "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF;", cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(_writerConnection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA wal_autocheckpoint={_options.WalAutoCheckpointPages};"), cancellationToken).ConfigureAwait(false);
         var changes = await SqliteMigrator.MigrateAsync(_writerConnection, cancellationToken).ConfigureAwait(false);
-        if (_options.IndexedMetadataKeyList is { } metadataKeys)
+        if (_options.IndexedMetadataKeyList is { Count: > 0 })
         {
-            changes += await SqliteMetadataIndexes.ReconcileAsync(_writerConnection, metadataKeys, _logger, cancellationToken).ConfigureAwait(false);
+            _logger?.LogInformation(
+                "RunLedger:Sqlite:IndexedMetadataKeys is no longer needed and makes nothing: one index serves filters on every metadata key (the option can be removed).");
         }
 
         if (changes > 0)

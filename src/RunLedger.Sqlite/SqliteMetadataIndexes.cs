@@ -1,21 +1,17 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging;
 using RunLedger.Core.Query;
 
 namespace RunLedger.Sqlite;
 
 /// <summary>
-/// Indexes on single metadata keys of runs (<see cref="SqliteStoreOptions.IndexedMetadataKeys"/>).
-/// A filter such as <c>metadata.repository:X</c> otherwise walks runs newest first and reads each
-/// one's metadata until a page is full: cheap when X is common among recent runs, a scan of
-/// everything since X last ran when it is not. Each index is an SQLite expression index on exactly
-/// the extraction the filter compiler writes (<see cref="Extraction"/>), in start-time order, so
-/// the planner finds the matching runs in page order (sorting only runs of the same microsecond
-/// by id).
+/// Metadata keys in SQL, and what is left of the per-key indexes of runs
+/// (<see cref="SqliteStoreOptions.IndexedMetadataKeys"/>). Schema 11 and before could index single
+/// metadata keys with expression indexes (<c>ix_runs_meta_*</c>); since runs refer to their metadata
+/// by key (<see cref="SqliteRunMetadata"/>), one index on that key (<c>ix_runs_metadata</c>) serves
+/// filters on every metadata key, and those indexes are dropped by the migration to schema 13.
+/// The option is still read and checked, so existing configuration starts, but makes nothing.
 /// </summary>
 internal static partial class SqliteMetadataIndexes
 {
@@ -24,82 +20,36 @@ internal static partial class SqliteMetadataIndexes
     /// <summary>The JSON path of a key as an SQL string literal (keys are letters, digits, '_', '.' and '-').</summary>
     public static string PathLiteral(string key) => "'$.\"" + CheckedCharacters(key) + "\"'";
 
-    /// <summary>The value of a metadata key of runs, as the filter compiler and the indexes write it.</summary>
-    public static string Extraction(string metadataColumn, string key) => $"json_extract({metadataColumn}, {PathLiteral(key)})";
+    /// <summary>The value of a metadata key in the JSON text <paramref name="json"/>, as the filter compiler writes it.</summary>
+    public static string Extraction(string json, string key) => $"json_extract({json}, {PathLiteral(key)})";
 
-    /// <summary>The index name of a key: readable, and unique because of the hash of the key.</summary>
-    public static string IndexName(string key)
+    /// <summary>Drops the per-key metadata indexes of the file (those this class made, known by their name); returns how many.</summary>
+    public static async Task<int> DropAllAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
     {
-        var readable = new string([.. CheckedCharacters(key).Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '_')]);
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..8];
-        return Prefix + (readable.Length > 40 ? readable[..40] : readable) + "_" + hash;
-    }
-
-    /// <summary>The statement that makes the index of a key, as SQLite keeps it in sqlite_master (no semicolon).</summary>
-    public static string Definition(string key) =>
-        $"CREATE INDEX \"{IndexName(key)}\" ON runs(project_id, {Extraction("metadata", key)}, started_at)";
-
-    /// <summary>
-    /// Makes the file's metadata indexes exactly those of <paramref name="keys"/>: creates the
-    /// missing ones (reading every run once), makes again the ones of an older shape (schema 10
-    /// and before ended them at the run id) and drops the ones no longer asked for. Returns how many
-    /// indexes it made or dropped.
-    /// </summary>
-    public static async Task<int> ReconcileAsync(SqliteConnection connection, IReadOnlyList<string> keys, ILogger? logger, CancellationToken cancellationToken)
-    {
-        var wanted = keys.Distinct(StringComparer.Ordinal).ToDictionary(IndexName, k => k, StringComparer.Ordinal);
-        var changes = 0;
-        var existing = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var names = new List<string>();
         await using (var list = connection.CreateCommand())
         {
-            list.CommandText = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND substr(name, 1, length(@prefix)) = @prefix;";
+            list.Transaction = transaction;
+            list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND substr(name, 1, length(@prefix)) = @prefix;";
             list.Parameters.AddWithValue("@prefix", Prefix);
             await using var reader = await list.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                existing[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
+                names.Add(reader.GetString(0));
             }
         }
 
-        foreach (var name in existing.Keys.Where(n => !wanted.ContainsKey(n) && IsGeneratedName(n)))
+        var dropped = 0;
+        foreach (var name in names.Where(IsGeneratedName))
         {
-            await ExecuteAsync(connection, $"DROP INDEX \"{name}\";", cancellationToken).ConfigureAwait(false);
-            changes++;
-            logger?.LogWarning("Dropped the index {Index}: its metadata key is not in RunLedger:Sqlite:IndexedMetadataKeys.", name);
+            dropped++;
+            await using var drop = connection.CreateCommand();
+            drop.Transaction = transaction;
+            drop.CommandText = $"DROP INDEX \"{name}\";";
+            await drop.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var (name, key) in wanted)
-        {
-            var definition = Definition(key);
-            if (existing.TryGetValue(name, out var sql))
-            {
-                if (string.Equals(sql, definition, StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                logger?.LogInformation("Making the index {Index} of metadata key '{Key}' again in the current shape; a large ledger takes a while once.", name, key);
-                await ExecuteAsync(connection, $"DROP INDEX \"{name}\";", cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                logger?.LogInformation("Indexing metadata key '{Key}' of every run ({Index}); a large ledger takes a while once.", key, name);
-            }
-
-            try
-            {
-                await ExecuteAsync(connection, definition + ";", cancellationToken).ConfigureAwait(false);
-                changes++;
-            }
-            catch (SqliteException ex)
-            {
-                // Runs written before metadata was checked may hold text SQLite cannot read as
-                // JSON; the ledger still opens, and filters on the key work without the index.
-                logger?.LogError(ex, "Could not index metadata key '{Key}': {Reason} Filters on it still work, without the index.", key, ex.Message);
-            }
-        }
-
-        return changes;
+        return dropped;
     }
 
     /// <summary>The keys of an option value: comma-separated, trimmed, empty ones dropped.</summary>
@@ -126,12 +76,4 @@ internal static partial class SqliteMetadataIndexes
 
     [GeneratedRegex("^ix_runs_meta_[a-z0-9_]{1,40}_[0-9a-f]{8}$", RegexOptions.CultureInvariant)]
     private static partial Regex GeneratedName();
-
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.CommandTimeout = 0;
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
 }

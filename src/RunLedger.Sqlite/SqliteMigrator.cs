@@ -40,6 +40,7 @@ internal static class SqliteMigrator
         }
 
         EmbeddedMigrations.EnsureNotNewer(applied, Migrations);
+        SqliteRunMetadata.Register(connection);
 
         foreach (var (version, name) in Migrations)
         {
@@ -50,6 +51,7 @@ internal static class SqliteMigrator
 
             var sql = EmbeddedMigrations.Read(typeof(SqliteMigrator).Assembly, name);
             using var transaction = connection.BeginTransaction();
+            await BeforeSqlAsync(version, connection, transaction, cancellationToken).ConfigureAwait(false);
             using (var command = connection.CreateCommand())
             {
                 command.Transaction = transaction;
@@ -75,6 +77,20 @@ internal static class SqliteMigrator
 
         return count;
     }
+
+    /// <summary>The part of a migration that SQL cannot do, in its transaction before its file.</summary>
+    private static async Task BeforeSqlAsync(int version, SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (version == RunMetadataVersion)
+        {
+            // The per-key expression indexes name runs.metadata, which the file drops; their
+            // names are made from the keys, so only code can find them.
+            await SqliteMetadataIndexes.DropAllAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs refer to their metadata by key (<c>_run_metadata.sql</c>).</summary>
+    private static readonly int RunMetadataVersion = VersionOf("_run_metadata.sql");
 
     /// <summary>The part of a migration that SQL cannot do, in its transaction after its file.</summary>
     private static async Task AfterSqlAsync(int version, SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)

@@ -106,7 +106,7 @@ internal sealed partial class SqliteReader : ILedgerReader
         command.Parameters.AddWithValue("@project", projectId);
         command.Parameters.AddWithValue("@edge", edge);
         command.Parameters.AddWithValue("@fts_from", from);
-        AppendFilter(sql, command, SqliteFilterCompiler.CompileRuns(query.Filter!, now, _store.FullTextLayout, SearchScope.ThisRun));
+        AppendFilter(sql, command, SqliteFilterCompiler.CompileRuns(query.Filter!, now, _store.FullTextLayout, MetadataOf(connection, projectId), SearchScope.ThisRun));
         AppendCursor(sql, command, query.Cursor);
         command.CommandText = sql.Append(" LIMIT 1;").ToString();
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
@@ -127,7 +127,7 @@ internal sealed partial class SqliteReader : ILedgerReader
             command.Parameters.AddWithValue("@fts_from", from);
         }
 
-        AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, now, _store.FullTextLayout, scope));
+        AppendFilter(sql, command, query.Filter is null ? null : SqliteFilterCompiler.CompileRuns(query.Filter, now, _store.FullTextLayout, MetadataOf(connection, projectId), scope));
         AppendCursor(sql, command, query.Cursor);
         sql.Append(" ORDER BY r.started_at DESC, r.id DESC LIMIT @limit;");
         command.Parameters.AddWithValue("@limit", query.Limit + 1);
@@ -156,6 +156,10 @@ internal sealed partial class SqliteReader : ILedgerReader
         command.Parameters.AddWithValue("@ctime", time);
         command.Parameters.AddWithValue("@cid", id);
     }
+
+    /// <summary>Finds the metadata entries of a project that a filter's metadata term matches (see <see cref="SqliteMetadataMatches"/>).</summary>
+    private SqliteFilterCompiler.MetadataResolver MetadataOf(SqliteConnection connection, long projectId) =>
+        (values, condition, parameters) => _store.MetadataMatches.Find(connection, projectId, values, condition, parameters);
 
     public async Task<RunDetail?> GetRunAsync(long projectId, Guid id, CancellationToken cancellationToken)
     {

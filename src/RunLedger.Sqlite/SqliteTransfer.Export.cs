@@ -63,7 +63,7 @@ internal sealed partial class SqliteTransfer
     {
         var after = afterId is null ? string.Empty : "AND r.id > @after ";
         return await QueryAsync(
-            $"SELECT {RunColumns} FROM runs r LEFT JOIN payloads pi ON pi.id = r.input_payload LEFT JOIN payloads po ON po.id = r.output_payload " +
+            $"SELECT {RunColumns} FROM runs r {SqliteRows.ValueJoins("r")} LEFT JOIN payloads pi ON pi.id = r.input_payload LEFT JOIN payloads po ON po.id = r.output_payload " +
             $"WHERE r.project_id = (SELECT id FROM projects WHERE name = @project) {after}ORDER BY r.id LIMIT @limit;",
             c =>
             {

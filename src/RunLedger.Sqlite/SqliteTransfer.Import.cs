@@ -9,9 +9,9 @@ namespace RunLedger.Sqlite;
 internal sealed partial class SqliteTransfer
 {
     private const string RunWriteColumns =
-        "project_id, id, session_key, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
+        "project_id, id, session_key, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters_key, " +
         "input_payload, output_payload, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, reasoning_tokens, " +
-        "total_tokens, cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at";
+        "total_tokens, cost_nanos, tags_key, metadata_key, user_id, source, pinned, created_at, updated_at";
 
     private static readonly string InsertRunSql =
         $"INSERT INTO runs ({RunWriteColumns}) VALUES ({string.Join(", ", RunWriteColumns.Split(", ").Select(c => "@" + c))}) RETURNING seq;";
@@ -44,7 +44,8 @@ internal sealed partial class SqliteTransfer
         command.CommandText =
             // The runs' seqs will be reused: a new token tells search and the indexer that no entry
             // of the index file describes this ledger any more (the indexer empties it).
-            "DELETE FROM runs; DELETE FROM fts_pending; UPDATE fts_owner SET token = randomblob(16) WHERE id = 1; " +
+            // The value tables first: the triggers that count a deleted run's values then find no entry.
+            "DELETE FROM run_metadata; DELETE FROM run_parameters; DELETE FROM run_tags; DELETE FROM runs; DELETE FROM fts_pending; UPDATE fts_owner SET token = randomblob(16) WHERE id = 1; " +
             "DELETE FROM payloads; DELETE FROM events; " +
             "DELETE FROM sqlite_sequence WHERE name = 'events'; DELETE FROM sessions; DELETE FROM session_keys; DELETE FROM rollups; DELETE FROM api_keys; " +
             "DELETE FROM projects; DELETE FROM transfer_checkpoints;";
@@ -100,6 +101,8 @@ internal sealed partial class SqliteTransfer
         {
             written += RemoveRollupsNotInSource(context, range);
         }
+
+        context.ApplyValueCounts();
 
         var checkpointCommand = context.Command(
             "INSERT OR REPLACE INTO transfer_checkpoints (source, position, completed, updated_at) VALUES (@source, @position, @completed, @now);");
@@ -167,7 +170,8 @@ internal sealed partial class SqliteTransfer
         var projectId = context.ProjectId(run.Project);
         var id = StorageUnits.ToBytes(run.Id);
         long? seq = null;
-        var select = context.Command("SELECT seq, updated_at FROM runs WHERE project_id = @p AND id = @id;");
+        var oldKeys = new long?[SqliteRunValues.All.Count];
+        var select = context.Command($"SELECT seq, updated_at, {string.Join(", ", SqliteRunValues.All.Select(v => v.Column))} FROM runs WHERE project_id = @p AND id = @id;");
         {
             select.Parameters.AddWithValue("@p", projectId);
             select.Parameters.AddWithValue("@id", id);
@@ -180,15 +184,31 @@ internal sealed partial class SqliteTransfer
                 }
 
                 seq = reader.GetInt64(0);
+                for (var i = 0; i < oldKeys.Length; i++)
+                {
+                    oldKeys[i] = reader.IsDBNull(2 + i) ? null : reader.GetInt64(2 + i);
+                }
             }
         }
 
         var input = ImportPayload(context, run.Input);
         var output = ImportPayload(context, run.Output);
         var sessionKey = SessionKey(context, projectId, run.SessionId);
+        var keys = new[]
+        {
+            context.ValueKey(SqliteRunValues.Metadata, projectId, run.Metadata),
+            context.ValueKey(SqliteRunValues.Parameters, projectId, run.Parameters),
+            context.ValueKey(SqliteRunValues.Tags, projectId, run.Tags),
+        };
+        foreach (var values in SqliteRunValues.All)
+        {
+            context.CountValue(values, oldKeys[values.Index], -1);
+            context.CountValue(values, keys[values.Index], +1);
+        }
+
         var command = context.Command(seq is null ? InsertRunSql : UpdateRunSql);
         {
-            BindRun(command, projectId, id, sessionKey, run, input, output);
+            BindRun(command, projectId, id, sessionKey, keys, run, input, output);
             if (seq is { } existing)
             {
                 command.Parameters.AddWithValue("@seq", existing);
@@ -233,7 +253,7 @@ internal sealed partial class SqliteTransfer
         return (long)context.Command("SELECT last_insert_rowid();").ExecuteScalar()!;
     }
 
-    private static void BindRun(SqliteCommand command, long projectId, byte[] id, long? sessionKey, RunRecord run, long? input, long? output)
+    private static void BindRun(SqliteCommand command, long projectId, byte[] id, long? sessionKey, long?[] keys, RunRecord run, long? input, long? output)
     {
         var p = command.Parameters;
         p.AddWithValue("@project_id", projectId);
@@ -248,7 +268,7 @@ internal sealed partial class SqliteTransfer
         p.AddWithValue("@duration_us", run.EndedAt is { } ended ? Math.Max(0, ended - run.StartedAt) : DBNull.Value);
         p.AddWithValue("@model", Db(run.Model));
         p.AddWithValue("@provider", Db(run.Provider));
-        p.AddWithValue("@parameters", Db(run.Parameters));
+        p.AddWithValue("@parameters_key", Db(keys[SqliteRunValues.Parameters.Index]));
         p.AddWithValue("@input_payload", Db(input));
         p.AddWithValue("@output_payload", Db(output));
         p.AddWithValue("@error_type", Db(run.ErrorType));
@@ -260,8 +280,8 @@ internal sealed partial class SqliteTransfer
         p.AddWithValue("@reasoning_tokens", Db(run.ReasoningTokens));
         p.AddWithValue("@total_tokens", (run.InputTokens ?? 0) + (run.OutputTokens ?? 0));
         p.AddWithValue("@cost_nanos", Db(run.CostNanos));
-        p.AddWithValue("@tags", Db(run.Tags));
-        p.AddWithValue("@metadata", Db(run.Metadata));
+        p.AddWithValue("@tags_key", Db(keys[SqliteRunValues.Tags.Index]));
+        p.AddWithValue("@metadata_key", Db(keys[SqliteRunValues.Metadata.Index]));
         p.AddWithValue("@user_id", Db(run.UserId));
         p.AddWithValue("@source", run.Source);
         p.AddWithValue("@pinned", run.Pinned ? 1 : 0);
@@ -425,6 +445,51 @@ internal sealed partial class SqliteTransfer
         /// <summary>Session keys looked up or made in this page's transaction (see <c>SessionKey</c>).</summary>
         public Dictionary<(long ProjectId, string SessionId), long> SessionKeys { get; } = [];
 
+        /// <summary>Changes of the run counts of metadata, parameters and tags entries this page makes (see <see cref="ApplyValueCounts"/>).</summary>
+        private readonly Dictionary<long, long>[] _valueCounts = [[], [], []];
+        private readonly SqliteRunMetadata.Statements?[] _values = new SqliteRunMetadata.Statements?[3];
+
+        /// <summary>The key of a project's metadata, parameters or tags text (made when the project has no such entry), or null for none.</summary>
+        public long? ValueKey(SqliteRunValues values, long projectId, string? text)
+        {
+            if (text is null)
+            {
+                return null;
+            }
+
+            var key = Statements(values).KeyOf(projectId, Encoding.UTF8.GetBytes(text), out var made);
+            if (made)
+            {
+                CountValue(values, key, 0);
+            }
+
+            return key;
+        }
+
+        public void CountValue(SqliteRunValues values, long? key, long delta)
+        {
+            if (key is { } k)
+            {
+                var counts = _valueCounts[values.Index];
+                counts[k] = counts.GetValueOrDefault(k) + delta;
+            }
+        }
+
+        /// <summary>Writes the page's changes of run counts (in its transaction, before the commit).</summary>
+        public void ApplyValueCounts()
+        {
+            foreach (var values in SqliteRunValues.All)
+            {
+                if (_valueCounts[values.Index].Count > 0)
+                {
+                    Statements(values).ApplyCounts(_valueCounts[values.Index]);
+                }
+            }
+        }
+
+        private SqliteRunMetadata.Statements Statements(SqliteRunValues values) =>
+            _values[values.Index] ??= new SqliteRunMetadata.Statements(connection, values);
+
         /// <summary>The command for <paramref name="sql"/>, its parameters cleared; the context disposes it.</summary>
         public SqliteCommand Command(string sql)
         {
@@ -446,6 +511,11 @@ internal sealed partial class SqliteTransfer
             foreach (var command in _commands.Values)
             {
                 command.Dispose();
+            }
+
+            foreach (var statements in _values)
+            {
+                statements?.Dispose();
             }
         }
 

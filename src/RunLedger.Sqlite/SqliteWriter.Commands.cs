@@ -12,23 +12,27 @@ internal sealed partial class SqliteWriter
 
         public Commands(SqliteConnection connection)
         {
-            SelectRun = Make(connection, $"SELECT {SqliteRows.RunColumnsOf("r")} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @p AND r.id = @id;", "@p", "@id");
+            SelectRun = Make(
+                connection,
+                $"SELECT {SqliteRows.RunColumnsOf("r")}, {string.Join(", ", SqliteRunValues.All.Select(v => "r." + v.Column))} FROM {SqliteRows.RunsFrom("r")} WHERE r.project_id = @p AND r.id = @id;",
+                "@p", "@id");
             InsertRun = MakeRaw(
                 connection,
-                "INSERT INTO runs (project_id, id, session_key, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters, " +
+                "INSERT INTO runs (project_id, id, session_key, parent_id, kind, name, status, started_at, ended_at, duration_us, model, provider, parameters_key, " +
                 "input_payload, output_payload, error_type, error_message, error_stack, input_tokens, output_tokens, cached_tokens, reasoning_tokens, total_tokens, " +
-                "cost_nanos, tags, metadata, user_id, source, pinned, created_at, updated_at) VALUES (@p, @id, @session, @parent, @kind, @name, @status, " +
+                "cost_nanos, tags_key, metadata_key, user_id, source, pinned, created_at, updated_at) VALUES (@p, @id, @session, @parent, @kind, @name, @status, " +
                 "@started, @ended, @duration, @model, @provider, @parameters, @input, @output, @etype, @emessage, @estack, @itok, @otok, @ctok, @rtok, " +
-                "@ttok, @cost, @tags, @metadata, @user, @source, @pinned, @created, @updated) ON CONFLICT (project_id, id) DO NOTHING;");
+                "@ttok, @cost, @tags, @mkey, @user, @source, @pinned, @created, @updated) ON CONFLICT (project_id, id) DO NOTHING;");
             InsertRunPositions = [.. RunParameters.Select(InsertRun.Position)];
             UpdateRun = Make(
                 connection,
                 "UPDATE runs SET session_key = @session, parent_id = @parent, kind = @kind, name = @name, status = @status, started_at = @started, " +
-                "ended_at = @ended, duration_us = @duration, model = @model, provider = @provider, parameters = @parameters, input_payload = @input, " +
+                "ended_at = @ended, duration_us = @duration, model = @model, provider = @provider, parameters_key = @parameters, input_payload = @input, " +
                 "output_payload = @output, error_type = @etype, error_message = @emessage, error_stack = @estack, input_tokens = @itok, output_tokens = @otok, " +
-                "cached_tokens = @ctok, reasoning_tokens = @rtok, total_tokens = @ttok, cost_nanos = @cost, tags = @tags, metadata = @metadata, " +
+                "cached_tokens = @ctok, reasoning_tokens = @rtok, total_tokens = @ttok, cost_nanos = @cost, tags_key = @tags, metadata_key = @mkey, " +
                 "user_id = @user, source = @source, pinned = @pinned, updated_at = @updated WHERE seq = @seq;",
                 [.. RunParameters, "@seq"]);
+            Values = [.. SqliteRunValues.All.Select(v => new SqliteRunMetadata.Statements(connection, v))];
             FindPayload = MakeRaw(connection, SqlitePayloads.FindSql);
             InsertPayload = MakeRaw(connection, SqlitePayloads.InsertSql);
             DataVersion = MakeRaw(connection, "PRAGMA data_version;");
@@ -79,11 +83,17 @@ internal sealed partial class SqliteWriter
         internal static readonly string[] RunParameters =
         [
             "@p", "@id", "@session", "@parent", "@kind", "@name", "@status", "@started", "@ended", "@duration", "@model", "@provider", "@parameters",
-            "@input", "@output", "@etype", "@emessage", "@estack", "@itok", "@otok", "@ctok", "@rtok", "@ttok", "@cost", "@tags", "@metadata",
+            "@input", "@output", "@etype", "@emessage", "@estack", "@itok", "@otok", "@ctok", "@rtok", "@ttok", "@cost", "@tags", "@mkey",
             "@user", "@source", "@pinned", "@created", "@updated",
         ];
 
+        /// <summary>Reads a run as <see cref="SqliteRows.ReadRun"/> does, then the keys of <see cref="SqliteRunValues.All"/> (from column <see cref="SelectRunValueKeys"/>).</summary>
         public SqliteCommand SelectRun { get; }
+
+        public const int SelectRunValueKeys = 31;
+
+        /// <summary>Find, make and count metadata, parameters and tags entries, by <see cref="SqliteRunValues.Index"/> (see <see cref="SqliteRunMetadata"/>).</summary>
+        public SqliteRunMetadata.Statements[] Values { get; }
 
         /// <summary>Inserts a new run (<see cref="RawStatement.ExecuteInsert"/> gives its seq), or nothing when the id is already stored.</summary>
         public RawStatement InsertRun { get; }
@@ -151,6 +161,11 @@ internal sealed partial class SqliteWriter
             foreach (var statement in _raw)
             {
                 statement.Dispose();
+            }
+
+            foreach (var values in Values)
+            {
+                values.Dispose();
             }
         }
 

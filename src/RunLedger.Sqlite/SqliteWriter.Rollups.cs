@@ -34,6 +34,12 @@ internal sealed partial class SqliteWriter
         if (version != _dataVersion || _rollupCache.Count > MaxCachedRollups)
         {
             _rollupCache.Clear();
+            if (version != _dataVersion)
+            {
+                // Another connection wrote: it may have removed metadata entries too.
+                ForgetMetadataKeys();
+            }
+
             _dataVersion = version;
         }
     }

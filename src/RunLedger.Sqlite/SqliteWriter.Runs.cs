@@ -173,10 +173,16 @@ internal sealed partial class SqliteWriter
             fresh.InputPayload = input?.Id;
             fresh.OutputPayload = output?.Id;
             fresh.UpdatedAt = context.NowMicros;
-            BindNewRun(cmd, context.ProjectId, SessionKey(context, fresh.SessionId), fresh);
+            var freshKeys = ValueKeys(context, fresh);
+            BindNewRun(cmd, context.ProjectId, SessionKey(context, fresh.SessionId), freshKeys, fresh);
             if (cmd.InsertRun.ExecuteInsert() is { } seq)
             {
                 fresh.Seq = seq;
+                foreach (var values in SqliteRunValues.All)
+                {
+                    context.CountValue(values, freshKeys[values], +1);
+                }
+
                 var text = prepared is { SearchText: { } prepText } && string.Equals(prepared.SearchError, fresh.ErrorMessage, StringComparison.Ordinal) ? prepText : null;
                 if (text is not null)
                 {
@@ -194,6 +200,7 @@ internal sealed partial class SqliteWriter
         // The id as a blob for the commands of this rarer path (the insert binds it in place).
         var idBytes = StorageUnits.ToBytes(write.Id);
         RunRow? existing = null;
+        var existingKeys = default(RunValueKeys);
         Set(cmd.SelectRun, "@p", context.ProjectId);
         Set(cmd.SelectRun, "@id", idBytes);
         using (var reader = cmd.SelectRun.ExecuteReader())
@@ -201,6 +208,8 @@ internal sealed partial class SqliteWriter
             if (reader.Read())
             {
                 existing = SqliteRows.ReadRun(reader);
+                long? Key(int column) => reader.IsDBNull(column) ? null : reader.GetInt64(column);
+                existingKeys = new RunValueKeys(Key(Commands.SelectRunValueKeys), Key(Commands.SelectRunValueKeys + 1), Key(Commands.SelectRunValueKeys + 2));
             }
         }
 
@@ -237,9 +246,18 @@ internal sealed partial class SqliteWriter
         bodiesChanged |= !string.Equals(existing.ErrorMessage, row.ErrorMessage, StringComparison.Ordinal);
         row.UpdatedAt = context.NowMicros;
 
-        BindRun(cmd.UpdateRun, context.ProjectId, idBytes, SessionKey(context, row.SessionId), row);
+        var keys = ValueKeys(context, row);
+        BindRun(cmd.UpdateRun, context.ProjectId, idBytes, SessionKey(context, row.SessionId), keys, row);
         Set(cmd.UpdateRun, "@seq", row.Seq);
         cmd.UpdateRun.ExecuteNonQuery();
+        foreach (var values in SqliteRunValues.All)
+        {
+            if (keys[values] != existingKeys[values])
+            {
+                context.CountValue(values, existingKeys[values], -1);
+                context.CountValue(values, keys[values], +1);
+            }
+        }
 
         if (bodiesChanged)
         {
@@ -255,7 +273,7 @@ internal sealed partial class SqliteWriter
         context.Written++;
     }
 
-    private static void BindRun(Microsoft.Data.Sqlite.SqliteCommand command, long projectId, byte[] id, long? sessionKey, RunRow row)
+    private static void BindRun(Microsoft.Data.Sqlite.SqliteCommand command, long projectId, byte[] id, long? sessionKey, RunValueKeys keys, RunRow row)
     {
         Set(command, "@p", projectId);
         Set(command, "@id", id);
@@ -269,7 +287,7 @@ internal sealed partial class SqliteWriter
         Set(command, "@duration", row.DurationUs);
         Set(command, "@model", row.Model);
         Set(command, "@provider", row.Provider);
-        Set(command, "@parameters", row.Parameters);
+        Set(command, "@parameters", keys.Parameters);
         Set(command, "@input", row.InputPayload);
         Set(command, "@output", row.OutputPayload);
         Set(command, "@etype", row.ErrorType);
@@ -281,8 +299,8 @@ internal sealed partial class SqliteWriter
         Set(command, "@rtok", row.ReasoningTokens);
         Set(command, "@ttok", row.TotalTokens);
         Set(command, "@cost", row.CostNanos);
-        Set(command, "@tags", row.Tags);
-        Set(command, "@metadata", row.Metadata);
+        Set(command, "@tags", keys.Tags);
+        Set(command, "@mkey", keys.Metadata);
         Set(command, "@user", row.UserId);
         Set(command, "@source", row.Source);
         Set(command, "@pinned", row.Pinned ? 1 : 0);
@@ -291,7 +309,7 @@ internal sealed partial class SqliteWriter
     }
 
     /// <summary>Binds a new run's row to the insert, in the order of <c>Commands.RunParameters</c>.</summary>
-    private static void BindNewRun(Commands cmd, long projectId, long? sessionKey, RunRow row)
+    private static void BindNewRun(Commands cmd, long projectId, long? sessionKey, RunValueKeys keys, RunRow row)
     {
         var s = cmd.InsertRun;
         var at = cmd.InsertRunPositions;
@@ -307,11 +325,7 @@ internal sealed partial class SqliteWriter
         s.Bind(at[9], row.DurationUs);
         s.Bind(at[10], row.Model);
         s.Bind(at[11], row.Provider);
-        if (!TryBindUtf8(s, at[12], row.ParametersJson))
-        {
-            s.Bind(at[12], row.Parameters);
-        }
-
+        s.Bind(at[12], keys.Parameters);
         s.Bind(at[13], row.InputPayload);
         s.Bind(at[14], row.OutputPayload);
         s.Bind(at[15], row.ErrorType);
@@ -323,32 +337,13 @@ internal sealed partial class SqliteWriter
         s.Bind(at[21], row.ReasoningTokens);
         s.Bind(at[22], row.TotalTokens);
         s.Bind(at[23], row.CostNanos);
-        s.Bind(at[24], row.Tags);
-        if (!TryBindUtf8(s, at[25], row.MetadataJson))
-        {
-            s.Bind(at[25], row.Metadata);
-        }
-
+        s.Bind(at[24], keys.Tags);
+        s.Bind(at[25], keys.Metadata);
         s.Bind(at[26], row.UserId);
         s.Bind(at[27], row.Source);
         s.Bind(at[28], row.Pinned ? 1 : 0);
         s.Bind(at[29], row.CreatedAt);
         s.Bind(at[30], row.UpdatedAt);
-    }
-
-    /// <summary>
-    /// Binds a row's parameters or metadata as the UTF-8 a request sent, when the row holds them
-    /// so (the bytes SQLite stores for their text, without making the text); false otherwise.
-    /// </summary>
-    private static bool TryBindUtf8(RawStatement statement, int position, RawJson? json)
-    {
-        if (json is null || !json.TryGetUtf8(out var utf8))
-        {
-            return false;
-        }
-
-        statement.BindUtf8(position, utf8.Span);
-        return true;
     }
 
     /// <summary>

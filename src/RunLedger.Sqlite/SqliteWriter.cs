@@ -81,9 +81,10 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
             }
             finally
             {
-                // The action may have changed rollup rows (an import or clear writes them itself)
-                // and removed runs whose texts wait for the indexer.
+                // The action may have changed rollup rows and metadata entries (an import or clear
+                // writes them itself) and removed runs whose texts wait for the indexer.
                 ForgetRollups();
+                ForgetMetadataKeys();
                 AdoptIndexAfterExclusive();
             }
         }
@@ -143,6 +144,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
                 }
                 catch (Exception ex) when (ex is SqliteException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
                 {
+                    ForgetMetadataKeys();
                     if (savepoint is null)
                     {
                         ForgetRollups();
@@ -165,8 +167,10 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         }
         catch
         {
-            // Rolled back: the cached rollup rows may hold figures that were never committed.
+            // Rolled back: the cached rollup rows may hold figures that were never committed, and
+            // the cached metadata keys may name entries that were never committed.
             ForgetRollups();
+            ForgetMetadataKeys();
             _groupRollups.Clear();
             _groupTexts.Clear();
             RollBack(transaction);
@@ -213,6 +217,7 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
         }
 
         FlushSessionTotals(context);
+        FlushMetadataCounts(context);
         foreach (var e in batch.Events)
         {
             WriteClientEvent(context, e);
@@ -252,6 +257,21 @@ internal sealed partial class SqliteWriter : ILedgerWriter, IDisposable
 
         /// <summary>Session totals this batch changes, applied once per session at its end.</summary>
         public Dictionary<string, SessionDelta> SessionDeltas { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>
+        /// Changes of the run counts of metadata, parameters and tags entries (by
+        /// <see cref="SqliteRunValues.Index"/>), written once per entry at the batch's end.
+        /// </summary>
+        public Dictionary<long, long>[] ValueCounts { get; } = [[], [], []];
+
+        public void CountValue(SqliteRunValues values, long? key, long delta)
+        {
+            if (key is { } k)
+            {
+                var counts = ValueCounts[values.Index];
+                counts[k] = counts.GetValueOrDefault(k) + delta;
+            }
+        }
 
         /// <summary>New runs and their search text, for the indexer once the group is committed.</summary>
         public List<PendingText> NewTexts { get; } = new(batch.Runs.Count);

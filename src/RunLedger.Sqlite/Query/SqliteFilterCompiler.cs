@@ -32,17 +32,26 @@ internal static class SqliteFilterCompiler
     /// is an FTS5 phrase query only when the index keeps word positions, and with shared lines
     /// (<see cref="SqliteSearchIndex.SharedTextLayout"/>) the blocks are asked too. A statement
     /// checks that the file still has that layout and reads bodies when it does not.
+    /// <para>
+    /// <paramref name="metadata"/> finds the metadata entries a condition matches (see
+    /// <see cref="MetadataTerm"/>); without it a metadata term reads the project's entries in the
+    /// statement itself.
+    /// </para>
     /// </summary>
-    public static SqlFragment CompileRuns(FilterNode node, DateTimeOffset now, int fullTextLayout = SqliteSearchIndex.SharedTextLayout) => Compile(node, FilterTarget.Runs, now, fullTextLayout);
+    public static SqlFragment CompileRuns(FilterNode node, DateTimeOffset now, int fullTextLayout = SqliteSearchIndex.SharedTextLayout, MetadataResolver? metadata = null) =>
+        Compile(node, FilterTarget.Runs, now, fullTextLayout, metadata);
+
+    /// <summary>The entries of the caller's project in the table of <paramref name="values"/> for which a condition over <c>md.json</c> (with its parameters) is true.</summary>
+    public delegate SqliteMetadataMatches.Match MetadataResolver(SqliteRunValues values, string condition, IReadOnlyList<KeyValuePair<string, object?>> parameters);
 
     /// <summary>
     /// Compiles a run filter whose free text asks the full-text index only about some runs
     /// (<see cref="SearchScope"/>): the runs from <c>@fts_from</c> on (the caller binds it and
     /// adds <c>r.seq &gt;= @fts_from</c> itself), or the row at hand alone. For every run the
-    /// scope covers the result is that of <see cref="CompileRuns(FilterNode, DateTimeOffset, int)"/>.
+    /// scope covers the result is that of <see cref="CompileRuns(FilterNode, DateTimeOffset, int, MetadataResolver?)"/>.
     /// </summary>
-    public static SqlFragment CompileRuns(FilterNode node, DateTimeOffset now, int fullTextLayout, SearchScope scope) =>
-        new Builder(FilterTarget.Runs, now, ModelTermsBesideRareStatus(node), fullTextLayout, scope).Build(node);
+    public static SqlFragment CompileRuns(FilterNode node, DateTimeOffset now, int fullTextLayout, MetadataResolver? metadata, SearchScope scope) =>
+        new Builder(FilterTarget.Runs, now, ModelTermsBesideRareStatus(node), fullTextLayout, metadata, scope).Build(node);
 
     /// <summary>True when <paramref name="node"/> holds free text, which a run filter answers through the full-text index.</summary>
     public static bool HasText(FilterNode node) => node switch
@@ -58,8 +67,21 @@ internal static class SqliteFilterCompiler
 
     public static SqlFragment CompileSessions(FilterNode node, DateTimeOffset now) => Compile(node, FilterTarget.Sessions, now);
 
-    public static SqlFragment Compile(FilterNode node, FilterTarget target, DateTimeOffset now, int fullTextLayout = SqliteSearchIndex.SharedTextLayout) =>
-        new Builder(target, now, target == FilterTarget.Runs ? ModelTermsBesideRareStatus(node) : null, fullTextLayout, SearchScope.AllRuns).Build(node);
+    public static SqlFragment Compile(FilterNode node, FilterTarget target, DateTimeOffset now, int fullTextLayout = SqliteSearchIndex.SharedTextLayout, MetadataResolver? metadata = null) =>
+        new Builder(target, now, target == FilterTarget.Runs ? ModelTermsBesideRareStatus(node) : null, fullTextLayout, metadata, SearchScope.AllRuns).Build(node);
+
+    /// <summary>
+    /// Whether runs referring to <paramref name="matchingRuns"/> of <paramref name="allRuns"/> are
+    /// better found through <c>ix_runs_metadata</c> (then sorted by time) than by walking the time
+    /// index and checking each run's key. A page of 50 walks about 50 * all / matching runs; the
+    /// index reads and sorts every matching one. They cost about the same at
+    /// matching = 8 * sqrt(all) (8,000 of 1M runs, 2,500 of 100k): below that the index.
+    /// Measured at 1M runs: a value on 20 runs takes under 1 ms through the index and a scan of
+    /// every run without it; one on 188k runs 1 ms walking the time index and 7 ms (31 ms with
+    /// status:failed beside it) through the metadata index.
+    /// </summary>
+    internal static bool FewEnoughForIndex(long matchingRuns, long allRuns) =>
+        (double)matchingRuns * matchingRuns <= 64d * allRuns;
 
     /// <summary>
     /// The values of <c>model</c> terms that stand in one AND with a status other than
@@ -153,7 +175,7 @@ internal static class SqliteFilterCompiler
     /// </summary>
     internal static string ToFtsWords(IReadOnlyList<string> words) => string.Join(' ', words.Select(ToFtsPhrase));
 
-    private sealed class Builder(FilterTarget target, DateTimeOffset now, HashSet<StringValue>? unindexedModels, int fullTextLayout, SearchScope scope) : FilterSqlBuilder(target, now)
+    private sealed class Builder(FilterTarget target, DateTimeOffset now, HashSet<StringValue>? unindexedModels, int fullTextLayout, MetadataResolver? metadata, SearchScope scope) : FilterSqlBuilder(target, now)
     {
         protected override string True => "1";
 
@@ -270,10 +292,16 @@ internal static class SqliteFilterCompiler
             return $"({exact} OR ((({first} AND {last}) OR {tail}) AND {bodies}))";
         }
 
+        /// <summary>
+        /// A tag: one of the JSON array's strings. Runs refer to their tags by key (one entry per
+        /// distinct array of a project, see <see cref="ValueTerm"/>); tags have no index of their own.
+        /// </summary>
         protected override string Tag(StringValue value)
         {
             var (cmp, text) = value.IsPattern ? ("GLOB", ToGlob(value.Text)) : ("=", value.Text);
-            return $"EXISTS (SELECT 1 FROM json_each({Table}.tags) WHERE value {cmp} {Add(text)})";
+            return Target == FilterTarget.Runs
+                ? ValueTerm(SqliteRunValues.Tags, (json, add) => $"EXISTS (SELECT 1 FROM json_each({json}) WHERE value {cmp} {add(text)})", indexed: false)
+                : $"EXISTS (SELECT 1 FROM json_each({Table}.tags) WHERE value {cmp} {Add(text)})";
         }
 
         protected override string StringCompare(string column, StringValue value)
@@ -358,42 +386,99 @@ internal static class SqliteFilterCompiler
 
         protected override string MetadataNumber(string key, CompareOp op, decimal number)
         {
-            var (json, path, extract) = Extract(key);
-            return $"({extract} {Operator(op)} {Add(NumberParameter(number, 1m))} AND json_type({json}, {path}) IN ('integer', 'real'))";
+            var value = NumberParameter(number, 1m);
+            return MetadataTerm(key, (json, path, extract, add) => $"({extract} {Operator(op)} {add(value)} AND json_type({json}, {path}) IN ('integer', 'real'))");
         }
 
         protected override string MetadataPattern(string key, string pattern)
         {
-            var (json, path, extract) = Extract(key);
-            return $"({extract} GLOB {Add(ToGlob(pattern))} AND json_type({json}, {path}) = 'text')";
+            var glob = ToGlob(pattern);
+            return MetadataTerm(key, (json, path, extract, add) => $"({extract} GLOB {add(glob)} AND json_type({json}, {path}) = 'text')");
         }
 
-        protected override string MetadataLiteral(string key, string literal)
-        {
-            var (json, path, extract) = Extract(key);
-            var p = Add(literal);
-            return $"(json_type({json}, {path}) = {p} OR {extract} = {p})";
-        }
+        protected override string MetadataLiteral(string key, string literal) =>
+            MetadataTerm(key, (json, path, extract, add) =>
+            {
+                var p = add(literal);
+                return $"(json_type({json}, {path}) = {p} OR {extract} = {p})";
+            });
 
-        protected override string MetadataString(string key, string text)
+        protected override string MetadataString(string key, string text) =>
+            MetadataTerm(key, (json, path, extract, add) => $"({extract} = {add(text)} AND json_type({json}, {path}) = 'text')");
+
+        /// <summary>
+        /// A metadata term. <paramref name="condition"/> is given the JSON text, the path of
+        /// <paramref name="key"/> (a literal: keys are letters, digits, '_', '.' and '-', checked
+        /// before this is called), its extraction and a way to add a parameter. Conditions compare
+        /// the value first and check its JSON type second: the comparison rejects most rows, so only
+        /// matches pay for the type check.
+        /// <para>
+        /// Sessions hold their metadata text. A run refers to its metadata by key
+        /// (<c>run_metadata</c>, one entry per distinct object of a project), so the condition is
+        /// asked of the project's entries, not of each run: with a resolver (every reader passes
+        /// one) once before the statement, and the term is the list of matching keys, with the
+        /// counts choosing the plan (<see cref="FewEnoughForIndex"/>): few matching runs are found
+        /// through <c>ix_runs_metadata</c>; for many, a unary plus keeps that index out of the plan,
+        /// so SQLite walks runs in time order and checks each one's key (an integer compare) until
+        /// the page is full. A project with more entries than can be listed (metadata that differ
+        /// per run) has the condition checked on each run's entry as it is walked. Without a
+        /// resolver the statement reads the entries itself.
+        /// </para>
+        /// </summary>
+        private string MetadataTerm(string key, Func<string, string, string, Func<object?, string>, string> condition)
         {
-            var (json, path, extract) = Extract(key);
-            return $"({extract} = {Add(text)} AND json_type({json}, {path}) = 'text')";
+            var path = SqliteMetadataIndexes.PathLiteral(key);
+            if (Target != FilterTarget.Runs)
+            {
+                var json = $"{Table}.metadata";
+                return condition(json, path, SqliteMetadataIndexes.Extraction(json, key), Add);
+            }
+
+            return ValueTerm(SqliteRunValues.Metadata, (json, add) => condition(json, path, SqliteMetadataIndexes.Extraction(json, key), add), indexed: true);
         }
 
         /// <summary>
-        /// The metadata column, the JSON path of <paramref name="key"/> and the extraction. The path
-        /// is written as a literal (keys are letters, digits, '_', '.' and '-', checked before this
-        /// is called) so the extraction is the very expression of an index on that key
-        /// (<see cref="SqliteMetadataIndexes"/>), which the planner only uses on an exact match.
-        /// Metadata terms compare the value first and check its JSON type second: the comparison
-        /// rejects most rows, so only matches pay for the type check (a 50-run page of
-        /// metadata.repository:X at 100k runs: 1.66 -> 1.32 ms).
+        /// A term on a value runs refer to by key (metadata, tags): <paramref name="condition"/> over
+        /// an entry's text <c>md.json</c> is asked of the project's entries, as described at
+        /// <see cref="MetadataTerm"/>. Without an index on the key (<paramref name="indexed"/> false)
+        /// the list of keys is checked on each run as it is walked.
         /// </summary>
-        private (string Json, string Path, string Extract) Extract(string key)
+        private string ValueTerm(SqliteRunValues values, Func<string, Func<object?, string>, string> condition, bool indexed)
         {
-            var json = $"{Table}.metadata";
-            return (json, SqliteMetadataIndexes.PathLiteral(key), SqliteMetadataIndexes.Extraction(json, key));
+            const string entryJson = "md.json";
+            var column = $"r.{values.Column}";
+            if (metadata is null)
+            {
+                return $"{column} IN (SELECT md.key FROM {values.Table} md WHERE md.project_id = @project AND {condition(entryJson, Add)})";
+            }
+
+            var local = new List<KeyValuePair<string, object?>>();
+            string AddLocal(object? value)
+            {
+                var name = "@md" + local.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                local.Add(new(name, value));
+                return name;
+            }
+
+            var match = metadata(values, condition(entryJson, AddLocal), local);
+            if (match.Keys is null)
+            {
+                return $"(SELECT {condition(entryJson, Add)} FROM {values.Table} md WHERE md.key = +{column})";
+            }
+
+            if (match.Keys.Length == 0)
+            {
+                return False;
+            }
+
+            if (!indexed || !FewEnoughForIndex(match.MatchingRuns, match.AllRuns))
+            {
+                column = "+" + column;
+            }
+
+            return match.Keys.Length == 1
+                ? $"{column} = {match.Keys[0].ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+                : $"{column} IN ({string.Join(", ", match.Keys.Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture)))})";
         }
     }
 }

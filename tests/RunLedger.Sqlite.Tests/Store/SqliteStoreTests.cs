@@ -124,10 +124,12 @@ public sealed class SqliteStoreTests
             detail.Run.Metadata.ShouldNotBeNull().Text.ShouldBe(metadata);
         }
 
-        // Stored as text, byte for byte the UTF-8 of what was sent.
-        f.Scalar("SELECT count(*) FROM runs WHERE typeof(parameters) = 'text' AND typeof(metadata) = 'text'").ShouldBe(2);
-        f.Scalar($"SELECT count(*) FROM runs WHERE hex(parameters) = '{Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(parameters))}'").ShouldBe(2);
-        f.Scalar($"SELECT count(*) FROM runs WHERE hex(metadata) = '{Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(metadata))}'").ShouldBe(2);
+        // Stored as text, byte for byte the UTF-8 of what was sent; the metadata once, for both runs.
+        f.Scalar("SELECT count(*) FROM runs r JOIN run_metadata m ON m.key = r.metadata_key JOIN run_parameters p ON p.key = r.parameters_key WHERE typeof(p.json) = 'text' AND typeof(m.json) = 'text'").ShouldBe(2);
+        f.Scalar("SELECT count(*) FROM run_metadata").ShouldBe(1);
+        f.Scalar("SELECT count(*) FROM run_parameters").ShouldBe(1);
+        f.Scalar($"SELECT count(*) FROM run_parameters WHERE runs = 2 AND hex(json) = '{Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(parameters))}'").ShouldBe(1);
+        f.Scalar($"SELECT count(*) FROM run_metadata WHERE runs = 2 AND hex(json) = '{Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(metadata))}'").ShouldBe(1);
     }
 
     [Fact]

@@ -152,6 +152,37 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public async Task Copy_MetadataEntriesAreMadeOnceWithExactCounts_AndFollowARunWhoseMetadataChanged()
+    {
+        await using var source = await StoreFixture.OpenAsync();
+        await using var target = await StoreFixture.OpenAsync();
+        await WriteWorkloadAsync(source.Store, runs: 200);
+        await LedgerCopier.CopyAsync(new StoreTransferSource(source.Store.Transfer, pageSize: 32), target.Store.Transfer, null, default);
+        source.Scalar("SELECT count(*) FROM run_metadata").ShouldBeGreaterThan(1);
+        target.Scalar("SELECT count(*) FROM run_metadata").ShouldBe(source.Scalar("SELECT count(*) FROM run_metadata"));
+        MetadataCountsAreExact(target);
+
+        // The only run of an entry gets other metadata: the next copy moves its count and drops the entry.
+        var project = (await source.Store.Admin.FindProjectAsync("default", default))!;
+        var id = Guid.CreateVersion7();
+        await source.WriteAsync(project.Id, [new RunWrite { Id = id, StartedAt = WorkloadStart, Metadata = new RawJson("{\"trace\":\"t-1\"}") }]);
+        await LedgerCopier.CopyAsync(new StoreTransferSource(source.Store.Transfer), target.Store.Transfer, null, default);
+        target.Scalar("SELECT count(*) FROM run_metadata WHERE json = '{\"trace\":\"t-1\"}'").ShouldBe(1);
+        await source.WriteAsync(project.Id, [new RunWrite { Id = id, Metadata = new RawJson("{\"trace\":\"t-2\"}") }]);
+        await LedgerCopier.CopyAsync(new StoreTransferSource(source.Store.Transfer), target.Store.Transfer, null, default);
+        target.Scalar("SELECT count(*) FROM run_metadata WHERE json = '{\"trace\":\"t-1\"}'").ShouldBe(0);
+        target.Scalar("SELECT runs FROM run_metadata WHERE json = '{\"trace\":\"t-2\"}'").ShouldBe(1);
+        MetadataCountsAreExact(target);
+        (await VerifyAsync(source.Store, target.Store)).Differences.ShouldBeEmpty();
+    }
+
+    private static void MetadataCountsAreExact(StoreFixture f)
+    {
+        f.Scalar("SELECT count(*) FROM run_metadata m WHERE m.runs <> (SELECT count(*) FROM runs r WHERE r.metadata_key = m.key)").ShouldBe(0);
+        f.Scalar("SELECT count(*) FROM run_metadata WHERE runs <= 0").ShouldBe(0);
+    }
+
+    [Fact]
     public async Task Copy_IntoAStoreWithOtherData_RefusesAndWritesNothing()
     {
         await using var source = await StoreFixture.OpenAsync();
