@@ -37,7 +37,7 @@ namespace RunLedger.Sqlite;
 /// which every search compares, so no stale entry is ever used.
 /// </para>
 /// </summary>
-internal sealed class SqliteSearchIndex : IAsyncDisposable
+internal sealed partial class SqliteSearchIndex : IAsyncDisposable
 {
     /// <summary>
     /// Layout 1 of the index file (<c>PRAGMA user_version</c>): <c>runs_fts</c> keeps word
@@ -569,6 +569,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             _removePending(pending).GetAwaiter().GetResult();
         }
 
+        BoundWal(index);
         return newRuns == ChunkRuns || pending.Count == PendingChunk;
     }
 
