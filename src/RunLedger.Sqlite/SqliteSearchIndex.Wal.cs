@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -15,37 +14,42 @@ namespace RunLedger.Sqlite;
 /// </summary>
 internal sealed partial class SqliteSearchIndex
 {
-    /// <summary>
-    /// Longest the indexer waits for searches that still read from the WAL when it cuts it back.
-    /// Only the indexer waits: searches that start meanwhile read the index file, not the WAL.
-    /// </summary>
-    private const int WalCutWaitMs = 250;
-
-    /// <summary>Longest wait before trying again after searches kept the WAL busy.</summary>
-    private static readonly TimeSpan MaxWalCutBackoff = TimeSpan.FromSeconds(8);
+    /// <summary>Most chunks the indexer writes before it tries again after searches kept the WAL busy.</summary>
+    private const int MaxWalCutSkip = 32;
 
     /// <summary>The index file's page size (read once).</summary>
     private long _pageSize;
 
-    /// <summary>When (<see cref="Environment.TickCount64"/>) the indexer may try to cut the WAL back again after a try that found it busy.</summary>
-    private long _nextWalCut;
+    /// <summary>Chunks still to write before the next try to cut the WAL back, after a try that found it busy.</summary>
+    private int _walCutSkip;
 
-    private TimeSpan _walCutBackoff;
+    /// <summary>Chunks skipped after the last busy try (doubles while tries keep finding it busy).</summary>
+    private int _walCutBackoff;
 
     /// <summary>
     /// After a chunk's commit: when the WAL file holds more than twice the pages of the checkpoint
     /// interval (so the automatic checkpoint did not get to start it over), copies it into the
-    /// index file and truncates it (<c>wal_checkpoint(TRUNCATE)</c>), waiting at most
-    /// <see cref="WalCutWaitMs"/> for the searches reading from it. Searches that hold it longer
-    /// make the indexer go on and try again a little later (1 s, doubling up to 8 s), so a long
-    /// reader costs the indexer a small share of its time, never a stall. Nothing to do when
-    /// automatic checkpoints are turned off (<see cref="SqliteStoreOptions.WalAutoCheckpointPages"/> = 0).
+    /// index file and truncates it (<c>wal_checkpoint(TRUNCATE)</c>). That waits for the searches
+    /// that still read from the WAL, up to <see cref="SqliteStoreOptions.BusyTimeoutMs"/>: during a
+    /// rebuild a search reads the bodies of every run not indexed yet in one statement, which is
+    /// long, and a shorter wait gave up over and over on a loaded machine. Only the indexer waits:
+    /// searches that start meanwhile read the index file, not the WAL, and the ledger's commits
+    /// go on. Searches that hold it longer make the indexer go on and try again after a chunk,
+    /// then after 2, 4 and up to 32 chunks while they keep it busy (counted in chunks, not time, so
+    /// the WAL grows by a known amount between tries). Nothing to do when automatic checkpoints
+    /// are turned off (<see cref="SqliteStoreOptions.WalAutoCheckpointPages"/> = 0).
     /// </summary>
     private void BoundWal(SqliteConnection index)
     {
         var pages = _options.WalAutoCheckpointPages;
-        if (pages == 0 || Environment.TickCount64 < _nextWalCut)
+        if (pages == 0)
         {
+            return;
+        }
+
+        if (_walCutSkip > 0)
+        {
+            _walCutSkip--;
             return;
         }
 
@@ -60,26 +64,16 @@ internal sealed partial class SqliteSearchIndex
             return;
         }
 
-        bool busy;
-        Execute(index, string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout={Math.Min(WalCutWaitMs, _options.BusyTimeoutMs)};"));
-        try
-        {
-            // One row: whether it gave up waiting (1), the WAL's frames and the frames copied.
-            busy = Scalar(index, null, "PRAGMA wal_checkpoint(TRUNCATE);") != 0;
-        }
-        finally
-        {
-            Execute(index, string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout={_options.BusyTimeoutMs};"));
-        }
-
+        // One row: whether it gave up waiting (1), the WAL's frames and the frames copied.
+        var busy = Scalar(index, null, "PRAGMA wal_checkpoint(TRUNCATE);") != 0;
         if (!busy)
         {
-            _walCutBackoff = TimeSpan.Zero;
+            _walCutBackoff = 0;
             return;
         }
 
-        _walCutBackoff = _walCutBackoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(_walCutBackoff.Ticks * 2, MaxWalCutBackoff.Ticks));
-        _nextWalCut = Environment.TickCount64 + (long)_walCutBackoff.TotalMilliseconds;
-        Logger.LogDebug("The full-text index's WAL ({Bytes} bytes) could not be cut back: searches kept reading from it; tried again in {Delay}.", wal.Length, _walCutBackoff);
+        _walCutBackoff = Math.Min(Math.Max(1, _walCutBackoff * 2), MaxWalCutSkip);
+        _walCutSkip = _walCutBackoff;
+        Logger.LogDebug("The full-text index's WAL ({Bytes} bytes) could not be cut back: searches kept reading from it; tries again after {Chunks} chunks.", wal.Length, _walCutBackoff);
     }
 }

@@ -60,12 +60,14 @@ public sealed class SqliteSearchIndexWalTests
         f.Scalar("SELECT count(*) FROM fts.runs_fts WHERE runs_fts MATCH 'lantern'").ShouldBe(Runs / 10);
 
         // SQLite never shrinks a WAL file by itself, so its size now is the most it reached. The
-        // indexer cuts it back once it holds twice the checkpoint interval's pages; a chunk's
-        // pages come on top. Without that it holds about all the pages the rebuild wrote.
+        // indexer cuts it back once it holds twice the checkpoint interval's pages (256 KiB here);
+        // a chunk's pages come on top (one that merges segments writes about 1 MiB here, and one
+        // search holding the WAL past the busy timeout lets another chunk in). Without the cut it
+        // holds about all the pages the rebuild wrote: 1.6 to 1.8 times the index.
         var wal = new FileInfo(f.IndexPath + "-wal").Length;
         var index = new FileInfo(f.IndexPath).Length;
         index.ShouldBeGreaterThan(16L * CheckpointPages * 4096, "the index must be large beside the checkpoint interval for the bound to mean anything");
-        wal.ShouldBeLessThan(index / 2, string.Create(CultureInfo.InvariantCulture, $"index WAL {wal:N0} bytes beside an index of {index:N0} bytes"));
+        wal.ShouldBeLessThan(index, string.Create(CultureInfo.InvariantCulture, $"index WAL {wal:N0} bytes beside an index of {index:N0} bytes"));
     }
 
     /// <summary>A run with a few words of its own (so the index grows with the runs) and one word in every tenth.</summary>
