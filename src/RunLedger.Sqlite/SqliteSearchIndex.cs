@@ -45,7 +45,7 @@ namespace RunLedger.Sqlite;
 /// which every search compares, so no stale entry is ever used.
 /// </para>
 /// </summary>
-internal sealed class SqliteSearchIndex : IAsyncDisposable
+internal sealed partial class SqliteSearchIndex : IAsyncDisposable
 {
     /// <summary>
     /// Layout 1 of the index file (<c>PRAGMA user_version</c>): <c>runs_fts</c> keeps word
@@ -601,6 +601,7 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
             _removePending(pending).GetAwaiter().GetResult();
         }
 
+        BoundWal(index);
         return newRuns == ChunkRuns || pending.Count == PendingChunk;
     }
 
@@ -907,12 +908,23 @@ internal sealed class SqliteSearchIndex : IAsyncDisposable
     /// file's layout is not <paramref name="layout"/>, the one searches are compiled for (search
     /// reads them from their bodies): normally the last commit or two; a lag that keeps growing
     /// means indexing fails. On a reader connection (the index attached as <c>fts</c>).
+    /// <para>
+    /// The mark is read in a statement of its own, so the index file's snapshot is held only for
+    /// that, not through a count that reads every run above the mark: seconds while a large
+    /// ledger's index is rebuilt, and a poll of the progress (<c>/readyz</c>) would then always
+    /// hold a snapshot and keep the index's WAL from starting over (see <see cref="BoundWal"/>).
+    /// The count is of the moment, for progress: a chunk indexed between the two reads is
+    /// counted once more.
+    /// </para>
     /// </summary>
     public static async Task<long> CountUnindexedAsync(SqliteConnection connection, int layout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT count(*) FROM runs WHERE seq > {MarkSql(layout)} OR seq IN (SELECT seq FROM fts_pending);";
+        command.CommandText = $"SELECT {MarkSql(layout)};";
+        var mark = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long m ? m : long.MaxValue;
+        command.CommandText = "SELECT count(*) FROM runs WHERE seq > @mark OR seq IN (SELECT seq FROM fts_pending);";
+        command.Parameters.AddWithValue("@mark", mark);
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
