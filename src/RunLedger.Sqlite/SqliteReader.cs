@@ -27,10 +27,12 @@ internal sealed partial class SqliteReader : ILedgerReader
 
         // With bodies, the rows and the bodies they refer to by payload row id are read in one
         // snapshot (commands join it via CreateCommand): a restore between them empties payloads
-        // and reuses its row ids. A search reads its windows and their check in one snapshot too.
+        // and reuses its row ids. A filter reads the keys of the metadata and tag entries it
+        // matches before the runs, and a search reads its windows and their check: one snapshot,
+        // or a run committed in between with a new entry would be judged by an older list.
         // Deferred: a read transaction, never the write lock.
         var search = query.Filter is { } filter && SqliteFilterCompiler.HasText(filter);
-        await using var snapshot = query.IncludeBodies || search ? connection.BeginTransaction(deferred: true) : null;
+        await using var snapshot = query.IncludeBodies || query.Filter is not null ? connection.BeginTransaction(deferred: true) : null;
         var now = _time.GetUtcNow();
         var rows = search
             ? await SearchNewestAsync(connection, projectId, query, now, cancellationToken).ConfigureAwait(false)
