@@ -115,7 +115,7 @@ internal sealed partial class SqliteReader
     /// which would group them with the numbers; they keep their JSON names instead.
     /// </summary>
     private static string MetadataDimension(string path) =>
-        $"CASE json_type({SqliteRunMetadata.JsonOf("r")}, {path}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE json_extract({SqliteRunMetadata.JsonOf("r")}, {path}) END";
+        $"CASE json_type({SqliteRunValues.Metadata.JsonOf("r")}, {path}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE json_extract({SqliteRunValues.Metadata.JsonOf("r")}, {path}) END";
 
     private async Task AggregateRunsAsync(
         SqliteConnection connection, long projectId, StatsQuery query, string[] dimensions, long fromUs, long toUs, long? intervalUs, StatsAggregation aggregation, CancellationToken cancellationToken)
@@ -128,7 +128,7 @@ internal sealed partial class SqliteReader
         }
 
         // The metadata text is joined only when a dimension reads it (a join by rowid per run).
-        var join = dimensions.Any(d => d.Contains(SqliteRunMetadata.JsonOf("r"), StringComparison.Ordinal)) ? SqliteRunMetadata.Join("r") + " " : "";
+        var join = dimensions.Any(d => d.Contains(SqliteRunValues.Metadata.JsonOf("r"), StringComparison.Ordinal)) ? SqliteRunValues.Metadata.Join("r") + " " : "";
         sql.Append("r.started_at, r.status, r.input_tokens, r.output_tokens, r.cost_nanos, r.duration_us FROM runs r ").Append(join)
             .Append("WHERE r.project_id = @project AND r.started_at >= @from AND r.started_at < @to");
         command.Parameters.AddWithValue("@project", projectId);

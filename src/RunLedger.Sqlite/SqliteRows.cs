@@ -14,7 +14,7 @@ internal static class SqliteRows
         $"{r}.seq, {r}.id, {r}_sk.id, {r}.parent_id, {r}.kind, {r}.name, {r}.status, {r}.started_at, " +
         $"{r}.ended_at, {r}.duration_us, {r}.model, {r}.provider, {SqliteRunValues.Parameters.JsonOf(r)}, {r}.input_payload, {r}.output_payload, " +
         $"{r}.error_type, {r}.error_message, {r}.error_stack, {r}.input_tokens, {r}.output_tokens, {r}.cached_tokens, " +
-        $"{r}.reasoning_tokens, {r}.total_tokens, {r}.cost_nanos, {SqliteRunValues.Tags.JsonOf(r)}, {SqliteRunMetadata.JsonOf(r)}, {r}.user_id, {r}.source, " +
+        $"{r}.reasoning_tokens, {r}.total_tokens, {r}.cost_nanos, {SqliteRunValues.Tags.JsonOf(r)}, {SqliteRunValues.Metadata.JsonOf(r)}, {r}.user_id, {r}.source, " +
         $"{r}.pinned, {r}.created_at, {r}.updated_at";
 
     /// <summary>

@@ -17,12 +17,6 @@ internal static class SqliteRunMetadata
     /// <summary>The SQL function the migration computes hashes with (registered on the writer connection).</summary>
     public const string HashFunction = "runledger_metadata_hash";
 
-    /// <summary>The join that gives a row of runs aliased <paramref name="r"/> its metadata text as <see cref="JsonOf"/>.</summary>
-    public static string Join(string r) => SqliteRunValues.Metadata.Join(r);
-
-    /// <summary>The metadata text of a row of runs aliased <paramref name="r"/> joined with <see cref="Join"/>.</summary>
-    public static string JsonOf(string r) => SqliteRunValues.Metadata.JsonOf(r);
-
     /// <summary>The hash an entry is found by: the first 8 bytes of the SHA-256 of the text's UTF-8 bytes.</summary>
     public static long Hash(ReadOnlySpan<byte> utf8)
     {

@@ -13,7 +13,7 @@ internal sealed partial class SqliteTransfer : ILedgerTransfer
     private static readonly string RunColumns =
         $"r.id, {SqliteRows.SessionIdOf("r")}, r.parent_id, r.kind, r.name, r.status, r.started_at, r.ended_at, r.model, r.provider, {SqliteRunValues.Parameters.JsonOf("r")}, " +
         "r.error_type, r.error_message, r.error_stack, r.input_tokens, r.output_tokens, r.cached_tokens, r.reasoning_tokens, r.cost_nanos, " +
-        $"{SqliteRunValues.Tags.JsonOf("r")}, {SqliteRunMetadata.JsonOf("r")}, r.user_id, r.source, r.pinned, r.created_at, r.updated_at, " +
+        $"{SqliteRunValues.Tags.JsonOf("r")}, {SqliteRunValues.Metadata.JsonOf("r")}, r.user_id, r.source, r.pinned, r.created_at, r.updated_at, " +
         "r.input_payload, pi.hash, pi.original_size, pi.truncated, pi.encoding, pi.data, " +
         "r.output_payload, po.hash, po.original_size, po.truncated, po.encoding, po.data";
 

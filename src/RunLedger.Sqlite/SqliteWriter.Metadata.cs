@@ -8,10 +8,14 @@ namespace RunLedger.Sqlite;
 internal sealed partial class SqliteWriter
 {
     /// <summary>
-    /// Beyond this many cached keys the cache starts again empty: values that differ per run (a
-    /// trace id in metadata) would otherwise grow it without end, and are looked up in the file anyway.
+    /// Beyond this many cached keys, or texts of this many bytes, the cache starts again empty:
+    /// values that differ per run (a trace id in metadata, up to 64 KiB each) would otherwise grow
+    /// it without end, and are looked up in the file anyway.
     /// </summary>
     private const int MaxCachedValueKeys = 65_536;
+
+    /// <inheritdoc cref="MaxCachedValueKeys"/>
+    private const long MaxCachedValueBytes = 16L << 20;
 
     /// <summary>
     /// The key of each metadata, parameters and tags text (its UTF-8 bytes) per project, by
@@ -21,6 +25,7 @@ internal sealed partial class SqliteWriter
     /// </summary>
     private readonly Dictionary<long, Dictionary<byte[], long>>[] _valueKeys = [[], [], []];
     private int _cachedValueKeys;
+    private long _cachedValueBytes;
 
     private void ForgetMetadataKeys()
     {
@@ -30,6 +35,7 @@ internal sealed partial class SqliteWriter
         }
 
         _cachedValueKeys = 0;
+        _cachedValueBytes = 0;
     }
 
     /// <summary>The keys of a row's metadata, parameters and tags (see <see cref="ValueKey(BatchContext, SqliteRunValues, RawJson?, string?)"/>).</summary>
@@ -95,7 +101,7 @@ internal sealed partial class SqliteWriter
             context.CountValue(values, key, 0);
         }
 
-        if (_cachedValueKeys >= MaxCachedValueKeys)
+        if (_cachedValueKeys >= MaxCachedValueKeys || _cachedValueBytes + utf8.Length > MaxCachedValueBytes)
         {
             ForgetMetadataKeys();
             keys = new Dictionary<byte[], long>(SqliteRunMetadata.Utf8Comparer.Instance);
@@ -104,6 +110,7 @@ internal sealed partial class SqliteWriter
 
         keys[utf8.ToArray()] = key;
         _cachedValueKeys++;
+        _cachedValueBytes += utf8.Length;
         return key;
     }
 
